@@ -1,0 +1,30 @@
+# The two commands: `make run` (gateway + embedded simulators) and `make test` (ruff + pytest).
+# Both create or refresh .venv from pyproject.toml first; no manual step.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench schema clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/chargegate serve --demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+schema: $(STAMP)
+	$(BIN)/chargegate export-schema
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

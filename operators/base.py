@@ -1,0 +1,133 @@
+"""The operator port: the one interface between the gateway and every native protocol.
+
+Error tree (every adapter raises only these, ``from`` the underlying cause)::
+
+    OperatorError                 operator_id, message; never carries secrets
+    ├── OperatorUnavailable       cannot reach it, 5xx, busy (Ret -1/500), circuit open
+    │   └── OperatorTimeout       no answer within the per-operator timeout
+    ├── OperatorAuthError         credentials refused (bad secret, bad signature, token refused twice)
+    ├── OperatorRejected          understood and refused (bad ids, device offline, business failure)
+    ├── OperatorProtocolError     answered with something we cannot parse or verify
+    └── OperatorNotSupported      the operator lacks the capability asked for
+
+Adapters do not inherit from anything: they satisfy :class:`Operator` structurally, and so do the
+wrappers (cache, circuit breaker, metrics) that the gateway puts around them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from starlette.routing import BaseRoute
+
+from operators.domain import (
+    Capability,
+    ConnectorState,
+    OperatorEvent,
+    SessionProgress,
+    StationPage,
+    Tariff,
+)
+
+
+class OperatorError(Exception):
+    """Base of every error an operator call can raise through the port."""
+
+    code = "OPERATOR_ERROR"
+
+    def __init__(self, operator_id: str, message: str) -> None:
+        super().__init__(f"{operator_id}: {message}")
+        self.operator_id = operator_id
+        self.message = message
+
+
+class OperatorUnavailable(OperatorError):
+    code = "OPERATOR_UNAVAILABLE"
+
+
+class OperatorTimeout(OperatorUnavailable):
+    code = "OPERATOR_TIMEOUT"
+
+
+class OperatorAuthError(OperatorError):
+    code = "OPERATOR_AUTH"
+
+
+class OperatorRejected(OperatorError):
+    code = "OPERATOR_REJECTED"
+
+
+class OperatorProtocolError(OperatorError):
+    code = "OPERATOR_PROTOCOL"
+
+
+class OperatorNotSupported(OperatorError):
+    code = "OPERATOR_NOT_SUPPORTED"
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorInfo:
+    """Who an operator is. ``id`` is our key for it (T/CEC OperatorID, OCPI country+party)."""
+
+    id: str
+    name: str
+    protocol: str
+    capabilities: frozenset[Capability]
+
+
+EventSink = Callable[[str, OperatorEvent], Awaitable[None]]
+"""Called by an adapter with ``(operator_id, event)`` for every verified push it receives."""
+
+
+@runtime_checkable
+class Operator(Protocol):
+    """One charging operator, whatever protocol it speaks.
+
+    All methods are batch methods: callers pass every id they need in one call and the adapter
+    splits the batch by protocol limits (T/CEC: 50 stations per status call) and runs the parts
+    concurrently. Results are keyed by native id; ids the operator does not know are left out.
+    """
+
+    @property
+    def info(self) -> OperatorInfo: ...
+
+    async def list_stations(self, since: datetime | None, cursor: str | None) -> StationPage:
+        """One page of the catalogue; ``since`` asks only for stations changed after it.
+
+        Start with ``cursor=None``; pass each page's ``next_cursor`` until it is None.
+        """
+        ...
+
+    async def connector_statuses(self, station_ids: Sequence[str]) -> Mapping[str, ConnectorState]:
+        """Current status of every connector of the given stations, keyed by connector id."""
+        ...
+
+    async def tariffs(self, connector_ids: Sequence[str]) -> Mapping[str, Tariff]:
+        """The tariff in force for each connector, keyed by connector id."""
+        ...
+
+    async def start_session(self, session_ref: str, connector_id: str) -> SessionProgress:
+        """Ask the operator to start charging; returns the accepted (usually STARTING) state.
+
+        ``session_ref`` is the gateway's idempotency key: the same ref never starts two sessions.
+        """
+        ...
+
+    async def stop_session(self, session_ref: str, connector_id: str) -> SessionProgress:
+        """Ask the operator to stop; returns the accepted (usually STOPPING) state."""
+        ...
+
+    async def session_status(self, session_ref: str) -> SessionProgress:
+        """Poll a session's live state."""
+        ...
+
+    def inbound_routes(self) -> Sequence[BaseRoute]:
+        """Starlette routes through which this operator pushes to us (may be empty)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the adapter holds (background tasks; the HTTP session is shared)."""
+        ...

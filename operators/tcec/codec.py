@@ -1,0 +1,193 @@
+"""T/CEC 102.4 envelope codec: AES-128-CBC/PKCS7 + Base64 ``Data`` and HMAC-MD5 signatures.
+
+Pure functions over bytes and dicts, used by both the adapter (aggregator side) and the simulator
+(operator side). Known-answer vectors from the spec live in ``tests/operators/tcec/test_codec.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class CodecError(ValueError):
+    """An envelope that cannot be decoded: bad Base64, bad padding, bad JSON, missing fields."""
+
+
+class SignatureError(CodecError):
+    """An envelope whose ``Sig`` does not match its content."""
+
+
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    """The three 16-byte secrets of one direction of one partnership (T/CEC 102.4 §3.1)."""
+
+    data_secret: str = field(repr=False)
+    data_iv: str = field(repr=False)
+    sig_secret: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        for name in ("data_secret", "data_iv", "sig_secret"):
+            if len(getattr(self, name).encode()) != 16:
+                raise ValueError(f"{name} must be exactly 16 ASCII bytes")
+
+
+def encrypt(plaintext: bytes, secrets: Secrets) -> str:
+    """AES-128-CBC with PKCS#7 padding, then standard Base64 (§3.2)."""
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(plaintext) + padder.finalize()
+    encryptor = _cipher(secrets).encryptor()
+    return base64.b64encode(encryptor.update(padded) + encryptor.finalize()).decode("ascii")
+
+
+def decrypt(data: str, secrets: Secrets) -> bytes:
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise CodecError("Data is not valid Base64") from exc
+    if not raw or len(raw) % 16:
+        raise CodecError("Data is not a whole number of AES blocks")
+    decryptor = _cipher(secrets).decryptor()
+    padded = decryptor.update(raw) + decryptor.finalize()
+    unpadder = padding.PKCS7(128).unpadder()
+    try:
+        return unpadder.update(padded) + unpadder.finalize()
+    except ValueError as exc:
+        raise CodecError("Data has bad padding (wrong DataSecret or IV?)") from exc
+
+
+def sign(message: str, secrets: Secrets) -> str:
+    """HMAC-MD5 of the UTF-8 message, 32 uppercase hex characters (§3.3)."""
+    return hmac.new(secrets.sig_secret.encode(), message.encode("utf-8"), hashlib.md5).hexdigest().upper()
+
+
+def request_sig(operator_id: str, data: str, timestamp: str, seq: str, secrets: Secrets) -> str:
+    # T/CEC 102.4: the request signature covers OperatorID + Data + TimeStamp + Seq, in that order.
+    return sign(operator_id + data + timestamp + seq, secrets)
+
+
+def response_sig(ret: int, msg: str, data: str, secrets: Secrets) -> str:
+    # T/CEC 102.4: the response signature covers Ret (decimal) + Msg + Data.
+    return sign(str(ret) + msg + data, secrets)
+
+
+def dumps(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def loads_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CodecError("Data does not decrypt to JSON") from exc
+    if not isinstance(value, dict):
+        raise CodecError("Data must be a JSON object")
+    return value
+
+
+def timestamp(now: datetime | None = None) -> str:
+    return (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI).strftime("%Y%m%d%H%M%S")
+
+
+def build_request(
+    operator_id: str, payload: dict[str, Any], secrets: Secrets, *, ts: str | None = None, seq: str = "0001"
+) -> dict[str, str]:
+    """The request envelope for a business payload."""
+    data = encrypt(dumps(payload), secrets)
+    ts = ts or timestamp()
+    return {
+        "OperatorID": operator_id,
+        "Data": data,
+        "TimeStamp": ts,
+        "Seq": seq,
+        "Sig": request_sig(operator_id, data, ts, seq, secrets),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    operator_id: str
+    data: dict[str, Any]
+    timestamp: str
+    seq: str
+
+
+def envelope_fields(body: Any, names: tuple[str, ...]) -> dict[str, str]:
+    """The named string fields of an envelope, or CodecError naming the first missing one."""
+    if not isinstance(body, dict):
+        raise CodecError("envelope must be a JSON object")
+    out = {}
+    for name in names:
+        value = body.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise CodecError(f"envelope field {name} is missing or not a string")
+        out[name] = value
+    return out
+
+
+def verify_request_sig(body: Any, secrets: Secrets) -> dict[str, str]:
+    """Check a request envelope's shape and signature; returns its fields. Does not decrypt."""
+    fields = envelope_fields(body, ("OperatorID", "Data", "TimeStamp", "Seq", "Sig"))
+    expected = request_sig(fields["OperatorID"], fields["Data"], fields["TimeStamp"], fields["Seq"], secrets)
+    if not hmac.compare_digest(expected, fields["Sig"]):
+        raise SignatureError("request signature does not match")
+    return fields
+
+
+def decode_request_data(fields: dict[str, str], secrets: Secrets) -> Request:
+    data = loads_object(decrypt(fields["Data"], secrets))
+    return Request(fields["OperatorID"], data, fields["TimeStamp"], fields["Seq"])
+
+
+def parse_request(body: Any, secrets: Secrets) -> Request:
+    """Verify then decrypt a request envelope (signature first, as §3.3 orders it)."""
+    return decode_request_data(verify_request_sig(body, secrets), secrets)
+
+
+def build_response(ret: int, msg: str, payload: dict[str, Any] | None, secrets: Secrets) -> dict[str, Any]:
+    data = encrypt(dumps(payload), secrets) if payload is not None else ""
+    return {"Ret": ret, "Msg": msg, "Data": data, "Sig": response_sig(ret, msg, data, secrets)}
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    ret: int
+    msg: str
+    data: dict[str, Any] | None
+
+
+def parse_response(body: Any, secrets: Secrets) -> Response:
+    """Verify and decrypt a response envelope. ``data`` is None when ``Data`` is empty."""
+    if not isinstance(body, dict):
+        raise CodecError("response envelope must be a JSON object")
+    ret = body.get("Ret")
+    if isinstance(ret, str) and ret.lstrip("-").isdigit():
+        ret = int(ret)
+    if not isinstance(ret, int) or isinstance(ret, bool):
+        raise CodecError("response field Ret is missing or not an integer")
+    msg = body.get("Msg") or ""
+    data = body.get("Data") or ""
+    sig = body.get("Sig")
+    if not isinstance(msg, str) or not isinstance(data, str) or not isinstance(sig, str):
+        raise CodecError("response fields Msg, Data and Sig must be strings")
+    if not hmac.compare_digest(response_sig(ret, msg, data, secrets), sig):
+        raise SignatureError("response signature does not match")
+    return Response(ret, msg, loads_object(decrypt(data, secrets)) if data else None)
+
+
+def _cipher(secrets: Secrets) -> Cipher:
+    return Cipher(algorithms.AES(secrets.data_secret.encode()), modes.CBC(secrets.data_iv.encode()))
