@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from aiohttp import ClientSession
 from starlette.routing import BaseRoute
 
 from operators.domain import (
@@ -131,3 +132,25 @@ class Operator(Protocol):
     async def aclose(self) -> None:
         """Release what the adapter holds (background tasks; the HTTP session is shared)."""
         ...
+
+
+class OperatorConfigError(ValueError):
+    """An operator's configuration is wrong; ``key`` names the offending setting."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+class OperatorFactory(Protocol):
+    """How the registry builds an adapter: its config table, the shared HTTP session, the sink.
+
+    ``config`` is the operator's table from the settings file with secrets already resolved from
+    the environment; the adapter validates it and raises :class:`OperatorConfigError` naming the
+    key. ``public_url`` is the gateway's own base URL, for protocols that tell the operator where
+    to push (OCPI credentials, command ``response_url``).
+    """
+
+    def __call__(
+        self, config: Mapping[str, object], http: ClientSession, sink: EventSink, public_url: str
+    ) -> Operator: ...
