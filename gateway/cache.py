@@ -1,0 +1,50 @@
+"""The shared cache: one aiocache instance built at start-up, with hit/miss metrics per kind.
+
+Keys are ``{kind}:{operator_id}:{native_id}``. Values are domain objects (frozen dataclasses);
+the in-memory backend stores them as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aiocache import SimpleMemoryCache
+from aiocache.base import BaseCache
+
+from gateway.metrics import Metrics
+
+
+def build_backend(backend: str) -> BaseCache:
+    if backend == "memory":
+        # timeout=None: no asyncio.wait_for around in-process dict operations.
+        return SimpleMemoryCache(timeout=None)
+    raise ValueError(f"unknown cache backend {backend!r}")
+
+
+class Cache:
+    def __init__(self, backend: BaseCache, metrics: Metrics) -> None:
+        self.backend = backend
+        self._metrics = metrics
+
+    @staticmethod
+    def key(kind: str, operator_id: str, native_id: str) -> str:
+        return f"{kind}:{operator_id}:{native_id}"
+
+    async def get_many(self, kind: str, operator_id: str, ids: Sequence[str]) -> dict[str, Any]:
+        """The cached values of ``ids`` that are present, keyed by id."""
+        if not ids:
+            return {}
+        values = await self.backend.multi_get([self.key(kind, operator_id, i) for i in ids])
+        found = {i: v for i, v in zip(ids, values, strict=True) if v is not None}
+        self._metrics.cache_hits.labels(kind).inc(len(found))
+        self._metrics.cache_misses.labels(kind).inc(len(ids) - len(found))
+        return found
+
+    async def set_many(self, kind: str, operator_id: str, values: Mapping[str, Any], ttl: float) -> None:
+        if values:
+            pairs = [(self.key(kind, operator_id, i), v) for i, v in values.items()]
+            await self.backend.multi_set(pairs, ttl=ttl)
+
+    async def close(self) -> None:
+        await self.backend.close()

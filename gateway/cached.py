@@ -1,0 +1,71 @@
+"""The caching wrapper: statuses for seconds, tariffs for an hour, pushes trusted while fresh.
+
+Status is cached per connector so that a push (one connector) and a poll (whole stations) land in
+the same place: a station is served from cache only when every one of its connectors is cached;
+otherwise the whole station is fetched once and its connectors are cached. Pushed statuses are
+written by :meth:`CachedOperator.record_push` with their own, longer TTL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from gateway.cache import Cache
+from gateway.config import CacheSettings
+from gateway.wrapping import WrappedOperator
+from operators.base import Operator
+from operators.domain import ConnectorState, Tariff
+
+STATUS = "status"
+TARIFF = "tariff"
+
+
+async def _passthrough(method: str, call: Callable[[], Awaitable[Any]]) -> Any:
+    return await call()
+
+
+class CachedOperator(WrappedOperator):
+    def __init__(
+        self,
+        inner: Operator,
+        cache: Cache,
+        settings: CacheSettings,
+        connectors_of: Callable[[str], Sequence[str]],
+    ) -> None:
+        super().__init__(inner, _passthrough)
+        self._cache = cache
+        self._settings = settings
+        self._connectors_of = connectors_of
+        self._id = inner.info.id
+
+    async def connector_statuses(self, station_ids: Sequence[str]) -> Mapping[str, ConnectorState]:
+        wanted = {sid: self._connectors_of(sid) for sid in station_ids}
+        all_connectors = [c for cids in wanted.values() for c in cids]
+        cached: dict[str, ConnectorState] = await self._cache.get_many(STATUS, self._id, all_connectors)
+        missing = [sid for sid, cids in wanted.items() if not cids or any(c not in cached for c in cids)]
+        if not missing:
+            return cached
+        fresh = await self.inner.connector_statuses(missing)
+        # A pushed status newer than what the poll saw wins: keep it rather than overwrite.
+        fetched = {
+            cid: state
+            for cid, state in fresh.items()
+            if cid not in cached or cached[cid].observed_at <= state.observed_at
+        }
+        await self._cache.set_many(STATUS, self._id, fetched, self._settings.status_ttl_s)
+        return {**cached, **fetched}
+
+    async def tariffs(self, connector_ids: Sequence[str]) -> Mapping[str, Tariff]:
+        cached: dict[str, Tariff] = await self._cache.get_many(TARIFF, self._id, connector_ids)
+        missing = [cid for cid in connector_ids if cid not in cached]
+        if not missing:
+            return cached
+        fresh = await self.inner.tariffs(missing)
+        await self._cache.set_many(TARIFF, self._id, fresh, self._settings.tariff_ttl_s)
+        return {**cached, **fresh}
+
+    async def record_push(self, state: ConnectorState) -> None:
+        await self._cache.set_many(
+            STATUS, self._id, {state.connector_id: state}, self._settings.status_push_ttl_s
+        )

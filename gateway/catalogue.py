@@ -1,0 +1,159 @@
+"""The station catalogue: every operator's stations, kept in memory and indexed for radius search.
+
+Operators only page through their whole catalogue, so the gateway syncs it at start-up and then
+asks for changes since the last sync on a schedule. Keys are ``(operator_id, station_id)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from gateway.config import CatalogueSettings
+from gateway.geoindex import GridIndex
+from gateway.metrics import Metrics
+from operators.base import Operator, OperatorError
+from operators.domain import Connector, Station
+
+log = logging.getLogger(__name__)
+
+StationKey = tuple[str, str]
+
+MAX_PAGES = 100_000  # a runaway cursor must not loop forever
+
+
+@dataclass
+class SyncState:
+    synced_at: datetime | None = None  # start of the last successful sync (our clock)
+    last_error: str | None = None
+    stations: int = 0
+    duration_s: float | None = None
+
+
+class Catalogue:
+    def __init__(self, settings: CatalogueSettings, metrics: Metrics) -> None:
+        self._settings = settings
+        self._metrics = metrics
+        self._stations: dict[StationKey, Station] = {}
+        self._index = GridIndex(settings.cell_deg)
+        self._connectors: dict[tuple[str, str], StationKey] = {}
+        self._qr: dict[str, tuple[str, str]] = {}
+        self.sync_state: dict[str, SyncState] = {}
+        self.first_sync_done = asyncio.Event()
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._stations)
+
+    def station(self, operator_id: str, station_id: str) -> Station | None:
+        return self._stations.get((operator_id, station_id))
+
+    def connector(self, operator_id: str, connector_id: str) -> tuple[Station, Connector] | None:
+        key = self._connectors.get((operator_id, connector_id))
+        station = self._stations.get(key) if key else None
+        if station is None:
+            return None
+        for connector in station.connectors:
+            if connector.id == connector_id:
+                return station, connector
+        return None
+
+    def connector_ids(self, operator_id: str, station_id: str) -> list[str]:
+        station = self._stations.get((operator_id, station_id))
+        return [c.id for c in station.connectors] if station else []
+
+    def by_qr_code(self, code: str) -> tuple[Station, Connector] | None:
+        """Find a connector by the code printed on its pile.
+
+        Codes are URL-like (``scheme://body/tail``); operators may append a partner-specific tail
+        after the body, so an exact match is tried first, then the code cut after the body's ``/``.
+        """
+        code = code.strip()
+        hit = self._qr.get(code)
+        if hit is None and "://" in code:
+            scheme, _, rest = code.partition("://")
+            body, slash, _ = rest.partition("/")
+            hit = self._qr.get(f"{scheme.lower()}://{body}{slash or '/'}")
+        return self.connector(*hit) if hit else None
+
+    def near(self, lat: float, lon: float, radius_km: float) -> list[tuple[float, Station]]:
+        """Stations within the radius, nearest first (ties broken by operator and station id)."""
+        hits = sorted(self._index.within(lat, lon, radius_km), key=lambda h: (h[0], h[1]))
+        return [(d, self._stations[key]) for d, key in hits]
+
+    def station_count(self, operator_id: str) -> int:
+        return self.sync_state.get(operator_id, SyncState()).stations
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def upsert(self, stations: Iterable[Station]) -> None:
+        for station in stations:
+            key = (station.operator_id, station.id)
+            old = self._stations.get(key)
+            if old is not None:
+                self._forget_connectors(old)
+            else:
+                self._count(station.operator_id, 1)
+            self._stations[key] = station
+            self._index.put(key, station.location.lat, station.location.lon)
+            for connector in station.connectors:
+                self._connectors[(station.operator_id, connector.id)] = key
+                if connector.qr_code:
+                    self._qr[connector.qr_code] = (station.operator_id, connector.id)
+
+    def _forget_connectors(self, station: Station) -> None:
+        for connector in station.connectors:
+            self._connectors.pop((station.operator_id, connector.id), None)
+            if connector.qr_code:
+                self._qr.pop(connector.qr_code, None)
+
+    def _count(self, operator_id: str, delta: int) -> None:
+        state = self.sync_state.setdefault(operator_id, SyncState())
+        state.stations += delta
+        self._metrics.catalogue_stations.labels(operator_id).set(state.stations)
+
+    # -- sync ----------------------------------------------------------------------------------
+
+    async def sync(self, operator: Operator) -> None:
+        """Fetch the operator's catalogue (changes only, after the first success). Never raises
+        an :class:`OperatorError`: it is recorded in ``sync_state`` for health reporting."""
+        op_id = operator.info.id
+        state = self.sync_state.setdefault(op_id, SyncState())
+        started = datetime.now(UTC)
+        since = state.synced_at - timedelta(seconds=self._settings.overlap_s) if state.synced_at else None
+        t0 = time.perf_counter()
+        try:
+            cursor: str | None = None
+            for _ in range(MAX_PAGES):
+                page = await operator.list_stations(since, cursor)
+                self.upsert(page.stations)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+        except OperatorError as exc:
+            state.last_error = exc.message
+            log.warning("catalogue sync of %s failed: %s", op_id, exc.message)
+            return
+        state.synced_at = started
+        state.last_error = None
+        state.duration_s = time.perf_counter() - t0
+        log.info("catalogue sync of %s: %d stations in %.2fs", op_id, state.stations, state.duration_s)
+
+    async def sync_all(self, operators: Mapping[str, Operator]) -> None:
+        await asyncio.gather(*(self.sync(op) for op in operators.values()))
+        self.first_sync_done.set()
+
+    async def run(self, operators: Mapping[str, Operator]) -> None:
+        """Sync now, then every ``refresh_s`` seconds, until cancelled."""
+        while True:
+            await self.sync_all(operators)
+            await asyncio.sleep(self._settings.refresh_s)
+
+    def synced(self, operator_id: str) -> bool:
+        state = self.sync_state.get(operator_id)
+        return bool(state and state.synced_at)

@@ -1,0 +1,91 @@
+"""The demo network: built-in simulators started in-process, and the operator configs to reach them.
+
+Like the registry, this module may name adapter packages. Everything here is fixed demo data:
+the secrets are public example values, not credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from operators.tcec.codec import Secrets
+from operators.tcec.simulator import SimulatorConfig, TcecSimulator
+
+GATEWAY_OPERATOR_ID = "MA1CHGATE"  # our own T/CEC OperatorID in the demo
+
+
+@dataclass(frozen=True)
+class TcecDemo:
+    operator_id: str
+    name: str
+    operator_secret: str
+    data_secret: str
+    data_iv: str
+    sig_secret: str
+    center: tuple[float, float]
+    seed: int
+    stations: int = 300
+
+
+TCEC_DEMO = (
+    TcecDemo(
+        "MA1HZPOWR",
+        "杭州电力充电 (demo)",
+        "hzOpSecret000001",
+        "hzDataSecret0001",
+        "hzDataIv00000001",
+        "hzSigSecret00001",
+        (30.274, 120.155),
+        seed=11,
+    ),
+    TcecDemo(
+        "MA1SHEVCS",
+        "上海星充 (demo)",
+        "shOpSecret000001",
+        "shDataSecret0001",
+        "shDataIv00000001",
+        "shSigSecret00001",
+        (31.230, 121.474),
+        seed=22,
+    ),
+)
+
+
+@contextlib.asynccontextmanager
+async def running(public_url: str, *, status_interval_s: float = 5.0) -> AsyncIterator[list[dict[str, Any]]]:
+    """Start the demo simulators; yield the ``[[operators]]`` configs that point at them."""
+    async with contextlib.AsyncExitStack() as stack:
+        configs: list[dict[str, Any]] = []
+        for demo in TCEC_DEMO:
+            secrets = Secrets(demo.data_secret, demo.data_iv, demo.sig_secret)
+            sim = TcecSimulator(
+                SimulatorConfig(
+                    operator_id=demo.operator_id,
+                    operator_secret=demo.operator_secret,
+                    secrets=secrets,
+                    stations=demo.stations,
+                    seed=demo.seed,
+                    center=demo.center,
+                    notify_url=f"{public_url}/push/tcec/{demo.operator_id}",
+                    aggregator_operator_id=GATEWAY_OPERATOR_ID,
+                    status_change_interval_s=status_interval_s,
+                )
+            )
+            await stack.enter_async_context(sim)
+            configs.append(
+                {
+                    "id": demo.operator_id,
+                    "protocol": "tcec",
+                    "name": demo.name,
+                    "base_url": sim.base_url,
+                    "our_operator_id": GATEWAY_OPERATOR_ID,
+                    "operator_secret": demo.operator_secret,
+                    "data_secret": demo.data_secret,
+                    "data_iv": demo.data_iv,
+                    "sig_secret": demo.sig_secret,
+                }
+            )
+        yield configs

@@ -1,0 +1,54 @@
+"""The operator registry: the one place that names adapter packages.
+
+A protocol name maps to an adapter factory (see :class:`operators.base.OperatorFactory`). Built-in
+protocols are listed here; third-party adapters register under the ``chargegate.operators``
+entry-point group with the protocol name as the entry point's name.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from importlib.metadata import entry_points
+
+from aiohttp import ClientSession
+
+from operators.base import EventSink, Operator, OperatorConfigError, OperatorFactory
+
+ENTRY_POINT_GROUP = "chargegate.operators"
+BUILTIN: dict[str, str] = {
+    "tcec": "operators.tcec.adapter:build",
+    "ocpi": "operators.ocpi.adapter:build",
+}
+
+
+def protocols() -> list[str]:
+    return sorted(set(BUILTIN) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+
+
+def factory(protocol: str) -> OperatorFactory:
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == protocol:
+            loaded: OperatorFactory = ep.load()
+            return loaded
+    target = BUILTIN.get(protocol)
+    if target is None:
+        raise OperatorConfigError(
+            "protocol", f"unknown protocol {protocol!r}; known: {', '.join(protocols())}"
+        )
+    module, _, name = target.partition(":")
+    built: OperatorFactory = getattr(importlib.import_module(module), name)
+    return built
+
+
+def build_all(
+    configs: Sequence[Mapping[str, object]], http: ClientSession, sink: EventSink, public_url: str
+) -> list[Operator]:
+    """Build one adapter per config table; errors name the table's index and key."""
+    built = []
+    for index, config in enumerate(configs):
+        try:
+            built.append(factory(str(config["protocol"]))(config, http, sink, public_url))
+        except OperatorConfigError as exc:
+            raise OperatorConfigError(f"operators[{index}].{exc.key}", str(exc).partition(": ")[2]) from exc
+    return built

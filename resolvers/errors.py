@@ -1,0 +1,67 @@
+"""Error shaping for every response: stable ``extensions.code`` values, masking, operator errors.
+
+- Our own errors (``GraphQLError`` with a ``code``) pass unchanged.
+- Parse and validation errors get ``GRAPHQL_VALIDATION_FAILED``.
+- Anything unexpected is logged and masked as ``INTERNAL_SERVER_ERROR``: no stack trace, no
+  exception text (which could hold an upstream URL or a secret) reaches the client.
+- Operators that failed while the request ran add one ``OPERATOR_UNAVAILABLE`` error each,
+  naming the operator, next to whatever partial data was produced.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+log = logging.getLogger(__name__)
+
+BAD_USER_INPUT = "BAD_USER_INPUT"
+
+
+def bad_input(message: str, field: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": BAD_USER_INPUT, "field": field})
+
+
+def _shape(error: GraphQLError) -> GraphQLError:
+    if error.extensions and "code" in error.extensions:
+        return error
+    original = error.original_error
+    if original is None:
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"},
+        )
+    log.error("unexpected error at %s", error.path, exc_info=original)
+    return GraphQLError(
+        "Internal server error",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR"},
+    )
+
+
+class ErrorShaping(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None:
+            return
+        errors = [_shape(e) for e in (result.errors or [])]
+        operator_errors = getattr(self.execution_context.context, "operator_errors", None) or {}
+        for op_id, exc in sorted(operator_errors.items()):
+            errors.append(
+                GraphQLError(
+                    f"Operator {op_id} is unavailable: {exc.message}",
+                    extensions={"code": "OPERATOR_UNAVAILABLE", "operator": op_id, "reason": exc.code},
+                )
+            )
+        result.errors = errors or None

@@ -1,0 +1,150 @@
+"""Domain stations → GraphQL objects, with live status and price fetched in one batch each.
+
+What is fetched depends on what the query selects: a search that asks for names only costs no
+upstream call at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import time
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from strawberry.types import Info
+
+from operators import domain
+from operators.base import OperatorInfo
+from resolvers import ids
+from resolvers import types as t
+from resolvers.context import RequestContext
+
+STATUS_FIELDS = frozenset({"status", "statusUpdatedAt"})
+PRICE_FIELDS = frozenset({"currentPrice"})
+TARIFF_FIELDS = frozenset({"tariff"})
+
+
+@dataclass(frozen=True, slots=True)
+class Wants:
+    status: bool
+    price: bool
+    tariff: bool
+
+    @classmethod
+    def of(cls, info: Info) -> Wants:
+        names = selected_names(info.selected_fields)
+        return cls(bool(names & STATUS_FIELDS), bool(names & PRICE_FIELDS), bool(names & TARIFF_FIELDS))
+
+
+def selected_names(selections: Iterable[object]) -> set[str]:
+    """Every field name in a selection tree, fragments included."""
+    names: set[str] = set()
+    stack = list(selections)
+    while stack:
+        node = stack.pop()
+        name = getattr(node, "name", None)
+        if isinstance(name, str):
+            names.add(name)
+        stack.extend(getattr(node, "selections", ()) or ())
+    return names
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def money(amount: object, currency: str) -> t.Money:
+    return t.Money(amount=amount, currency=currency)  # type: ignore[arg-type]
+
+
+def price(p: domain.Price) -> t.Price:
+    c = p.currency
+    return t.Price(
+        energy_per_kwh=money(p.energy_per_kwh, c),
+        service_per_kwh=money(p.service_per_kwh, c),
+        total_per_kwh=money(p.total_per_kwh, c),
+    )
+
+
+def tariff(tf: domain.Tariff) -> t.Tariff:
+    c = tf.currency
+    return t.Tariff(
+        currency=c,
+        timezone=tf.timezone,
+        periods=[
+            t.TariffPeriod(
+                start_time=p.start.strftime("%H:%M:%S"),
+                energy_per_kwh=money(p.energy_per_kwh, c),
+                service_per_kwh=money(p.service_per_kwh, c),
+                total_per_kwh=money(p.energy_per_kwh + p.service_per_kwh, c),
+            )
+            for p in tf.periods
+        ],
+        extras=[t.TariffExtra(kind=e.kind, amount=money(e.amount, c), unit=e.unit) for e in tf.extras],
+    )
+
+
+def operator(info: OperatorInfo) -> t.Operator:
+    return t.Operator(id=ids.operator_id(info.id), name=info.name, protocol=info.protocol)
+
+
+async def hydrate(ctx: RequestContext, stations: Sequence[domain.Station], wants: Wants) -> list[t.Station]:
+    """GraphQL stations for ``stations``, in the same order."""
+    status_task = tariff_task = None
+    if wants.status and stations:
+        status_task = ctx.statuses.load_many([(s.operator_id, s.id) for s in stations])
+    if (wants.price or wants.tariff) and stations:
+        tariff_task = ctx.tariffs.load_many([(s.operator_id, c.id) for s in stations for c in s.connectors])
+    statuses, tariffs = await asyncio.gather(status_task or _nothing(), tariff_task or _nothing())
+    operators = {op.info.id: operator(op.info) for op in ctx.runtime.operators.values()}
+    tariff_iter = iter(tariffs or ())
+    out = []
+    for index, s in enumerate(stations):
+        tz_now = ctx.now.astimezone(_zone(s.timezone)).time() if tariffs else None
+        states = statuses[index] if statuses else {}
+        connectors = []
+        first_tariff = None
+        for c in s.connectors:
+            tf = next(tariff_iter) if tariffs else None
+            if first_tariff is None:
+                first_tariff = tf
+            connectors.append(_connector(s.operator_id, c, states.get(c.id), tf, tz_now))
+        node = t.Station(
+            id=ids.station_id(s.operator_id, s.id),
+            name=s.name,
+            operator=operators[s.operator_id],
+            location=t.GeoPoint(lat=s.location.lat, lon=s.location.lon),
+            address=s.address,
+            connectors=connectors,
+            tariff=tariff(first_tariff) if (wants.tariff and first_tariff) else None,
+        )
+        for connector in connectors:
+            connector.parent = node
+        out.append(node)
+    return out
+
+
+def _connector(
+    op_id: str,
+    c: domain.Connector,
+    state: domain.ConnectorState | None,
+    tf: domain.Tariff | None,
+    local_now: time | None,
+) -> t.Connector:
+    return t.Connector(
+        id=ids.connector_id(op_id, c.id),
+        type=c.type,
+        power_type=c.power_type,
+        max_power_kw=c.max_power_kw,
+        status=state.status if state else domain.ConnectorStatus.UNKNOWN,
+        status_updated_at=state.observed_at if state else None,
+        current_price=price(tf.price_at(local_now)) if tf and local_now is not None else None,
+        qr_code=c.qr_code,
+    )
+
+
+async def _nothing() -> None:
+    return None

@@ -1,0 +1,40 @@
+"""Opaque global IDs: ``base64url(kind \\x1f part \\x1f part …)`` without padding.
+
+Clients must treat them as opaque; we only promise that ``node(id)`` resolves them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+SEP = "\x1f"
+
+
+def encode(kind: str, *parts: str) -> str:
+    raw = SEP.join((kind, *parts)).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode(global_id: str) -> tuple[str, list[str]] | None:
+    """``(kind, parts)``, or None when the id is not one of ours."""
+    if not global_id or len(global_id) > 512:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    kind, *parts = raw.split(SEP)
+    return (kind, parts) if parts else None
+
+
+def station_id(operator_id: str, station: str) -> str:
+    return encode("Station", operator_id, station)
+
+
+def connector_id(operator_id: str, connector: str) -> str:
+    return encode("Connector", operator_id, connector)
+
+
+def operator_id(operator: str) -> str:
+    return encode("Operator", operator)

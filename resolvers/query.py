@@ -1,0 +1,66 @@
+"""The Query root: station search, node lookup, QR codes, operators."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import ids
+from resolvers import types as t
+from resolvers.context import RequestContext
+from resolvers.hydrate import Wants, hydrate, operator
+from resolvers.search import search
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Charging stations within `radiusKm` of a point, nearest first.")
+    async def stations(
+        self,
+        info: Info,
+        near: t.GeoPointInput,
+        radius_km: float = 5.0,
+        filter: t.StationFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> t.StationConnection:
+        return await search(info, near, radius_km, filter, first, after)
+
+    @strawberry.field(description="Any object by its global ID; null when it does not exist.")
+    async def node(self, info: Info, id: strawberry.ID) -> t.Node | None:
+        ctx: RequestContext = info.context
+        decoded = ids.decode(id)
+        if decoded is None:
+            return None
+        kind, parts = decoded
+        catalogue = ctx.runtime.catalogue
+        if kind == "Operator" and len(parts) == 1 and parts[0] in ctx.runtime.operators:
+            return operator(ctx.runtime.operators[parts[0]].info)
+        if kind == "Station" and len(parts) == 2:
+            station = catalogue.station(*parts)
+            if station is None:
+                return None
+            return (await hydrate(ctx, [station], Wants.of(info)))[0]
+        if kind == "Connector" and len(parts) == 2:
+            found = catalogue.connector(*parts)
+            return await _connector(info, found) if found else None
+        return None
+
+    @strawberry.field(description="The connector whose pile carries this QR code, e.g. hlht://…/.")
+    async def connector_by_qr_code(self, info: Info, code: str) -> t.Connector | None:
+        ctx: RequestContext = info.context
+        if len(code) > 512:
+            return None
+        found = ctx.runtime.catalogue.by_qr_code(code)
+        return await _connector(info, found) if found else None
+
+    @strawberry.field
+    def operators(self, info: Info) -> list[t.Operator]:
+        ctx: RequestContext = info.context
+        return [operator(op.info) for op in ctx.runtime.operators.values()]
+
+
+async def _connector(info: Info, found: tuple) -> t.Connector:  # type: ignore[type-arg]
+    station, connector = found
+    node = (await hydrate(info.context, [station], Wants.of(info)))[0]
+    return next(c for c, d in zip(node.connectors, station.connectors, strict=True) if d.id == connector.id)

@@ -1,0 +1,139 @@
+"""``Query.stations``: radius search over the catalogue, filtered, sorted by distance, paginated."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Callable
+
+from strawberry.types import Info
+
+from operators import domain
+from operators.base import OperatorUnavailable
+from resolvers import ids
+from resolvers import types as t
+from resolvers.context import RequestContext
+from resolvers.errors import bad_input
+from resolvers.hydrate import Wants, hydrate
+
+CURSOR_PREFIX = "offset:"
+
+ConnectorTest = Callable[[domain.Connector], bool]
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{offset}".encode()).decode("ascii")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+        if raw.startswith(CURSOR_PREFIX):
+            offset = int(raw[len(CURSOR_PREFIX) :])
+            if offset >= 0:
+                return offset
+    except (binascii.Error, UnicodeError, ValueError):
+        pass
+    raise bad_input("after is not a cursor returned by this query", "after")
+
+
+def _validate(ctx: RequestContext, near: t.GeoPointInput, radius_km: float, first: int) -> None:
+    g = ctx.runtime.settings.gateway
+    if not (math.isfinite(near.lat) and -90 <= near.lat <= 90):
+        raise bad_input("near.lat must be between -90 and 90", "near.lat")
+    if not (math.isfinite(near.lon) and -180 <= near.lon <= 180):
+        raise bad_input("near.lon must be between -180 and 180", "near.lon")
+    if not (math.isfinite(radius_km) and 0 < radius_km <= g.max_radius_km):
+        raise bad_input(f"radiusKm must be greater than 0 and at most {g.max_radius_km:g}", "radiusKm")
+    if not 1 <= first <= g.max_page_size:
+        raise bad_input(f"first must be between 1 and {g.max_page_size}", "first")
+
+
+def _operator_ids(ctx: RequestContext, given: list[str] | None) -> set[str] | None:
+    if given is None:
+        return None
+    out = set()
+    for value in given:
+        decoded = ids.decode(value)
+        op_id = decoded[1][0] if decoded and decoded[0] == "Operator" else value
+        out.add(op_id)
+    return out
+
+
+def _connector_test(f: t.StationFilter | None) -> ConnectorTest | None:
+    if f is None:
+        return None
+    tests: list[ConnectorTest] = []
+    if f.min_power_kw is not None:
+        if not math.isfinite(f.min_power_kw):
+            raise bad_input("filter.minPowerKw must be a finite number", "filter.minPowerKw")
+        tests.append(lambda c, v=f.min_power_kw: c.max_power_kw >= v)
+    if f.connector_types:
+        tests.append(lambda c, v=frozenset(f.connector_types): c.type in v)
+    if f.power_types:
+        tests.append(lambda c, v=frozenset(f.power_types): c.power_type in v)
+    if not tests:
+        return None
+    return lambda c: all(test(c) for test in tests)
+
+
+async def search(
+    info: Info,
+    near: t.GeoPointInput,
+    radius_km: float,
+    filter: t.StationFilter | None,
+    first: int,
+    after: str | None,
+) -> t.StationConnection:
+    ctx: RequestContext = info.context
+    _validate(ctx, near, radius_km, first)
+    offset = decode_cursor(after) + 1 if after is not None else 0
+    catalogue = ctx.runtime.catalogue
+    wanted_ops = _operator_ids(ctx, filter.operator_ids if filter else None)
+    for op_id in ctx.runtime.operators:
+        if (wanted_ops is None or op_id in wanted_ops) and not catalogue.synced(op_id):
+            state = catalogue.sync_state.get(op_id)
+            reason = state.last_error if state and state.last_error else "catalogue not synced yet"
+            ctx.report({op_id: OperatorUnavailable(op_id, f"stations unknown: {reason}")})
+
+    hits = catalogue.near(near.lat, near.lon, radius_km)
+    if wanted_ops is not None:
+        hits = [h for h in hits if h[1].operator_id in wanted_ops]
+    test = _connector_test(filter)
+    if test is not None:
+        hits = [h for h in hits if any(test(c) for c in h[1].connectors)]
+    if filter and filter.available_only:
+        hits = await _available(ctx, hits, test)
+
+    page = hits[offset : offset + first]
+    nodes = await hydrate(ctx, [s for _, s in page], Wants.of(info))
+    edges = [
+        t.StationEdge(cursor=encode_cursor(offset + i), distance_km=round(d, 3), node=node)
+        for i, ((d, _), node) in enumerate(zip(page, nodes, strict=True))
+    ]
+    return t.StationConnection(
+        edges=edges,
+        total_count=len(hits),
+        page_info=t.PageInfo(
+            has_next_page=offset + len(page) < len(hits),
+            has_previous_page=offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+async def _available(
+    ctx: RequestContext, hits: list[tuple[float, domain.Station]], test: ConnectorTest | None
+) -> list[tuple[float, domain.Station]]:
+    """Keep stations with an AVAILABLE connector (that also passes the other filters)."""
+    states = await ctx.statuses.load_many([(s.operator_id, s.id) for _, s in hits])
+    kept = []
+    for (d, s), by_connector in zip(hits, states, strict=True):
+        for c in s.connectors:
+            state = by_connector.get(c.id)
+            if state and state.status is domain.ConnectorStatus.AVAILABLE and (test is None or test(c)):
+                kept.append((d, s))
+                break
+    return kept
