@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from gateway.config import ConfigError, Settings, load
+from operators import registry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,24 +40,18 @@ def main(argv: list[str] | None = None) -> int:
 
     simulate = commands.add_parser("simulate", help="run one operator simulator standalone")
     protocols = simulate.add_subparsers(dest="protocol", required=True)
-    from operators.tcec import simulator_cli as tcec_cli
-
-    tcec_cli.add_arguments(protocols.add_parser("tcec", help="a T/CEC 102 operator"))
-    try:
-        from operators.ocpi import simulator_cli as ocpi_cli
-    except ImportError:
-        ocpi_cli = None
-    else:
-        ocpi_cli.add_arguments(protocols.add_parser("ocpi", help="an OCPI 2.2.1 CPO"))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["simulate"]:  # import the simulators only when they are asked for
+        for protocol, help_text in (("tcec", "a T/CEC 102 operator"), ("ocpi", "an OCPI 2.2.1 CPO")):
+            registry.simulator_cli(protocol).add_arguments(protocols.add_parser(protocol, help=help_text))
 
     args = parser.parse_args(argv)
     if args.command == "export-schema":
         return export_schema(args.output)
     if args.command == "simulate":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        module = tcec_cli if args.protocol == "tcec" else ocpi_cli
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(module.run(args))  # type: ignore[union-attr]
+            asyncio.run(registry.simulator_cli(args.protocol).run(args))
         return 0
     return serve_command(args)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping, Sequence
 from importlib.metadata import entry_points
+from types import ModuleType
 
 from aiohttp import ClientSession
 
@@ -19,6 +20,11 @@ ENTRY_POINT_GROUP = "chargegate.operators"
 BUILTIN: dict[str, str] = {
     "tcec": "operators.tcec.adapter:build",
     "ocpi": "operators.ocpi.adapter:build",
+}
+# Standalone simulators for `chargegate simulate PROTOCOL`: modules with add_arguments() and run().
+SIMULATORS: dict[str, str] = {
+    "tcec": "operators.tcec.simulator_cli",
+    "ocpi": "operators.ocpi.simulator_cli",
 }
 
 
@@ -39,6 +45,10 @@ def factory(protocol: str) -> OperatorFactory:
     module, _, name = target.partition(":")
     built: OperatorFactory = getattr(importlib.import_module(module), name)
     return built
+
+
+def simulator_cli(protocol: str) -> ModuleType:
+    return importlib.import_module(SIMULATORS[protocol])
 
 
 def build_all(
