@@ -37,7 +37,7 @@ class GatewaySettings:
     mode: str = "production"
     request_deadline_s: float = 3.0
     max_page_size: int = 100
-    max_radius_km: float = 50.0
+    max_radius_km: float = 200.0
 
 
 @dataclass(frozen=True, slots=True)
