@@ -1,0 +1,241 @@
+"""OCPI JSON codec: exact Decimal JSON, RFC 3339 UTC DateTimes, and dataclass <-> JSON conversion.
+
+The models in :mod:`operators.ocpi.models` and :mod:`operators.ocpi.messages` are plain frozen
+dataclasses whose field names are the OCPI field names; this module converts them from and to JSON
+by reading their type hints, so each model is declared once. Conversion is lossless: numbers are
+``Decimal`` (``json.loads(..., parse_float=Decimal)``), absent optional fields stay absent, and keys
+the model does not know (custom fields, later spec versions) are kept in ``extensions``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import types
+import typing
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class ModelError(ValueError):
+    """A JSON value that does not fit the OCPI model; ``path`` points at the offending field."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path or '<root>'}: {message}")
+        self.path = path
+
+
+# -- JSON text --------------------------------------------------------------------------------------
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON keeping every non-integer number as an exact ``Decimal``."""
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelError("", f"not valid JSON: {exc}") from exc
+
+
+def dumps(value: Any) -> str:
+    """Serialise JSON-shaped data (plus Decimal and datetime) exactly, without float rounding."""
+    parts: list[str] = []
+    _dump(value, parts)
+    return "".join(parts)
+
+
+def _dump(value: Any, out: list[str]) -> None:
+    if value is None or isinstance(value, bool | int | str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("JSON has no NaN or Infinity")
+        out.append(str(value))
+    elif isinstance(value, float):
+        out.append(json.dumps(value))
+    elif isinstance(value, datetime):
+        out.append(json.dumps(format_datetime(value)))
+    elif isinstance(value, Mapping):
+        out.append("{")
+        for i, (key, item) in enumerate(value.items()):
+            if i:
+                out.append(",")
+            out.append(json.dumps(str(key), ensure_ascii=False))
+            out.append(":")
+            _dump(item, out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _dump(item, out)
+        out.append("]")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        _dump(to_json(value), out)
+    else:
+        raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+# -- DateTime (OCPI 2.2.1 types §DateTime: RFC 3339, UTC; a missing "Z" still means UTC) ----------
+
+
+def parse_datetime(value: str) -> datetime:
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1]
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ModelError("", f"not an RFC 3339 DateTime: {value!r}") from exc
+    # Field deviation: some CPOs send offsets; convert rather than reject them.
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def format_datetime(value: datetime) -> str:
+    """UTC with a ``Z`` (what maintainers advise sending); fractions only when present."""
+    utc = value.astimezone(UTC) if value.tzinfo else value
+    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    if utc.microsecond:
+        text += f".{utc.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+# -- dataclass conversion -------------------------------------------------------------------------
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    # A pure function of the class, memoised: resolving string annotations on every object is slow.
+    return typing.get_type_hints(cls)
+
+
+def from_json(cls: type[T], data: Any, *, partial: bool = False, path: str = "") -> T:
+    """Build model ``cls`` from parsed JSON.
+
+    ``partial=True`` is for PATCH bodies and the spec's fragment examples: required fields may be
+    missing (they are set to None) and mistyped scalars are kept as sent, so nothing is lost.
+    """
+    return typing.cast(T, _convert(cls, data, path, partial))
+
+
+def _convert(tp: Any, value: Any, path: str, partial: bool) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _convert(args[0], value, path, partial)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ModelError(path, "expected a list")
+        (item_tp, _ellipsis) = typing.get_args(tp)
+        return tuple(_convert(item_tp, item, f"{path}[{i}]", partial) for i, item in enumerate(value))
+    if tp is Any:
+        return value
+    if dataclasses.is_dataclass(tp):
+        return _object(tp, value, path, partial)
+    return _scalar(tp, value, path, partial)
+
+
+def _scalar(tp: Any, value: Any, path: str, partial: bool) -> Any:
+    try:
+        if tp is str and isinstance(value, str):
+            return value
+        if tp is bool and isinstance(value, bool):
+            return value
+        if tp is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if tp is Decimal and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            return value if isinstance(value, Decimal) else Decimal(str(value))
+        if tp is datetime and isinstance(value, str):
+            return parse_datetime(value)
+    except ModelError as exc:
+        raise ModelError(path, str(exc)) from exc
+    if partial:
+        return value  # a fragment's defect (e.g. a number for a string), kept as sent
+    raise ModelError(path, f"expected {getattr(tp, '__name__', tp)}, got {type(value).__name__}")
+
+
+def _object(cls: type, value: Any, path: str, partial: bool) -> Any:
+    if not isinstance(value, Mapping):
+        raise ModelError(path, f"expected an object for {cls.__name__}")
+    hints = _hints(cls)
+    kwargs: dict[str, Any] = {}
+    known: set[str] = set()
+    for f in dataclasses.fields(cls):
+        if f.name == "extensions":
+            continue
+        known.add(f.name)
+        sub = f"{path}.{f.name}" if path else f.name
+        if f.name in value and value[f.name] is not None:
+            kwargs[f.name] = _convert(hints[f.name], value[f.name], sub, partial)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            if not partial:
+                raise ModelError(sub, "required field is missing")
+            kwargs[f.name] = None
+    extensions = {k: v for k, v in value.items() if k not in known}
+    if extensions:
+        kwargs["extensions"] = extensions
+    return cls(**kwargs)
+
+
+def to_json(obj: Any) -> Any:
+    """The JSON-shaped form of a model (dicts, lists, Decimal, str): absent/empty optionals omitted."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(obj):
+            item = getattr(obj, f.name)
+            if f.name == "extensions":
+                out.update(item)
+            elif item is not None and item != ():
+                out[f.name] = to_json(item)
+        return out
+    if isinstance(obj, tuple | list):
+        return [to_json(item) for item in obj]
+    if isinstance(obj, datetime):
+        return format_datetime(obj)
+    return obj
+
+
+def merge_patch(target: Mapping[str, Any], patch: Mapping[str, Any], list_keys: Mapping[str, str]) -> dict:
+    """Apply an OCPI PATCH body to a stored JSON object.
+
+    OCPI 2.2.1 §1.4: omitted fields stay unchanged. Nested objects merge recursively. Lists named in
+    ``list_keys`` (``evses`` by ``uid``, ``connectors`` by ``id``) merge element-wise and never drop
+    absent elements [our choice, ocpi/ocpi issues 285, 540]; every other list is replaced wholesale.
+    """
+    merged = dict(target)
+    for key, new in patch.items():
+        old = merged.get(key)
+        if key in list_keys and isinstance(old, list) and isinstance(new, list):
+            ident = list_keys[key]
+            by_id = {item.get(ident): i for i, item in enumerate(old) if isinstance(item, Mapping)}
+            items = list(old)
+            for element in new:
+                index = by_id.get(element.get(ident)) if isinstance(element, Mapping) else None
+                if index is None:
+                    items.append(element)
+                else:
+                    items[index] = merge_patch(items[index], element, list_keys)
+            merged[key] = items
+        elif isinstance(old, Mapping) and isinstance(new, Mapping):
+            merged[key] = merge_patch(old, new, list_keys)
+        else:
+            merged[key] = new
+    return merged
+
+
+def envelope(data: Any = None, status_code: int = 1000, message: str | None = None) -> dict[str, Any]:
+    """An OCPI response body (§4.1.7); ``data`` omitted when None (errata: receivers accept that)."""
+    body: dict[str, Any] = {"status_code": status_code}
+    if data is not None:
+        body["data"] = to_json(data)
+    if message is not None:
+        body["status_message"] = message
+    body["timestamp"] = format_datetime(datetime.now(UTC).replace(microsecond=0))
+    return body

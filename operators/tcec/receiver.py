@@ -1,0 +1,251 @@
+"""Aggregator-side T/CEC endpoints: the routes one operator pushes to (spec §1, §5 "O→A").
+
+Mounted by the gateway under ``/push/tcec/{operator_id}/``. Each request is checked in the order
+§3.3 prescribes — signature (``Ret`` 4001), then bearer token (4002), then decryption (4003), then
+business parameters (4004) — and only then mapped to the domain and handed to the event sink. Every
+answer, good or bad, is a signed envelope with HTTP 200 (§2): never a 500, never a stack trace.
+
+Tokens we issue live in memory, per adapter, for ``TOKEN_TTL_S``; the profile's ``token_reissue``
+says whether asking again while one is valid returns it (``same``) or replaces it (``replace``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from operators.base import EventSink
+from operators.domain import ConnectorState, OperatorEvent, StatusSource
+from operators.tcec import codec, sessions
+from operators.tcec.fields import MappingError, field_str
+from operators.tcec.mapping import parse_connector_status_infos
+from operators.tcec.profile import Profile
+
+logger = logging.getLogger(__name__)
+
+TOKEN_TTL_S = 7200  # §3.4: "7200 is typical"
+RET_OK, RET_BAD_SIG, RET_BAD_TOKEN, RET_BAD_ENVELOPE, RET_BAD_PARAMS, RET_INTERNAL = (
+    0,
+    4001,
+    4002,
+    4003,
+    4004,
+    500,
+)
+CONTENT_TYPE = "application/json;charset=utf-8"
+
+
+class _Refusal(Exception):
+    """Ends a request with a protocol error ``Ret``; ``msg`` is safe to show the caller."""
+
+    def __init__(self, ret: int, msg: str) -> None:
+        super().__init__(msg)
+        self.ret, self.msg = ret, msg
+
+
+# A push handler: canonical Data and the session_ref lookup in, (events, answer Data) out.
+Handler = Callable[[Mapping[str, Any]], tuple[list[OperatorEvent], dict[str, Any]]]
+
+
+class TcecReceiver:
+    """The push endpoints of one T/CEC operator, and the tokens we issue to it."""
+
+    def __init__(
+        self,
+        *,
+        operator_id: str,
+        operator_secret: str,
+        secrets: codec.Secrets,
+        profile: Profile,
+        sink: EventSink,
+        seqs: sessions.SessionSeqs,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._operator_id = operator_id
+        self._operator_secret = operator_secret
+        self._secrets = secrets
+        self._profile = profile
+        self._sink = sink
+        self._seqs = seqs
+        self._clock = clock
+        self._tokens: dict[str, float] = {}  # token → monotonic expiry
+
+    def routes(self) -> list[Route]:
+        prefix = f"/push/tcec/{self._operator_id}"
+        handlers: dict[str, Handler] = {
+            "notification_stationStatus": self._station_status,
+            "notification_start_charge_result": self._start_result,
+            "notification_equip_charge_status": self._charge_status,
+            "notification_stop_charge_result": self._stop_result,
+            "notification_charge_order_info": self._charge_order,
+            "check_charge_orders": self._check_orders,
+        }
+        routes = [Route(f"{prefix}/query_token", self._query_token, methods=["POST"])]
+        for interface, handler in handlers.items():
+            routes.append(
+                Route(f"{prefix}/{interface}", self._endpoint(interface, handler), methods=["POST"])
+            )
+        return routes
+
+    # --- query_token (§3.4) -------------------------------------------------------------------------
+
+    async def _query_token(self, request: Request) -> Response:
+        try:
+            data = self._decode(await request.body(), authorization=None)
+            answer = self._issue_token(data)
+        except _Refusal as refusal:
+            return self._answer(refusal.ret, refusal.msg, None)
+        return self._answer(RET_OK, "", answer)
+
+    def _issue_token(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        fail = 0
+        if data.get("OperatorID") != self._operator_id:
+            fail = 1  # §3.4 FailReason 1: no such operator
+        elif not hmac.compare_digest(str(data.get("OperatorSecret", "")), self._operator_secret):
+            fail = 2  # §3.4 FailReason 2: wrong secret
+        if fail:
+            return {
+                "OperatorID": self._operator_id,
+                "SuccStat": 1,
+                "AccessToken": "",
+                "TokenAvailableTime": 0,
+                "FailReason": fail,
+            }
+        now = self._clock()
+        self._tokens = {token: expiry for token, expiry in self._tokens.items() if expiry > now}
+        if self._profile.token_reissue == "same" and self._tokens:
+            token, expiry = max(self._tokens.items(), key=lambda item: item[1])
+        else:
+            token, expiry = secrets.token_hex(24), now + TOKEN_TTL_S
+            self._tokens = {token: expiry}
+        return {
+            "OperatorID": self._operator_id,
+            "SuccStat": 0,
+            "AccessToken": token,
+            "TokenAvailableTime": int(expiry - now),
+            "FailReason": 0,
+        }
+
+    # --- notifications -------------------------------------------------------------------------------
+
+    def _endpoint(self, interface: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                data = self._decode(
+                    await request.body(), authorization=request.headers.get("Authorization", "")
+                )
+                try:
+                    events, answer = handler(data)
+                except MappingError as exc:
+                    raise _Refusal(RET_BAD_PARAMS, "请求的业务参数不合法") from exc
+                for event in events:
+                    await self._sink(self._operator_id, event)
+            except _Refusal as refusal:
+                logger.info("refused %s push from %s: Ret %d", interface, self._operator_id, refusal.ret)
+                return self._answer(refusal.ret, refusal.msg, None)
+            except Exception:  # a failing sink must not become an HTTP 500: §2.3 Ret 500, retry later
+                logger.exception("handling %s push from %s failed", interface, self._operator_id)
+                return self._answer(RET_INTERNAL, "系统错误", None)
+            return self._answer(RET_OK, "", answer)
+
+        return endpoint
+
+    def _station_status(self, data: Mapping[str, Any]) -> tuple[list[OperatorEvent], dict[str, Any]]:
+        now = datetime.now(codec.SHANGHAI)
+        infos = parse_connector_status_infos(data)
+        if not infos:
+            raise MappingError("no ConnectorStatusInfo")
+        events: list[OperatorEvent] = [
+            ConnectorState(cid, status, now, StatusSource.PUSH) for cid, status in infos
+        ]
+        return events, {"Status": 0}
+
+    def _session_push(
+        self, data: Mapping[str, Any], parse: Callable[[Mapping[str, Any], str], OperatorEvent]
+    ) -> tuple[list[OperatorEvent], str | None]:
+        seq = field_str(data, "StartChargeSeq")
+        ref = self._seqs.ref_for(seq)
+        if ref is None:
+            # Not derived by this adapter since it started (restart, other replica): the gateway's
+            # reconciliation re-registers it through session_status. See operators.tcec.sessions.
+            logger.warning("push for unknown StartChargeSeq %s from %s", seq, self._operator_id)
+            parse(data, seq)  # still validate, so a malformed push gets 4004
+            return [], seq
+        return [parse(data, ref)], seq
+
+    def _start_result(self, data: Mapping[str, Any]) -> tuple[list[OperatorEvent], dict[str, Any]]:
+        events, seq = self._session_push(data, sessions.parse_start_result)
+        return events, {"StartChargeSeq": seq, "SuccStat": 0, "FailReason": 0}
+
+    def _charge_status(self, data: Mapping[str, Any]) -> tuple[list[OperatorEvent], dict[str, Any]]:
+        events, seq = self._session_push(data, sessions.parse_progress)
+        return events, {"StartChargeSeq": seq, "SuccStat": 0}
+
+    def _stop_result(self, data: Mapping[str, Any]) -> tuple[list[OperatorEvent], dict[str, Any]]:
+        events, seq = self._session_push(data, sessions.parse_stop_result)
+        return events, {"StartChargeSeq": seq, "SuccStat": 0, "FailReason": 0}
+
+    def _charge_order(self, data: Mapping[str, Any]) -> tuple[list[OperatorEvent], dict[str, Any]]:
+        events, seq = self._session_push(data, sessions.parse_order)
+        # §5.11: the operator re-pushes until ConfirmResult 0, so an order we cannot yet attribute
+        # is answered 1 and arrives again once the session is known.
+        confirm = 0 if events else 1
+        return events, {
+            "StartChargeSeq": seq,
+            "ConnectorID": data.get("ConnectorID"),
+            "ConfirmResult": confirm,
+        }
+
+    def _check_orders(self, data: Mapping[str, Any]) -> tuple[list[OperatorEvent], dict[str, Any]]:
+        # §5.12 reconciliation: no dispute detection yet, so every day is answered as agreed.
+        return [], {
+            "CheckOrderSeq": field_str(data, "CheckOrderSeq"),
+            "StartTime": data.get("StartTime"),
+            "EndTime": data.get("EndTime"),
+            "TotalDisputeOrder": 0,
+            "TotalDisputePower": 0,
+            "TotalDisputeMoney": 0,
+            "DisputeOrders": [],
+        }
+
+    # --- envelope -----------------------------------------------------------------------------------
+
+    def _decode(self, raw: bytes, *, authorization: str | None) -> dict[str, Any]:
+        """Verified, decrypted, normalised ``Data`` of a request, or a :class:`_Refusal`.
+
+        ``authorization`` is the request's header; None skips the token check (``query_token``).
+        """
+        try:
+            body = json.loads(raw)
+            fields = codec.verify_request_sig(body, self._secrets)
+        except codec.SignatureError as exc:
+            raise _Refusal(RET_BAD_SIG, "签名错误") from exc
+        except (ValueError, UnicodeDecodeError) as exc:  # bad JSON, missing envelope field
+            raise _Refusal(RET_BAD_ENVELOPE, "POST参数不合法，缺少必需参数") from exc
+        if fields["OperatorID"] != self._operator_id:
+            raise _Refusal(RET_BAD_SIG, "签名错误")  # signed, but not by the operator of this route
+        if authorization is not None and not self._token_valid(authorization):
+            raise _Refusal(RET_BAD_TOKEN, "Token错误")
+        try:
+            return self._profile.normalise(codec.decode_request_data(fields, self._secrets).data)
+        except codec.CodecError as exc:
+            raise _Refusal(RET_BAD_ENVELOPE, "POST参数不合法，缺少必需参数") from exc
+
+    def _token_valid(self, authorization: str) -> bool:
+        scheme, _, token = authorization.partition(" ")
+        expiry = self._tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        return expiry is not None and expiry > self._clock()
+
+    def _answer(self, ret: int, msg: str, payload: dict[str, Any] | None) -> Response:
+        body = codec.build_response(ret, msg, self._profile.emit(payload) if payload else None, self._secrets)
+        return Response(codec.dumps(body), media_type=CONTENT_TYPE)
