@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route, Router
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
@@ -51,10 +51,6 @@ async def metrics(request: Request) -> Response:
     return Response(runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
-async def not_found(request: Request) -> Response:
-    return PlainTextResponse("Not Found", status_code=404)
-
-
 def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
     """The app for ``settings``. ``extra_lifespan(settings)`` (an async context manager yielding
     settings) runs first; demo mode uses it to start the embedded simulators."""
@@ -64,7 +60,6 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
         graphql_ide="graphiql" if settings.gateway.mode in ("demo", "dev") else None,
         allow_queries_via_get=True,
     )
-    inbound = Router(routes=[], default=not_found)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -73,8 +68,9 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
             if extra_lifespan is not None:
                 effective = await stack.enter_async_context(extra_lifespan(settings))
             runtime = await stack.enter_async_context(running(effective))
+            # Push routes exist only once the adapters do: add them before the first request.
             for op in runtime.operators.values():
-                inbound.routes.extend(op.inbound_routes())
+                app.router.routes.extend(op.inbound_routes())
             app.state.runtime = runtime
             yield
 
@@ -84,7 +80,6 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
-            Mount("", app=inbound),
         ],
         lifespan=lifespan,
     )

@@ -9,6 +9,7 @@ Valid pushes are merged into the adapter's memory and handed to the sink as doma
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 VERSION = "2.2.1"
 LIST_KEYS = {"evses": "uid", "connectors": "id"}  # PATCH arrays merged element-wise [our choice]
-STATUS_ONLY = {"status", "last_updated", "status_schedule"}
 
 
 class OcpiInputError(Exception):
@@ -167,14 +167,21 @@ class Receiver:
         loc = self._typed(Location, merged)
         self.store.locations[loc_id] = merged
         events: list[domain.OperatorEvent] = []
-        if not patch or set(body) - STATUS_ONLY:
-            events.append(mapping.location_to_station(self.op.settings.id, loc))
+        station = mapping.location_to_station(self.op.settings.id, loc)
+        if _changed(self._station(stored), station):  # a status-only PATCH changes no station data
+            events.append(station)
         if (evse_uid is not None and "status" in body) or (evse_uid is None and "evses" in body):
             states = mapping.connector_states(loc, domain.StatusSource.PUSH)
             prefix = mapping.connector_key(loc_id, evse_uid, "x")[:-1] if evse_uid else ""
             events += [s for key, s in states.items() if key.startswith(prefix)]
         await self._emit(*events)
         return reply()
+
+    def _station(self, raw: dict[str, Any]) -> domain.Station | None:
+        try:
+            return mapping.location_to_station(self.op.settings.id, codec.from_json(Location, raw))
+        except codec.ModelError:
+            return None
 
     # -- tariffs (§11.2.2 Receiver) -------------------------------------------------------------------
 
@@ -270,6 +277,12 @@ class Receiver:
         if event is not None:
             await self._emit(event)
         return reply()
+
+
+def _changed(before: domain.Station | None, after: domain.Station) -> bool:
+    return before is None or dataclasses.replace(before, updated_at=None) != dataclasses.replace(
+        after, updated_at=None
+    )
 
 
 def _child(stored: dict[str, Any], evse_uid: str | None, conn_id: str | None) -> dict[str, Any] | None:

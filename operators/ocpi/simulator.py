@@ -113,11 +113,14 @@ class OcpiSimulator:
         app.router.add_route("*", f"{prefix}/credentials", self._credentials)
         self.sender.add_routes(app.router, prefix)
         app.router.add_post(prefix + "/commands/{command}", self.sessions.command)
-        self._http = aiohttp.ClientSession()
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port, shutdown_timeout=0.5)
-        await site.start()
+        try:
+            await web.TCPSite(self._runner, self.config.host, self.config.port).start()
+        except OSError:
+            await self._runner.cleanup()
+            raise
+        self._http = aiohttp.ClientSession()
         host, port = self._runner.addresses[0][:2]
         self.base_url = f"http://{host}:{port}"
 

@@ -22,6 +22,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from types import MappingProxyType
 from typing import Any
 
 import aiohttp
@@ -38,19 +39,22 @@ from operators.tcec import codec
 from operators.tcec.fields import field_int, field_str
 from operators.tcec.profile import Profile
 
-RET_OK = 0
-RET_BAD_TOKEN = 4002
-BUSY_RETS = frozenset({-1, 500})  # §2.3: "retry later" / "retry with backoff"
+# §2.3 return codes, shared with the receiver, which answers with them.
+RET_BUSY, RET_OK, RET_INTERNAL = -1, 0, 500
+RET_BAD_SIG, RET_BAD_TOKEN, RET_BAD_ENVELOPE, RET_BAD_PARAMS = 4001, 4002, 4003, 4004
+BUSY_RETS = frozenset({RET_BUSY, RET_INTERNAL})  # §2.3: "retry later" / "retry with backoff"
 
 # §2.3 Ret → (error class, what it means). 4002 reaches here only after the one retry failed.
-RET_ERRORS: Mapping[int, tuple[type[OperatorError], str]] = {
-    -1: (OperatorUnavailable, "system busy"),
-    500: (OperatorUnavailable, "system error"),
-    4001: (OperatorAuthError, "signature refused"),
-    4002: (OperatorAuthError, "token refused twice"),
-    4003: (OperatorProtocolError, "envelope refused"),
-    4004: (OperatorRejected, "business parameters refused"),
-}
+RET_ERRORS: Mapping[int, tuple[type[OperatorError], str]] = MappingProxyType(
+    {
+        RET_BUSY: (OperatorUnavailable, "system busy"),
+        RET_INTERNAL: (OperatorUnavailable, "system error"),
+        RET_BAD_SIG: (OperatorAuthError, "signature refused"),
+        RET_BAD_TOKEN: (OperatorAuthError, "token refused twice"),
+        RET_BAD_ENVELOPE: (OperatorProtocolError, "envelope refused"),
+        RET_BAD_PARAMS: (OperatorRejected, "business parameters refused"),
+    }
+)
 
 CONTENT_TYPE = "application/json;charset=utf-8"
 
@@ -127,7 +131,7 @@ class TcecClient:
             response = await self._authorised(interface, payload)
             if response.ret not in BUSY_RETS or attempt + 1 == attempts:
                 break
-            # Full jitter on an exponential step: bounded by backoff_s * 2**retries in total.
+            # Jittered exponential back-off: at most backoff_s * (2**retries - 1) in total.
             await asyncio.sleep(random.uniform(0.5, 1.0) * self._backoff_s * 2**attempt)
         if response.ret != RET_OK:
             raise ret_error(self._operator_id, interface, response.ret, self._redact(response.msg))

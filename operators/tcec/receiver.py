@@ -27,6 +27,15 @@ from starlette.routing import Route
 from operators.base import EventSink
 from operators.domain import ConnectorState, OperatorEvent, StatusSource
 from operators.tcec import codec, sessions
+from operators.tcec.client import (
+    CONTENT_TYPE,
+    RET_BAD_ENVELOPE,
+    RET_BAD_PARAMS,
+    RET_BAD_SIG,
+    RET_BAD_TOKEN,
+    RET_INTERNAL,
+    RET_OK,
+)
 from operators.tcec.fields import MappingError, field_str
 from operators.tcec.mapping import parse_connector_status_infos
 from operators.tcec.profile import Profile
@@ -34,26 +43,25 @@ from operators.tcec.profile import Profile
 logger = logging.getLogger(__name__)
 
 TOKEN_TTL_S = 7200  # §3.4: "7200 is typical"
-RET_OK, RET_BAD_SIG, RET_BAD_TOKEN, RET_BAD_ENVELOPE, RET_BAD_PARAMS, RET_INTERNAL = (
-    0,
-    4001,
-    4002,
-    4003,
-    4004,
-    500,
-)
-CONTENT_TYPE = "application/json;charset=utf-8"
+# §2.3: the standard wording of each refusal, sent as Msg.
+MESSAGES = {
+    RET_BAD_SIG: "签名错误",
+    RET_BAD_TOKEN: "Token错误",
+    RET_BAD_ENVELOPE: "POST参数不合法，缺少必需参数",
+    RET_BAD_PARAMS: "请求的业务参数不合法",
+    RET_INTERNAL: "系统错误",
+}
 
 
 class _Refusal(Exception):
-    """Ends a request with a protocol error ``Ret``; ``msg`` is safe to show the caller."""
+    """Ends a request with a protocol error ``Ret`` and its standard message."""
 
-    def __init__(self, ret: int, msg: str) -> None:
-        super().__init__(msg)
-        self.ret, self.msg = ret, msg
+    def __init__(self, ret: int) -> None:
+        super().__init__(MESSAGES[ret])
+        self.ret = ret
 
 
-# A push handler: canonical Data and the session_ref lookup in, (events, answer Data) out.
+# A push handler: canonical Data in; the events for the sink and the answer Data out.
 Handler = Callable[[Mapping[str, Any]], tuple[list[OperatorEvent], dict[str, Any]]]
 
 
@@ -83,6 +91,7 @@ class TcecReceiver:
     def routes(self) -> list[Route]:
         prefix = f"/push/tcec/{self._operator_id}"
         handlers: dict[str, Handler] = {
+            "query_token": self._issue_token,
             "notification_stationStatus": self._station_status,
             "notification_start_charge_result": self._start_result,
             "notification_equip_charge_status": self._charge_status,
@@ -90,37 +99,22 @@ class TcecReceiver:
             "notification_charge_order_info": self._charge_order,
             "check_charge_orders": self._check_orders,
         }
-        routes = [Route(f"{prefix}/query_token", self._query_token, methods=["POST"])]
-        for interface, handler in handlers.items():
-            routes.append(
-                Route(f"{prefix}/{interface}", self._endpoint(interface, handler), methods=["POST"])
-            )
-        return routes
+        return [
+            Route(f"{prefix}/{interface}", self._endpoint(interface, handler), methods=["POST"])
+            for interface, handler in handlers.items()
+        ]
 
     # --- query_token (§3.4) -------------------------------------------------------------------------
 
-    async def _query_token(self, request: Request) -> Response:
-        try:
-            data = self._decode(await request.body(), authorization=None)
-            answer = self._issue_token(data)
-        except _Refusal as refusal:
-            return self._answer(refusal.ret, refusal.msg, None)
-        return self._answer(RET_OK, "", answer)
-
-    def _issue_token(self, data: Mapping[str, Any]) -> dict[str, Any]:
+    def _issue_token(self, data: Mapping[str, Any]) -> tuple[list[OperatorEvent], dict[str, Any]]:
         fail = 0
         if data.get("OperatorID") != self._operator_id:
             fail = 1  # §3.4 FailReason 1: no such operator
         elif not hmac.compare_digest(str(data.get("OperatorSecret", "")), self._operator_secret):
             fail = 2  # §3.4 FailReason 2: wrong secret
         if fail:
-            return {
-                "OperatorID": self._operator_id,
-                "SuccStat": 1,
-                "AccessToken": "",
-                "TokenAvailableTime": 0,
-                "FailReason": fail,
-            }
+            refused = {"SuccStat": 1, "AccessToken": "", "TokenAvailableTime": 0, "FailReason": fail}
+            return [], {"OperatorID": self._operator_id} | refused
         now = self._clock()
         self._tokens = {token: expiry for token, expiry in self._tokens.items() if expiry > now}
         if self._profile.token_reissue == "same" and self._tokens:
@@ -128,7 +122,7 @@ class TcecReceiver:
         else:
             token, expiry = secrets.token_hex(24), now + TOKEN_TTL_S
             self._tokens = {token: expiry}
-        return {
+        return [], {
             "OperatorID": self._operator_id,
             "SuccStat": 0,
             "AccessToken": token,
@@ -136,29 +130,33 @@ class TcecReceiver:
             "FailReason": 0,
         }
 
-    # --- notifications -------------------------------------------------------------------------------
+    # --- every endpoint ------------------------------------------------------------------------------
 
     def _endpoint(self, interface: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        # query_token is the one call made without a bearer token (§2).
+        needs_token = interface != "query_token"
+
         async def endpoint(request: Request) -> Response:
             try:
-                data = self._decode(
-                    await request.body(), authorization=request.headers.get("Authorization", "")
-                )
+                authorization = request.headers.get("Authorization", "") if needs_token else None
+                data = self._decode(await request.body(), authorization=authorization)
                 try:
                     events, answer = handler(data)
                 except MappingError as exc:
-                    raise _Refusal(RET_BAD_PARAMS, "请求的业务参数不合法") from exc
+                    raise _Refusal(RET_BAD_PARAMS) from exc
                 for event in events:
                     await self._sink(self._operator_id, event)
             except _Refusal as refusal:
                 logger.info("refused %s push from %s: Ret %d", interface, self._operator_id, refusal.ret)
-                return self._answer(refusal.ret, refusal.msg, None)
+                return self._answer(refusal.ret, MESSAGES[refusal.ret], None)
             except Exception:  # a failing sink must not become an HTTP 500: §2.3 Ret 500, retry later
                 logger.exception("handling %s push from %s failed", interface, self._operator_id)
-                return self._answer(RET_INTERNAL, "系统错误", None)
+                return self._answer(RET_INTERNAL, MESSAGES[RET_INTERNAL], None)
             return self._answer(RET_OK, "", answer)
 
         return endpoint
+
+    # --- notifications -------------------------------------------------------------------------------
 
     def _station_status(self, data: Mapping[str, Any]) -> tuple[list[OperatorEvent], dict[str, Any]]:
         now = datetime.now(codec.SHANGHAI)
@@ -172,7 +170,7 @@ class TcecReceiver:
 
     def _session_push(
         self, data: Mapping[str, Any], parse: Callable[[Mapping[str, Any], str], OperatorEvent]
-    ) -> tuple[list[OperatorEvent], str | None]:
+    ) -> tuple[list[OperatorEvent], str]:
         seq = field_str(data, "StartChargeSeq")
         ref = self._seqs.ref_for(seq)
         if ref is None:
@@ -229,17 +227,17 @@ class TcecReceiver:
             body = json.loads(raw)
             fields = codec.verify_request_sig(body, self._secrets)
         except codec.SignatureError as exc:
-            raise _Refusal(RET_BAD_SIG, "签名错误") from exc
+            raise _Refusal(RET_BAD_SIG) from exc
         except (ValueError, UnicodeDecodeError) as exc:  # bad JSON, missing envelope field
-            raise _Refusal(RET_BAD_ENVELOPE, "POST参数不合法，缺少必需参数") from exc
+            raise _Refusal(RET_BAD_ENVELOPE) from exc
         if fields["OperatorID"] != self._operator_id:
-            raise _Refusal(RET_BAD_SIG, "签名错误")  # signed, but not by the operator of this route
+            raise _Refusal(RET_BAD_SIG)  # signed, but not by the operator of this route
         if authorization is not None and not self._token_valid(authorization):
-            raise _Refusal(RET_BAD_TOKEN, "Token错误")
+            raise _Refusal(RET_BAD_TOKEN)
         try:
             return self._profile.normalise(codec.decode_request_data(fields, self._secrets).data)
         except codec.CodecError as exc:
-            raise _Refusal(RET_BAD_ENVELOPE, "POST参数不合法，缺少必需参数") from exc
+            raise _Refusal(RET_BAD_ENVELOPE) from exc
 
     def _token_valid(self, authorization: str) -> bool:
         scheme, _, token = authorization.partition(" ")

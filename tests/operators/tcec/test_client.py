@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -310,3 +311,14 @@ async def test_every_ret_is_translated(
         assert "token-" not in str(info.value)
     assert scripted.calls["query_station_status"] == calls
     assert scripted.calls["query_token"] == 1 + (rets[0] == 4002)  # one refresh at most
+
+
+async def test_profile_paths_reach_the_operator(
+    sim_start: SimFactory, sim_http: aiohttp.ClientSession
+) -> None:
+    # A Didi-style layout: the base URL is the bare origin and the profile adds the paths.
+    sim = await sim_start(path_prefix="/evcs/v1")
+    profile = replace(PRESETS["didi"], token_path="/evcs/v1/query_token")
+    client = tcec_client(sim_http, sim, base_url=f"http://127.0.0.1:{sim.port}", profile=profile)
+    await client.call(STATUS, {"StationIDs": []})
+    assert sim.calls == Counter({"query_token": 1, STATUS: 1})

@@ -1,0 +1,134 @@
+"""Partial failure, the circuit breaker, and bad input: never a 500, always within the deadline."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+
+from operators.tcec.sim_faults import Faults
+from tests.app.conftest import CENTERS, DEADLINE_S, HZ, SH, Stack
+
+BOTH = """{ stations(near: {lat: 30.75, lon: 120.8}, radiusKm: 150, first: 100) {
+  totalCount edges { node { operator { name }
+    connectors { status currentPrice { totalPerKwh { amount } } } } } } }"""
+
+
+def operator_errors(body):
+    return [e for e in body.get("errors") or [] if e["extensions"]["code"] == "OPERATOR_UNAVAILABLE"]
+
+
+@pytest.mark.parametrize(
+    ("faults", "reason"),
+    [
+        (Faults(down=True), "OPERATOR_UNAVAILABLE"),
+        (Faults(timeout_rate=1.0), "OPERATOR_TIMEOUT"),
+        (Faults(error_rate=1.0), "OPERATOR_UNAVAILABLE"),
+        (Faults(bad_signature_rate=1.0), "OPERATOR_PROTOCOL"),
+        (Faults(malformed_data_rate=1.0), "OPERATOR_PROTOCOL"),
+    ],
+)
+async def test_one_failing_operator_gives_partial_data_and_one_error(stack: Stack, faults, reason):
+    stack.sims[SH].faults = faults
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    body = await stack.graphql(BOTH)
+    elapsed = loop.time() - start
+    assert elapsed < DEADLINE_S + 0.5
+    errors = operator_errors(body)
+    assert len(errors) == 1
+    assert errors[0]["extensions"]["operator"] == SH
+    assert errors[0]["extensions"]["reason"] == reason
+    assert "secret" not in str(body).lower()
+    by_op: dict[str, list] = {}
+    for e in body["data"]["stations"]["edges"]:
+        by_op.setdefault(e["node"]["operator"]["name"], []).extend(e["node"]["connectors"])
+    assert all(c["status"] != "UNKNOWN" and c["currentPrice"] for c in by_op[f"Test {HZ}"])
+    assert all(c["status"] == "UNKNOWN" and c["currentPrice"] is None for c in by_op[f"Test {SH}"])
+
+
+async def test_the_breaker_opens_and_stops_calling_a_failing_operator(stack: Stack):
+    stack.sims[SH].faults = Faults(error_rate=1.0)
+    lat, lon = CENTERS[SH]
+    query = f"""query($first: Int!) {{ stations(near: {{lat: {lat}, lon: {lon}}}, first: $first) {{
+        edges {{ node {{ connectors {{ status }} }} }} }} }}"""
+    for first in range(1, 10):  # different pages so the per-request caches do not interfere
+        body = await stack.graphql(query, {"first": first})
+        assert operator_errors(body)
+        if stack.runtime.breakers[SH].state == "open":
+            break
+    assert stack.runtime.breakers[SH].state == "open"
+    calls = sum(stack.sims[SH].calls.values())
+    body = await stack.graphql(query, {"first": 20})
+    assert "circuit open" in operator_errors(body)[0]["message"]
+    assert sum(stack.sims[SH].calls.values()) == calls  # failed fast, nothing sent
+
+
+async def test_an_operator_whose_catalogue_never_synced_is_reported(stack: Stack):
+    stack.runtime.catalogue.sync_state[SH] = replace(stack.runtime.catalogue.sync_state[SH], synced_at=None)
+    body = await stack.graphql(BOTH)
+    errors = operator_errors(body)
+    assert [e["extensions"]["operator"] for e in errors] == [SH]
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("{ stations(near: {lat: 91, lon: 0}) { totalCount } }", "BAD_USER_INPUT"),
+        ("{ stations(near: {lat: 30, lon: 120}, radiusKm: -1) { totalCount } }", "BAD_USER_INPUT"),
+        ("{ stations(near: {lat: 30, lon: 120}, radiusKm: 1e9) { totalCount } }", "BAD_USER_INPUT"),
+        ("{ stations(near: {lat: 30, lon: 120}, first: 0) { totalCount } }", "BAD_USER_INPUT"),
+        ("{ stations(near: {lat: 30, lon: 120}, first: 100000) { totalCount } }", "BAD_USER_INPUT"),
+        ('{ stations(near: {lat: 30, lon: 120}, after: "garbage") { totalCount } }', "BAD_USER_INPUT"),
+        ("{ stations(near: {lat: 30}) { totalCount } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ stations(near: {lat: 30, lon: 120}) { nope } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ stations(", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ node(id: 5) { id } }", None),
+    ],
+)
+async def test_bad_graphql_input_gets_a_typed_error(stack: Stack, query, code):
+    async with stack.http.post(f"{stack.url}/graphql", json={"query": query}) as r:
+        assert r.status in (200, 400)
+        body = await r.json()
+    if code is None:  # ID accepts an int literal: a valid query that finds nothing
+        assert body["data"] == {"node": None}
+        return
+    assert body["errors"][0]["extensions"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs"),
+    [
+        ("post", {"data": b"{not json", "headers": {"content-type": "application/json"}}),
+        ("post", {"json": {"nothing": 1}}),
+        ("post", {"json": [1, 2]}),
+        ("post", {"data": b"\xff\xfe", "headers": {"content-type": "application/json"}}),
+        ("get", {"params": {"query": "{ operators { id }"}}),
+        ("post", {"json": {"query": "{ operators { id } }", "variables": "nope"}}),
+        ("put", {"json": {"query": "{ operators { id } }"}}),
+    ],
+)
+async def test_malformed_requests_are_4xx_not_5xx(stack: Stack, method, kwargs):
+    async with stack.http.request(method, f"{stack.url}/graphql", **kwargs) as r:
+        assert 200 <= r.status < 500, await r.text()
+
+
+async def test_get_queries_work(stack: Stack):
+    async with stack.http.get(f"{stack.url}/graphql", params={"query": "{ operators { protocol } }"}) as r:
+        assert r.status == 200
+        assert (await r.json())["data"]["operators"] == [{"protocol": "tcec"}] * 2
+
+
+async def test_health_readiness_and_metrics(stack: Stack):
+    async with stack.http.get(f"{stack.url}/healthz") as r:
+        assert r.status == 200
+    async with stack.http.get(f"{stack.url}/readyz") as r:
+        assert (await r.json()) == {"status": "ready", "stations": 160}
+    await stack.data("query Nearby " + BOTH)
+    async with stack.http.get(f"{stack.url}/metrics") as r:
+        text = await r.text()
+    assert f'chargegate_upstream_seconds_count{{method="connector_statuses",operator="{HZ}"}}' in text
+    assert 'chargegate_cache_misses_total{kind="status"}' in text
+    assert f'chargegate_catalogue_stations{{operator="{SH}"}} 80.0' in text
+    assert 'chargegate_graphql_request_seconds_count{operation="Nearby"} 1.0' in text
