@@ -72,6 +72,7 @@ def serve_command(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.server import KEEP_ALIVE_S
 
     logging.basicConfig(
         level=getattr(logging, args.log_level.upper()),
@@ -86,7 +87,13 @@ def serve_command(args: argparse.Namespace) -> int:
     print(
         f"chargegate: GraphQL at http://{settings.gateway.host}:{settings.gateway.port}/graphql", flush=True
     )
-    uvicorn.run(app, host=settings.gateway.host, port=settings.gateway.port, log_level=args.log_level)
+    uvicorn.run(
+        app,
+        host=settings.gateway.host,
+        port=settings.gateway.port,
+        log_level=args.log_level,
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
     return 0
 
 

@@ -10,6 +10,10 @@ from collections.abc import AsyncIterator
 import uvicorn
 from starlette.types import ASGIApp
 
+# Longer than clients' pool idle time (aiohttp: 15 s), so a pooled connection is rarely closed
+# under an operator that is just starting a push on it.
+KEEP_ALIVE_S = 75
+
 
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     """A listening socket, so the port is known before the app starts (for push URLs)."""
@@ -23,7 +27,9 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 @contextlib.asynccontextmanager
 async def serving(app: ASGIApp, sock: socket.socket, *, startup_timeout_s: float = 30) -> AsyncIterator[str]:
     """Serve ``app`` on ``sock`` until the block exits; yields the base URL."""
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", access_log=False, timeout_keep_alive=KEEP_ALIVE_S
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     loop = asyncio.get_running_loop()

@@ -144,6 +144,10 @@ class OcpiOperator:
                 raise error
         if errors and not found:
             raise errors[0]
+        if errors:
+            logger.warning(
+                "%s: %d of %d location fetches failed", self.settings.id, len(errors), len(results)
+            )
         return found
 
     async def connector_statuses(self, station_ids: Sequence[str]) -> Mapping[str, domain.ConnectorState]:

@@ -119,6 +119,7 @@ class OcpiClient:
         params: Mapping[str, str] | None = None,
         body: Any = None,
         routed: bool = True,
+        timeout_s: float | None = None,
     ) -> tuple[Any, Mapping[str, str]]:
         """One request; returns the envelope's ``data`` and the response headers."""
         what = f"{method} {URL(url).path}"
@@ -130,9 +131,10 @@ class OcpiClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = codec.dumps(body).encode("utf-8")
+        timeout = self.timeout if timeout_s is None else aiohttp.ClientTimeout(total=timeout_s)
         with self._translate(what):
             async with self.http.request(
-                method, url, params=params, data=data, headers=headers, timeout=self.timeout
+                method, url, params=params, data=data, headers=headers, timeout=timeout
             ) as resp:
                 raw = await resp.read()
                 status, resp_headers = resp.status, resp.headers

@@ -15,6 +15,9 @@ from operators.ocpi.messages import Credentials, Version, VersionDetails
 # Highest first; 2.2 is deprecated but wire-compatible for what we use (specs §1.2).
 SUPPORTED_VERSIONS = ("2.2.1", "2.2")
 REQUIRED_MODULES = ("locations",)
+# The CPO calls us back while our POST is open (§7.2.1 step 3), so the POST gets more time than a
+# normal call; longer than the simulator's own call-back timeout, so a failed call-back is a clean 3001.
+REGISTER_TIMEOUT_S = 10.0
 
 
 async def discover(client: OcpiClient, versions_url: str) -> VersionDetails:
@@ -38,5 +41,6 @@ async def register(client: OcpiClient, details: VersionDetails, ours: Credential
     url = details.url("credentials")
     if url is None:
         raise OperatorProtocolError(client.operator_id, "CPO publishes no credentials endpoint")
-    data, _ = await client.call("POST", url, body=ours, routed=False)
+    timeout = max(REGISTER_TIMEOUT_S, client.timeout.total or 0)
+    data, _ = await client.call("POST", url, body=ours, routed=False, timeout_s=timeout)
     return parse(client.operator_id, Credentials, data, "credentials")

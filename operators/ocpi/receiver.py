@@ -96,6 +96,9 @@ class Receiver:
                 return await handler(request)
             except OcpiInputError as exc:
                 return reply(None, exc.status_code, exc.message, http_status=exc.http_status)
+            except Exception:  # e.g. the sink failed: an OCPI server error, never a bare 500 (errata §4.1.7)
+                logger.exception("OCPI push to %s failed", request.url.path)
+                return reply(None, 3000, "internal error")
 
         return endpoint
 

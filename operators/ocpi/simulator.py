@@ -72,6 +72,7 @@ class OcpiSimulatorConfig:
     time_acceleration: float = 1.0  # simulated seconds per wall-clock second for charging
     command_delay_s: float = 0.2  # before the CommandResult is posted
     command_timeout_s: int = 30  # CommandResponse.timeout
+    allow_reregister: bool = False  # sandbox: token A may POST credentials again (an eMSP restarted)
     epoch: datetime = datetime(2025, 1, 1, tzinfo=UTC)  # last_updated of the generated network
     faults: OcpiFaults = field(default_factory=OcpiFaults)
 
@@ -188,7 +189,8 @@ class OcpiSimulator:
         # §4.1.5 / specs §1.1: token A only opens versions and credentials, and only until registration.
         header = request.headers.get("Authorization")
         opening = self._module(request) in ("versions", "credentials", VERSION)
-        allowed = [self.token_c] + ([self.config.token] if opening and self.token_c is None else [])
+        token_a_ok = opening and (self.token_c is None or self.config.allow_reregister)
+        allowed = [self.token_c] + ([self.config.token] if token_a_ok else [])
         if auth.matches(header, allowed) is None:
             return ocpi_response(None, 2000, "unknown or missing token", http_status=401)
         return await handler(request)
@@ -218,6 +220,8 @@ class OcpiSimulator:
                 return ocpi_response(None, 2000, "not registered", http_status=405)
             self.token_b = self.token_c = self.emsp = None
             return ocpi_response(None)
+        if self.config.allow_reregister and request.method == "POST":
+            registered = False
         if request.method not in ("POST", "PUT") or (request.method == "POST") == registered:
             return ocpi_response(None, 2000, "POST registers, PUT updates a registration", http_status=405)
         try:

@@ -13,6 +13,7 @@ Flags::
     --page-limit N      server maximum page size, X-Limit (default 50)
     --push-interval S   seconds between charging-progress pushes (default 30, as low as 1)
     --time-acceleration F  simulated seconds per real second while charging (default 1)
+    --allow-reregister  token A may register again after a registration (a restarted eMSP)
     --latency S / --error-rate R / --timeout-rate R / --malformed-rate R / --down   faults
 
 The token is never printed.
@@ -55,6 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--page-limit", type=int, default=50, help="server maximum page size (X-Limit)")
     parser.add_argument("--push-interval", type=float, default=30.0, help="seconds between progress pushes")
     parser.add_argument("--time-acceleration", type=float, default=1.0, help="charging time speed-up")
+    parser.add_argument(
+        "--allow-reregister", action="store_true", help="let token A register again (eMSP restarted)"
+    )
     faults = parser.add_argument_group("fault injection")
     faults.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     faults.add_argument("--error-rate", type=_rate, default=0.0, help="share of HTTP 500 / OCPI 3000 answers")
@@ -78,6 +82,7 @@ def config_from_args(args: argparse.Namespace) -> OcpiSimulatorConfig:
         page_limit=args.page_limit,
         push_interval_s=args.push_interval,
         time_acceleration=args.time_acceleration,
+        allow_reregister=args.allow_reregister,
         faults=OcpiFaults(
             latency_s=args.latency,
             error_rate=args.error_rate,

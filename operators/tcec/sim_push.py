@@ -113,9 +113,17 @@ class PushClient:
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         data = json.dumps(body).encode()
-        async with self._http.post(f"{self._url}/{interface}", data=data, headers=headers) as resp:
-            if resp.status != 200:
-                raise PushError(f"HTTP {resp.status}")
-            envelope = await resp.json(content_type=None)
+        for attempt in (1, 2):
+            try:
+                async with self._http.post(f"{self._url}/{interface}", data=data, headers=headers) as resp:
+                    if resp.status != 200:
+                        raise PushError(f"HTTP {resp.status}")
+                    envelope = await resp.json(content_type=None)
+                break
+            except aiohttp.ServerDisconnectedError:
+                # A pooled keep-alive connection the aggregator had already closed: the request
+                # never reached it, so sending it again on a fresh connection is safe.
+                if attempt == 2:
+                    raise
         # The aggregator signs its answer with the same secrets (§3.1); verify before trusting it.
         return codec.parse_response(envelope, self._secrets)

@@ -6,15 +6,11 @@ Everything runs over loopback HTTP: the adapter calls the simulator through a re
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-import uvicorn
-from ocpi_helpers import CPO_ID, Gateway, eventually
-from starlette.applications import Starlette
+from ocpi_helpers import CPO_ID, Gateway, loopback_socket, serving
 
 from operators.domain import OperatorEvent
 from operators.ocpi.adapter import build
@@ -38,32 +34,28 @@ async def ocpi_sim() -> AsyncIterator[OcpiSimulator]:
 
 @pytest.fixture
 async def ocpi_gateway(ocpi_sim: OcpiSimulator, ocpi_http: aiohttp.ClientSession) -> AsyncIterator[Gateway]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, public_url = loopback_socket()
     events: list[OperatorEvent] = []
 
     async def sink(operator_id: str, event: OperatorEvent) -> None:
         assert operator_id == CPO_ID
         events.append(event)
 
-    config = {
+    op = build(gateway_config(ocpi_sim), ocpi_http, sink, public_url)
+    try:
+        async with serving(op, sock):
+            yield Gateway(op, ocpi_sim, ocpi_http, events)
+    finally:
+        await op.aclose()
+        sock.close()
+
+
+def gateway_config(sim: OcpiSimulator) -> dict[str, object]:
+    return {
         "id": CPO_ID,
         "name": "Sim Shanghai",
-        "versions_url": ocpi_sim.versions_url,
-        "token": ocpi_sim.config.token,
+        "versions_url": sim.versions_url,
+        "token": sim.config.token,
         "timeout_s": 1.0,
         "page_size": 10,
     }
-    op = build(config, ocpi_http, sink, public_url)
-    app = Starlette(routes=list(op.inbound_routes()))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", ws="none", http="h11"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        await eventually(lambda: server.started)
-        yield Gateway(op, ocpi_sim, ocpi_http, events)
-    finally:
-        server.should_exit = True
-        await task
-        await op.aclose()
-        sock.close()

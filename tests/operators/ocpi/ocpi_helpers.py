@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
+import uvicorn
+from starlette.applications import Starlette
 
 from operators.domain import OperatorEvent
 from operators.ocpi.adapter import OcpiOperator
@@ -34,3 +38,24 @@ class Gateway:
 
     def of(self, kind: type) -> list:
         return [e for e in self.events if isinstance(e, kind)]
+
+
+def loopback_socket() -> tuple[socket.socket, str]:
+    """A bound (not yet listening) loopback socket and the base URL it will serve."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@contextlib.asynccontextmanager
+async def serving(op: OcpiOperator, sock: socket.socket) -> AsyncIterator[None]:
+    """Serve the adapter's inbound routes with uvicorn on ``sock`` (the gateway's role)."""
+    app = Starlette(routes=list(op.inbound_routes()))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", ws="none", http="h11"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await eventually(lambda: server.started or task.done())
+        yield
+    finally:
+        server.should_exit = True
+        await task

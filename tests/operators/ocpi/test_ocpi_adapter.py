@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
+import aiohttp
 import pytest
-from ocpi_helpers import CPO_ID, Gateway
+from conftest import gateway_config
+from ocpi_helpers import CPO_ID, Gateway, loopback_socket, serving
 
 from operators import domain
-from operators.base import Operator, OperatorAuthError
+from operators.base import Operator, OperatorAuthError, OperatorUnavailable
 from operators.ocpi import auth, mapping
+from operators.ocpi.adapter import build
+from operators.ocpi.simulator import OcpiSimulator
 
 
 async def _all_stations(gw: Gateway, since: datetime | None = None) -> list[domain.StationPage]:
@@ -125,3 +129,48 @@ async def test_evse_status_push_reaches_the_sink(ocpi_gateway: Gateway) -> None:
     stored = gw.op.store.locations["LOC00003"]
     assert stored["evses"][0]["status"] == "CHARGING"
     assert stored["last_updated"] == stored["evses"][0]["last_updated"]  # parent follows (§8.2.2)
+
+
+async def test_registration_before_the_gateway_listens_is_retried(
+    ocpi_sim: OcpiSimulator, ocpi_http: aiohttp.ClientSession
+) -> None:
+    sock, public_url = loopback_socket()
+
+    async def sink(operator_id: str, event: object) -> None: ...
+
+    op = build(gateway_config(ocpi_sim), ocpi_http, sink, public_url)
+    try:
+        with pytest.raises(OperatorUnavailable, match="3001"):  # the CPO could not call us back
+            await op.list_stations(None, None)
+        assert ocpi_sim.token_c is None  # token A still valid: nothing was registered
+        async with serving(op, sock):
+            page = await op.list_stations(None, None)
+        assert len(page.stations) == 10 and op.client.token == ocpi_sim.token_c
+    finally:
+        sock.close()
+
+
+async def test_reregistration_in_sandbox_mode(ocpi_http: aiohttp.ClientSession) -> None:
+    async with OcpiSimulator(stations=3, seed=1, allow_reregister=True) as sim:
+        for _ in range(2):  # e.g. the gateway restarted and lost token C
+            sock, public_url = loopback_socket()
+
+            async def sink(operator_id: str, event: object) -> None: ...
+
+            op = build(gateway_config(sim), ocpi_http, sink, public_url)
+            async with serving(op, sock):
+                assert len((await op.list_stations(None, None)).stations) == 3
+            assert sim.token_b == op.token_b
+            sock.close()
+
+
+async def test_sink_failure_is_an_ocpi_server_error(ocpi_gateway: Gateway) -> None:
+    gw = ocpi_gateway
+    await gw.op.list_stations(None, None)
+
+    async def broken(operator_id: str, event: object) -> None:
+        raise RuntimeError("inbox down")
+
+    gw.op.sink = broken
+    evse = gw.sim.locations["LOC00001"]["evses"][0]["uid"]
+    assert await gw.sim.set_evse_status("LOC00001", evse, "CHARGING") == 200  # answered with status_code 3000

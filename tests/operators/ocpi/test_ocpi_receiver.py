@@ -25,8 +25,9 @@ def _location() -> dict[str, Any]:
     return loc
 
 
-async def _send(gw: Gateway, method: str, path: str, body: Any = None, token: str | None = None,
-                raw: bytes | None = None) -> tuple[int, dict[str, Any]]:  # fmt: skip
+async def _send(
+    gw: Gateway, method: str, path: str, body: Any = None, token: str | None = None, raw: bytes | None = None
+) -> tuple[int, dict[str, Any]]:
     url = f"{gw.op.public_url}{gw.op.base_path}{path}"
     headers = {"Authorization": auth.header(token or gw.op.token_b), "Content-Type": "application/json"}
     data = raw if raw is not None else (codec.dumps(body).encode() if body is not None else None)
@@ -114,16 +115,29 @@ async def test_evse_put_replaces_the_evse(ocpi_gateway: Gateway) -> None:
         ("PUT", LOC, {"id": "LOC1"}, None, 400, 2001),  # missing required fields
         ("PUT", "/2.2.1/locations/CN/SHA/OTHER", "location", None, 400, 2001),  # id differs from URL
         ("PATCH", LOC, {"name": "x"}, None, 400, 2001),  # PATCH without last_updated
-        ("PATCH", "/2.2.1/locations/CN/SHA/UNKNOWN/1", {"status": "CHARGING", "last_updated": "2024-01-01T00:00:00Z"},
-         None, 404, 2003),
+        (
+            "PATCH",
+            "/2.2.1/locations/CN/SHA/UNKNOWN/1",
+            {"status": "CHARGING", "last_updated": "2024-01-01T00:00:00Z"},
+            None,
+            404,
+            2003,
+        ),
         ("PUT", "/2.2.1/locations/NL/TNM/LOC1", "location", None, 404, 2000),  # not this CPO's country/party
         ("PUT", "/2.2.1/sessions/CN/SHA/S1", [1, 2], None, 400, 2001),
-        ("PATCH", "/2.2.1/sessions/CN/SHA/S9", {"kwh": 1, "last_updated": "2024-01-01T00:00:00Z"}, None, 404, 2001),
+        (
+            "PATCH",
+            "/2.2.1/sessions/CN/SHA/S9",
+            {"kwh": 1, "last_updated": "2024-01-01T00:00:00Z"},
+            None,
+            404,
+            2001,
+        ),
         ("POST", "/2.2.1/cdrs", {"id": "x"}, None, 400, 2001),
         ("POST", "/commands/START_SESSION/unknown-ref", {"result": "ACCEPTED"}, None, 404, 2000),
         ("POST", "/2.2.1/credentials", {}, None, 405, 2000),
     ],
-)  # fmt: skip
+)
 async def test_bad_input_gets_an_ocpi_error(
     ocpi_gateway: Gateway, method: str, path: str, body: Any, raw: bytes | None, http: int, code: int
 ) -> None:

@@ -1,0 +1,189 @@
+"""The adapter contract: every protocol's adapter, built through the registry, against its simulator.
+
+One more operator protocol is one more harness in ``HARNESSES``; it is not done until it passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import pytest
+
+from operators import registry
+from operators.base import Operator, OperatorTimeout, OperatorUnavailable
+from operators.domain import (
+    Capability,
+    ConnectorState,
+    ConnectorStatus,
+    ConnectorType,
+    OperatorEvent,
+    PowerType,
+    Station,
+    Tariff,
+)
+from operators.tcec.codec import Secrets
+from operators.tcec.simulator import Faults, SimulatorConfig, TcecSimulator
+
+CENTER = (31.230, 121.474)
+STATIONS = 120
+
+
+class TcecHarness:
+    protocol = "tcec"
+
+    def __init__(self) -> None:
+        self.secrets = Secrets("contract-data-16", "contract-iv-0016", "contract-sig-016")
+        self.sim = TcecSimulator(
+            SimulatorConfig(
+                operator_id="MA1CONTRC",
+                operator_secret="contract-op-0016",
+                secrets=self.secrets,
+                stations=STATIONS,
+                seed=5,
+                center=CENTER,
+            )
+        )
+
+    async def start(self, http: aiohttp.ClientSession, sink) -> Operator:
+        await self.sim.start()
+        config = {
+            "id": "MA1CONTRC",
+            "protocol": "tcec",
+            "name": "Contract",
+            "base_url": self.sim.base_url,
+            "our_operator_id": "MA1GATEWY",
+            "operator_secret": "contract-op-0016",
+            "data_secret": self.secrets.data_secret,
+            "data_iv": self.secrets.data_iv,
+            "sig_secret": self.secrets.sig_secret,
+            "timeout_s": 0.5,
+        }
+        return registry.factory("tcec")(config, http, sink, "http://127.0.0.1:1")
+
+    async def stop(self) -> None:
+        await self.sim.stop()
+
+    def station_ids(self) -> list[str]:
+        return [s.id for s in self.sim.network.stations]
+
+    def connector_ids(self, station_id: str) -> list[str]:
+        station = self.sim.network.by_station[station_id]
+        return [c.id for e in station.equipments for c in e.connectors]
+
+    def fault(self, kind: str) -> None:
+        self.sim.faults = Faults(down=True) if kind == "down" else Faults(timeout_rate=1.0)
+
+    async def change(self, station_id: str) -> None:
+        connector = self.connector_ids(station_id)[0]
+        await self.sim.set_connector_status(connector, 255)
+
+
+HARNESSES: dict[str, Any] = {"tcec": TcecHarness}
+
+
+@pytest.fixture(params=sorted(HARNESSES))
+async def contract(request) -> AsyncIterator[tuple[Any, Operator, list[tuple[str, OperatorEvent]]]]:
+    harness = HARNESSES[request.param]()
+    events: list[tuple[str, OperatorEvent]] = []
+
+    async def sink(operator_id: str, event: OperatorEvent) -> None:
+        events.append((operator_id, event))
+
+    async with aiohttp.ClientSession() as http:
+        adapter = await harness.start(http, sink)
+        try:
+            yield harness, adapter, events
+        finally:
+            await adapter.aclose()
+            await harness.stop()
+
+
+async def all_stations(adapter: Operator, since: datetime | None = None) -> list[Station]:
+    stations, cursor = [], None
+    for _ in range(1000):
+        page = await adapter.list_stations(since, cursor)
+        stations.extend(page.stations)
+        cursor = page.next_cursor
+        if cursor is None:
+            return stations
+    raise AssertionError("paging never ended")
+
+
+async def test_info(contract):
+    harness, adapter, _ = contract
+    assert isinstance(adapter, Operator)
+    assert adapter.info.protocol == harness.protocol
+    assert {Capability.STATIONS, Capability.LIVE_STATUS, Capability.TARIFFS} <= adapter.info.capabilities
+
+
+async def test_catalogue_pages_through_every_station_once(contract):
+    harness, adapter, _ = contract
+    first = await adapter.list_stations(None, None)
+    assert first.total in (None, STATIONS)
+    stations = await all_stations(adapter)
+    assert sorted(s.id for s in stations) == sorted(harness.station_ids())
+    for s in stations:
+        assert s.operator_id == adapter.info.id
+        assert abs(s.location.lat - CENTER[0]) < 1 and abs(s.location.lon - CENTER[1]) < 1
+        assert s.connectors and s.name
+        assert sorted(c.id for c in s.connectors) == sorted(harness.connector_ids(s.id))
+        for c in s.connectors:
+            assert isinstance(c.type, ConnectorType) and isinstance(c.power_type, PowerType)
+            assert c.max_power_kw > 0 and c.station_id == s.id
+
+
+async def test_incremental_sync_returns_only_changes(contract):
+    harness, adapter, _ = contract
+    assert await all_stations(adapter, datetime.now(UTC) + timedelta(hours=1)) == []
+    before = datetime.now(UTC) - timedelta(seconds=2)
+    changed = harness.station_ids()[7]
+    await harness.change(changed)
+    assert changed in {s.id for s in await all_stations(adapter, before)}
+
+
+async def test_statuses_for_many_stations(contract):
+    harness, adapter, _ = contract
+    wanted = harness.station_ids()[:70] + ["NO-SUCH-STATION"]
+    states = await adapter.connector_statuses(wanted)
+    expected = {c for sid in wanted[:70] for c in harness.connector_ids(sid)}
+    assert set(states) == expected
+    for cid, state in states.items():
+        assert isinstance(state, ConnectorState) and state.connector_id == cid
+        assert state.status is not ConnectorStatus.UNKNOWN
+        assert state.observed_at.tzinfo is not None
+
+
+async def test_tariffs(contract):
+    harness, adapter, _ = contract
+    connectors = [c for sid in harness.station_ids()[:3] for c in harness.connector_ids(sid)]
+    tariffs = await adapter.tariffs(connectors)
+    assert set(tariffs) == set(connectors)
+    for tariff in tariffs.values():
+        assert isinstance(tariff, Tariff) and tariff.periods
+        assert [p.start for p in tariff.periods] == sorted(p.start for p in tariff.periods)
+        for p in tariff.periods:
+            assert isinstance(p.energy_per_kwh, Decimal) and p.energy_per_kwh >= 0
+        price = tariff.price_at(datetime.now(UTC).time())
+        assert price.total_per_kwh > 0 and len(price.currency) == 3
+
+
+@pytest.mark.parametrize(("kind", "error"), [("down", OperatorUnavailable), ("timeout", OperatorTimeout)])
+async def test_failures_map_to_the_error_tree(contract, kind, error):
+    harness, adapter, _ = contract
+    harness.fault(kind)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    with pytest.raises(error) as caught:
+        await adapter.connector_statuses(harness.station_ids()[:5])
+    assert caught.value.operator_id == adapter.info.id
+    assert loop.time() - start < 3.0
+
+
+def test_every_builtin_protocol_has_a_harness():
+    assert set(registry.BUILTIN) - set(HARNESSES) <= {"ocpi"}  # ocpi joins once its adapter lands
+
