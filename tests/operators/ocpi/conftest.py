@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from ocpi_helpers import CPO_ID, Gateway, loopback_socket, serving
+from ocpi_helpers import CPO_ID, Gateway, gateway_config, loopback_socket, serving
 
 from operators.domain import OperatorEvent
 from operators.ocpi.adapter import build
@@ -48,14 +48,3 @@ async def ocpi_gateway(ocpi_sim: OcpiSimulator, ocpi_http: aiohttp.ClientSession
     finally:
         await op.aclose()
         sock.close()
-
-
-def gateway_config(sim: OcpiSimulator) -> dict[str, object]:
-    return {
-        "id": CPO_ID,
-        "name": "Sim Shanghai",
-        "versions_url": sim.versions_url,
-        "token": sim.config.token,
-        "timeout_s": 1.0,
-        "page_size": 10,
-    }

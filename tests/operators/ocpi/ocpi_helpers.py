@@ -59,3 +59,14 @@ async def serving(op: OcpiOperator, sock: socket.socket) -> AsyncIterator[None]:
     finally:
         server.should_exit = True
         await task
+
+
+def gateway_config(sim: OcpiSimulator) -> dict[str, object]:
+    return {
+        "id": CPO_ID,
+        "name": "Sim Shanghai",
+        "versions_url": sim.versions_url,
+        "token": sim.config.token,
+        "timeout_s": 1.0,
+        "page_size": 10,
+    }

@@ -7,8 +7,7 @@ from decimal import Decimal
 
 import aiohttp
 import pytest
-from conftest import gateway_config
-from ocpi_helpers import CPO_ID, Gateway, loopback_socket, serving
+from ocpi_helpers import CPO_ID, Gateway, gateway_config, loopback_socket, serving
 
 from operators import domain
 from operators.base import Operator, OperatorAuthError, OperatorUnavailable

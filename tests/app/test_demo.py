@@ -1,0 +1,50 @@
+"""`chargegate serve --demo`: two T/CEC simulators embedded, 600 stations, the README's first query."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import aiohttp
+
+from gateway.app import create_app
+from gateway.cli import demo_operators
+from gateway.config import load
+from gateway.server import bind, serving
+from tests.app.conftest import poll
+
+FIRST_QUERY = (
+    "{ stations(near:{lat:30.274,lon:120.155}, radiusKm:5, first:10){ totalCount edges{ distanceKm "
+    "node{ id name operator{ id name } connectors{ id status type powerType maxPowerKw "
+    "currentPrice{ totalPerKwh{ amount currency } } } } } } }"
+)
+
+
+async def test_demo_serves_the_first_query():
+    sock = bind()
+    settings = load(None, env={}, mode="demo")
+    settings = replace(settings, gateway=replace(settings.gateway, port=sock.getsockname()[1]))
+    app = create_app(settings, extra_lifespan=demo_operators)
+    async with serving(app, sock) as url, aiohttp.ClientSession() as http:
+
+        async def ready():
+            async with http.get(f"{url}/readyz") as r:
+                return (await r.json()) if r.status == 200 else None
+
+        assert (await poll(ready, timeout_s=20))["stations"] >= 600
+        async with http.get(f"{url}/graphql", headers={"accept": "text/html"}) as r:
+            assert r.status == 200 and "graphiql" in (await r.text()).lower()  # the IDE is on in demo mode
+        async with http.post(f"{url}/graphql", json={"query": FIRST_QUERY}) as r:
+            body = await r.json()
+        assert "errors" not in body
+        edges = body["data"]["stations"]["edges"]
+        assert len(edges) == 10
+        assert [e["distanceKm"] for e in edges] == sorted(e["distanceKm"] for e in edges)
+        for e in edges:
+            for c in e["node"]["connectors"]:
+                assert c["status"] != "UNKNOWN"
+                assert c["currentPrice"]["totalPerKwh"]["currency"] == "CNY"
+                assert Decimal(c["currentPrice"]["totalPerKwh"]["amount"]) > 0
+        async with http.post(f"{url}/graphql", json={"query": "{ operators { name protocol } }"}) as r:
+            operators = (await r.json())["data"]["operators"]
+        assert sum(1 for o in operators if o["protocol"] == "tcec") >= 2
