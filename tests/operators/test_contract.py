@@ -186,4 +186,3 @@ async def test_failures_map_to_the_error_tree(contract, kind, error):
 
 def test_every_builtin_protocol_has_a_harness():
     assert set(registry.BUILTIN) - set(HARNESSES) <= {"ocpi"}  # ocpi joins once its adapter lands
-
