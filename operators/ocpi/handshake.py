@@ -8,7 +8,10 @@ answers with its own Credentials carrying token C, which we use from then on.
 
 from __future__ import annotations
 
-from operators.base import OperatorProtocolError
+import asyncio
+import random
+
+from operators.base import OperatorProtocolError, OperatorTimeout, OperatorUnavailable
 from operators.ocpi.client import OcpiClient, parse
 from operators.ocpi.messages import Credentials, Version, VersionDetails
 
@@ -18,6 +21,7 @@ REQUIRED_MODULES = ("locations",)
 # The CPO calls us back while our POST is open (§7.2.1 step 3), so the POST gets more time than a
 # normal call; longer than the simulator's own call-back timeout, so a failed call-back is a clean 3001.
 REGISTER_TIMEOUT_S = 10.0
+REGISTER_RETRY_DELAYS_S = (0.25, 0.75, 0.0)  # three attempts in about a second
 
 
 async def discover(client: OcpiClient, versions_url: str) -> VersionDetails:
@@ -42,5 +46,16 @@ async def register(client: OcpiClient, details: VersionDetails, ours: Credential
     if url is None:
         raise OperatorProtocolError(client.operator_id, "CPO publishes no credentials endpoint")
     timeout = max(REGISTER_TIMEOUT_S, client.timeout.total or 0)
-    data, _ = await client.call("POST", url, body=ours, routed=False, timeout_s=timeout)
+    for attempt, delay in enumerate(REGISTER_RETRY_DELAYS_S):
+        try:
+            data, _ = await client.call("POST", url, body=ours, routed=False, timeout_s=timeout)
+            break
+        except OperatorTimeout:
+            raise  # outcome unknown: the CPO may have registered us; do not POST blindly again
+        except OperatorUnavailable:
+            # 3001 (it could not call us back yet, e.g. the gateway is still starting) or a 5xx: nothing
+            # was registered, so a bounded, jittered retry is safe.
+            if attempt == len(REGISTER_RETRY_DELAYS_S) - 1:
+                raise
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
     return parse(client.operator_id, Credentials, data, "credentials")

@@ -94,7 +94,8 @@ def _evse(rng: random.Random, spec: NetworkSpec, loc_id: str, index: int, number
         amps = rng.choice((16, 32))  # 3 × 230 V × 16/32 A ≈ 11/22 kW
         standard = "GBT_AC" if china else "IEC_62196_T2"
         connectors = [_connector("1", standard, "SOCKET", "AC_3_PHASE", 230, amps, None, "AC-TOU", stamp)]
-    status = rng.choices(("AVAILABLE", "CHARGING", "BLOCKED", "OUTOFORDER", "UNKNOWN"), (70, 18, 5, 4, 3))[0]
+    statuses = ("AVAILABLE", "CHARGING", "BLOCKED", "OUTOFORDER", "INOPERATIVE")
+    status = rng.choices(statuses, (70, 18, 5, 4, 3))[0]
     return {
         "uid": f"{loc_id}-{number}",
         "evse_id": f"{spec.country_code}*{spec.party_id}*E{index:05d}{number}",

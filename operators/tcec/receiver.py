@@ -119,14 +119,15 @@ class TcecReceiver:
         self._tokens = {token: expiry for token, expiry in self._tokens.items() if expiry > now}
         if self._profile.token_reissue == "same" and self._tokens:
             token, expiry = max(self._tokens.items(), key=lambda item: item[1])
+            ttl = max(1, int(expiry - now))
         else:
-            token, expiry = secrets.token_hex(24), now + TOKEN_TTL_S
-            self._tokens = {token: expiry}
+            token, ttl = secrets.token_hex(24), TOKEN_TTL_S
+            self._tokens = {token: now + ttl}
         return [], {
             "OperatorID": self._operator_id,
             "SuccStat": 0,
             "AccessToken": token,
-            "TokenAvailableTime": int(expiry - now),
+            "TokenAvailableTime": ttl,
             "FailReason": 0,
         }
 

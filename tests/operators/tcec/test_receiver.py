@@ -181,6 +181,7 @@ async def test_query_token_issues_a_token(tcec_pusher: Pusher) -> None:
     assert len(answer.data["AccessToken"]) >= 32
     again = await tcec_pusher.get_token()  # 2016 profile: re-issue returns the valid token
     assert again.data is not None and again.data["AccessToken"] == answer.data["AccessToken"]
+    assert 7190 <= again.data["TokenAvailableTime"] <= 7200  # what is left of it
 
 
 async def test_query_token_reissue_new_revokes_the_old_token(

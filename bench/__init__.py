@@ -1,0 +1,1 @@
+"""Benchmarks: the gateway against floors measured in the same run (``make bench``)."""
