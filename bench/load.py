@@ -175,7 +175,7 @@ async def run_window(
         if cpu is not None and cpu0 is not None:
             window.cpu_s = cpu() - cpu0
         phase["stop"] = True
-        await asyncio.gather(*tasks)
+        await asyncio.wait(tasks, timeout=10)  # in-flight answers; a hung server must not hang us
     finally:
         for task in tasks:
             task.cancel()

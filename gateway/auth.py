@@ -45,7 +45,8 @@ def check_key(key: str | bytes) -> bytes:
     if len(raw) < MIN_KEY_BYTES:
         raise WeakKeyError(
             f"the token signing key must be at least {MIN_KEY_BYTES} bytes for {ALGORITHM} "
-            f"(got {len(raw)}); generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            f"(got {len(raw)}); generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
     return raw
 
@@ -163,7 +164,8 @@ def _number(claims: dict[str, Any], name: str) -> float | None:
 
 
 def _valid_driver_id(driver_id: str) -> bool:
-    return 0 < len(driver_id) <= MAX_DRIVER_ID_CHARS and driver_id.isprintable() and driver_id.strip() == driver_id
+    fits = 0 < len(driver_id) <= MAX_DRIVER_ID_CHARS
+    return fits and driver_id.isprintable() and driver_id.strip() == driver_id
 
 
 def _check_driver_id(driver_id: str) -> None:

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 StationKey = tuple[str, str]
 
 MAX_PAGES = 100_000  # a runaway cursor must not loop forever
+FIRST_RETRY_S = 1.0
 
 
 @dataclass
@@ -149,10 +150,19 @@ class Catalogue:
         self.first_sync_done.set()
 
     async def run(self, operators: Mapping[str, Operator]) -> None:
-        """Sync now, then every ``refresh_s`` seconds, until cancelled."""
+        """Sync now, then every ``refresh_s`` seconds, until cancelled.
+
+        While some operator has never synced (down at start-up, or still handshaking), retry
+        sooner, backing off from one second: its stations are unknown until then.
+        """
+        retry = FIRST_RETRY_S
         while True:
             await self.sync_all(operators)
-            await asyncio.sleep(self._settings.refresh_s)
+            if all(self.synced(op_id) for op_id in operators):
+                delay, retry = self._settings.refresh_s, FIRST_RETRY_S
+            else:
+                delay, retry = min(retry, self._settings.refresh_s), retry * 2
+            await asyncio.sleep(delay)
 
     def synced(self, operator_id: str) -> bool:
         state = self.sync_state.get(operator_id)

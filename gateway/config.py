@@ -62,11 +62,35 @@ class BreakerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SecuritySettings:
+    """``[security]``: API keys, rate limits, query limits, CSRF, CORS, persisted queries."""
+
+    require_api_key: bool = False  # false: anonymous clients may read stations
+    key_hash_secret: str = ""  # HMAC key (pepper) for API key hashes; environment only
+    api_keys: tuple[Mapping[str, Any], ...] = ()  # [[security.api_keys]]: id, name, scopes, hash, ...
+    key_rate_per_s: float = 50.0  # per API key, unless the key sets rate_per_s
+    key_burst: int = 200
+    anonymous_rate_per_s: float = 20.0  # per client IP; 0 disables
+    anonymous_burst: int = 100
+    max_body_bytes: int = 100_000
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5_000
+    max_cost: int = 20_000
+    default_list_size: int = 10  # assumed length of a list field without `first`
+    max_batch: int = 10  # operations in one JSON array; 0 disables batching
+    csrf_prevention: bool = True
+    cors_origins: tuple[str, ...] = ()  # e.g. ("https://app.example.com",); "*" for any
+    persisted_queries: int = 1_000  # automatic persisted queries kept; 0 disables
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
     breaker: BreakerSettings = field(default_factory=BreakerSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     operators: tuple[Mapping[str, Any], ...] = ()
 
     @property
@@ -86,7 +110,10 @@ SECTIONS: dict[str, type] = {
     "cache": CacheSettings,
     "catalogue": CatalogueSettings,
     "breaker": BreakerSettings,
+    "security": SecuritySettings,
 }
+# Secrets of the sections above: only ``{ env = "VAR" }`` or an environment override, never inline.
+SECTION_SECRETS = {"security.key_hash_secret"}
 
 
 def load(path: str | Path | None, env: Mapping[str, str] | None = None, **gateway: Any) -> Settings:
@@ -103,7 +130,7 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None, **gatewa
     unknown = set(raw) - set(SECTIONS) - {"operators"}
     if unknown:
         raise ConfigError(sorted(unknown)[0], "unknown section")
-    sections = {name: dict(raw.get(name, {})) for name in SECTIONS}
+    sections = {name: _resolve_env(name, raw.get(name, {}), env) for name in SECTIONS}
     for key, value in env.items():
         if key.startswith(ENV_PREFIX):
             section, _, name = key[len(ENV_PREFIX) :].lower().partition("__")
@@ -118,6 +145,22 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None, **gatewa
     settings = Settings(**built, operators=tuple(_operator(i, op, env) for i, op in enumerate(operators)))
     _check(settings)
     return settings
+
+
+def _resolve_env(name: str, table: Any, env: Mapping[str, str]) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ConfigError(name, "must be a table")
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict) and set(value) == {"env"}:
+            if value["env"] not in env:
+                raise ConfigError(f"{name}.{key}", f"environment variable {value['env']} is not set")
+            out[key] = env[value["env"]]
+        elif f"{name}.{key}" in SECTION_SECRETS:
+            raise ConfigError(f"{name}.{key}", 'secrets come from the environment: write { env = "VAR" }')
+        else:
+            out[key] = value
+    return out
 
 
 def _section(name: str, cls: type, values: Mapping[str, Any]) -> Any:
@@ -141,6 +184,12 @@ def _coerce(key: str, value: Any, kind: type) -> Any:
             if str(value).lower() in ("0", "false", "no", "off"):
                 return False
             raise ValueError(value)
+        if kind is tuple:
+            if isinstance(value, str):  # from the environment: comma-separated
+                return tuple(part.strip() for part in value.split(",") if part.strip())
+            if not isinstance(value, list):
+                raise ValueError(value)
+            return tuple(value)
         if kind in (int, float) and isinstance(value, bool):
             raise ValueError(value)
         return kind(value)
@@ -184,8 +233,27 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"cache.{name}", "must be positive")
     if settings.breaker.failure_threshold < 1:
         raise ConfigError("breaker.failure_threshold", "must be at least 1")
+    _check_security(settings.security)
     seen: set[str] = set()
     for i, op in enumerate(settings.operators):
         if op["id"] in seen:
             raise ConfigError(f"operators[{i}].id", f"duplicate operator id {op['id']!r}")
         seen.add(op["id"])
+
+
+def _check_security(s: SecuritySettings) -> None:
+    from gateway.security.apikeys import parse_key_records  # imports ConfigError from here
+
+    positive = ("key_rate_per_s", "key_burst", "max_body_bytes", "max_depth", "max_aliases", "max_tokens")
+    for name in (*positive, "max_cost", "default_list_size"):
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"security.{name}", "must be positive")
+    for name in ("anonymous_rate_per_s", "anonymous_burst", "max_batch", "persisted_queries"):
+        if getattr(s, name) < 0:
+            raise ConfigError(f"security.{name}", "must not be negative")
+    if s.anonymous_rate_per_s > 0 and s.anonymous_burst < 1:
+        raise ConfigError("security.anonymous_burst", "must be at least 1 when anonymous_rate_per_s is set")
+    for origin in s.cors_origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ConfigError("security.cors_origins", f"{origin!r} is not an origin (scheme://host[:port])")
+    parse_key_records(s.api_keys)

@@ -1,5 +1,7 @@
 """The demo network: built-in simulators started in-process, and the operator configs to reach them.
 
+Two T/CEC 102 operators (Hangzhou, Shanghai; 300 stations each) and one OCPI 2.2.1 CPO (Shanghai).
+
 Like the registry, this module may name adapter packages. Everything here is fixed demo data:
 the secrets are public example values, not credentials.
 """
@@ -11,10 +13,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from operators.ocpi.simulator import OcpiSimulator
 from operators.tcec.codec import Secrets
 from operators.tcec.simulator import SimulatorConfig, TcecSimulator
 
 GATEWAY_OPERATOR_ID = "MA1CHGATE"  # our own T/CEC OperatorID in the demo
+OCPI_DEMO_STATIONS = 220
 
 
 @dataclass(frozen=True)
@@ -88,4 +92,17 @@ async def running(public_url: str, *, status_interval_s: float = 5.0) -> AsyncIt
                     "sig_secret": demo.sig_secret,
                 }
             )
+        ocpi = OcpiSimulator(
+            stations=OCPI_DEMO_STATIONS, seed=33, center=(31.230, 121.474), country_code="CN", party_id="SHA"
+        )
+        await stack.enter_async_context(ocpi)
+        configs.append(
+            {
+                "id": "CNSHA",
+                "protocol": "ocpi",
+                "name": "Shanghai Roaming CPO (demo, OCPI)",
+                "versions_url": ocpi.versions_url,
+                "token": ocpi.config.token,
+            }
+        )
         yield configs

@@ -94,7 +94,7 @@ def parse_answer(driver_id: str, status: int, body: bytes, fetched_at: datetime)
     if score is None:
         return CreditScore(driver_id, None, fetched_at)
     if isinstance(score, bool) or not isinstance(score, int) or not SCORE_MIN <= score <= SCORE_MAX:
-        raise CreditUnavailable("bad_answer", f"credit bureau score is not an integer {SCORE_MIN}..{SCORE_MAX}")
+        raise CreditUnavailable("bad_answer", f"credit bureau score is not an int {SCORE_MIN}-{SCORE_MAX}")
     return CreditScore(driver_id, score, fetched_at)
 
 

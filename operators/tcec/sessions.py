@@ -1,13 +1,11 @@
 """T/CEC charging sessions ↔ domain: StartChargeSeq derivation, phases, progress and final orders.
 
 **StartChargeSeq** (§4, §5.7) is our OperatorID plus 18 characters, and it is the operator's
-idempotency key for a start. We derive those 18 characters from the gateway's ``session_ref`` with
-a hash, so the same ref always yields the same seq: a retried start can never open a second session,
-and ``stop``/``status`` need no stored state to find the seq. A hash cannot be inverted, so pushes
-(which carry only the seq) are mapped back through :class:`SessionSeqs`, a bounded in-memory memo
-filled whenever the adapter derives a seq. After a restart, or on another replica, the memo is empty
-until the gateway touches the session again (its restart reconciliation polls ``session_status``,
-which re-registers it); until then pushes for that seq are not applied (see the receiver).
+idempotency key for a start. The gateway's session refs are 18 digits (see
+:mod:`gateway.sessions.ids`), so the seq is simply our OperatorID + the ref: stateless both ways,
+which survives restarts and works on every replica. Any other ref is hashed to 18 digits (the same
+ref always yields the same seq, so a retried start never opens a second session) and mapped back
+through :class:`SessionSeqs`, a bounded in-memory memo filled whenever the adapter derives a seq.
 """
 
 from __future__ import annotations
@@ -41,7 +39,9 @@ SEQ_SUFFIX_DIGITS = 18
 
 
 def start_charge_seq(our_operator_id: str, session_ref: str) -> str:
-    """Our OperatorID + 18 digits of SHA-256(session_ref): deterministic, 27 chars (§4)."""
+    """Our OperatorID + the 18-digit ref, or + 18 digits of SHA-256(ref): deterministic, 27 chars (§4)."""
+    if _is_plain_ref(session_ref):
+        return f"{our_operator_id}{session_ref}"
     digest = int.from_bytes(hashlib.sha256(session_ref.encode("utf-8")).digest(), "big")
     return f"{our_operator_id}{digest % 10**SEQ_SUFFIX_DIGITS:0{SEQ_SUFFIX_DIGITS}d}"
 
@@ -63,7 +63,15 @@ class SessionSeqs:
         return seq
 
     def ref_for(self, seq: str) -> str | None:
-        return self._refs.get(seq)
+        ref = self._refs.get(seq)
+        if ref is None and seq.startswith(self._our_operator_id):
+            suffix = seq[len(self._our_operator_id) :]
+            ref = suffix if _is_plain_ref(suffix) else None
+        return ref
+
+
+def _is_plain_ref(ref: str) -> bool:
+    return len(ref) == SEQ_SUFFIX_DIGITS and ref.isascii() and ref.isdigit()
 
 
 # §6 StartChargeSeqStat. 5 ("unknown") is not here on purpose: see parse_phase.

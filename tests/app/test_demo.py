@@ -19,6 +19,11 @@ FIRST_QUERY = (
     "currentPrice{ totalPerKwh{ amount currency } } } } } } }"
 )
 
+SHANGHAI = (
+    "{ stations(near:{lat:31.230,lon:121.474}, radiusKm:5, first:40){ edges{ node{ operator{ protocol } "
+    "connectors{ status currentPrice{ totalPerKwh{ amount currency } } } } } } }"
+)
+
 
 async def test_demo_serves_the_first_query():
     sock = bind()
@@ -31,7 +36,11 @@ async def test_demo_serves_the_first_query():
             async with http.get(f"{url}/readyz") as r:
                 return (await r.json()) if r.status == 200 else None
 
-        assert (await poll(ready, timeout_s=20))["stations"] >= 600
+        async def all_synced():
+            body = await ready()
+            return body if body and body["stations"] >= 820 else None
+
+        assert (await poll(all_synced, timeout_s=20))["stations"] >= 820
         async with http.get(f"{url}/graphql", headers={"accept": "text/html"}) as r:
             assert r.status == 200 and "graphiql" in (await r.text()).lower()  # the IDE is on in demo mode
         async with http.post(f"{url}/graphql", json={"query": FIRST_QUERY}) as r:
@@ -48,3 +57,13 @@ async def test_demo_serves_the_first_query():
         async with http.post(f"{url}/graphql", json={"query": "{ operators { name protocol } }"}) as r:
             operators = (await r.json())["data"]["operators"]
         assert sum(1 for o in operators if o["protocol"] == "tcec") >= 2
+        assert sum(1 for o in operators if o["protocol"] == "ocpi") >= 1
+        async with http.post(f"{url}/graphql", json={"query": SHANGHAI}) as r:
+            body = await r.json()
+        assert "errors" not in body
+        by_protocol: dict[str, list] = {}
+        for e in body["data"]["stations"]["edges"]:
+            by_protocol.setdefault(e["node"]["operator"]["protocol"], []).extend(e["node"]["connectors"])
+        assert set(by_protocol) == {"tcec", "ocpi"}
+        for connectors in by_protocol.values():
+            assert all(c["status"] != "UNKNOWN" and c["currentPrice"] for c in connectors)

@@ -6,6 +6,7 @@ One more operator protocol is one more harness in ``HARNESSES``; it is not done 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -13,7 +14,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from starlette.applications import Starlette
 
+from gateway.server import bind, serving
 from operators import registry
 from operators.base import Operator, OperatorTimeout, OperatorUnavailable
 from operators.domain import (
@@ -26,6 +29,8 @@ from operators.domain import (
     Station,
     Tariff,
 )
+from operators.ocpi import mapping as ocpi_mapping
+from operators.ocpi.simulator import OcpiSimulator
 from operators.tcec.codec import Secrets
 from operators.tcec.simulator import Faults, SimulatorConfig, TcecSimulator
 
@@ -83,7 +88,58 @@ class TcecHarness:
         await self.sim.set_connector_status(connector, 255)
 
 
-HARNESSES: dict[str, Any] = {"tcec": TcecHarness}
+class OcpiHarness:
+    protocol = "ocpi"
+
+    def __init__(self) -> None:
+        self.sim = OcpiSimulator(stations=STATIONS, seed=5, center=CENTER, page_limit=50)
+        self.sock = bind()
+        self.stack = contextlib.AsyncExitStack()
+
+    async def start(self, http: aiohttp.ClientSession, sink) -> Operator:
+        await self.stack.enter_async_context(self.sim)
+        config = {
+            "id": "CNSHA",
+            "protocol": "ocpi",
+            "name": "Contract",
+            "versions_url": self.sim.versions_url,
+            "token": self.sim.config.token,
+            "timeout_s": 0.5,
+        }
+        public_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        adapter = registry.factory("ocpi")(config, http, sink, public_url)
+        # The CPO calls our versions endpoint back during the credentials handshake.
+        await self.stack.enter_async_context(
+            serving(Starlette(routes=list(adapter.inbound_routes())), self.sock)
+        )
+        return adapter
+
+    async def stop(self) -> None:
+        await self.stack.aclose()
+
+    def station_ids(self) -> list[str]:
+        return list(self.sim.locations)
+
+    def connector_ids(self, station_id: str) -> list[str]:
+        location = self.sim.locations[station_id]
+        return [
+            ocpi_mapping.connector_key(station_id, evse["uid"], connector["id"])
+            for evse in location["evses"]
+            for connector in evse["connectors"]
+        ]
+
+    def fault(self, kind: str) -> None:
+        if kind == "down":
+            self.sim.faults.down = True
+        else:
+            self.sim.faults.timeout_rate = 1.0
+
+    async def change(self, station_id: str) -> None:
+        evse = self.sim.locations[station_id]["evses"][0]["uid"]
+        await self.sim.set_evse_status(station_id, evse, "OUTOFORDER")
+
+
+HARNESSES: dict[str, Any] = {"tcec": TcecHarness, "ocpi": OcpiHarness}
 
 
 @pytest.fixture(params=sorted(HARNESSES))
@@ -185,4 +241,4 @@ async def test_failures_map_to_the_error_tree(contract, kind, error):
 
 
 def test_every_builtin_protocol_has_a_harness():
-    assert set(registry.BUILTIN) - set(HARNESSES) <= {"ocpi"}  # ocpi joins once its adapter lands
+    assert set(registry.BUILTIN) == set(HARNESSES)

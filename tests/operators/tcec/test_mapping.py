@@ -179,6 +179,15 @@ def test_command_failure() -> None:
     assert sessions.command_failure({"SuccStat": 1, "FailReason": 3}, stop=False) == "FailReason 3"
 
 
+def test_an_18_digit_session_ref_is_the_seq_suffix_both_ways() -> None:
+    ref = "202611241530000042"
+    seq = sessions.start_charge_seq(OPERATOR_ID, ref)
+    assert seq == OPERATOR_ID + ref and len(seq) == 27
+    fresh = sessions.SessionSeqs(OPERATOR_ID)  # e.g. after a restart: nothing memoised
+    assert fresh.ref_for(seq) == ref
+    assert fresh.ref_for("OTHERONE1" + ref) is None
+
+
 def test_start_charge_seq_is_deterministic_and_reversible_through_the_memo() -> None:
     seq = sessions.start_charge_seq(OPERATOR_ID, "session-42")
     assert seq == sessions.start_charge_seq(OPERATOR_ID, "session-42")
@@ -188,7 +197,8 @@ def test_start_charge_seq_is_deterministic_and_reversible_through_the_memo() -> 
     assert memo.seq_for("session-42") == seq
     assert memo.ref_for(seq) == "session-42"
     memo.seq_for("a"), memo.seq_for("b")
-    assert memo.ref_for(seq) is None  # bounded: the oldest entry went
+    # Bounded: the oldest entry went, so only the bare digits are left (they match no session).
+    assert memo.ref_for(seq) == seq[9:]
 
 
 @pytest.mark.parametrize(

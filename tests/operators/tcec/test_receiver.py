@@ -361,7 +361,7 @@ async def test_session_pushes_map_back_to_the_session_ref(
 
 
 async def test_pushes_for_an_unknown_session(tcec_pusher: Pusher, tcec_sink: Sink) -> None:
-    seq = f"{OUR_ID}{'9' * 18}"
+    seq = f"ZZZZZZZZZ{'9' * 18}"  # not one of ours: we never issued a seq with another prefix
     base = {"StartChargeSeq": seq, "ConnectorID": CONNECTOR}
     progress = await tcec_pusher.push(
         "notification_stop_charge_result", base | {"StartChargeSeqStat": 4, "SuccStat": 0}

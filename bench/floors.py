@@ -1,0 +1,129 @@
+"""The two floors the gateway is measured against, over the gateway's own runtime.
+
+- The web floor: a plain Starlette JSON endpoint that does the search's work by hand (radius search,
+  cached statuses and tariffs, price now, IDs) and returns exactly the gateway's JSON.
+- The GraphQL floor: plain graphql-core (parse, validate, execute on every request, default
+  resolvers over dicts) running the same document against the same SDL, with the same data.
+
+Both read through the same catalogue and cached operators as the gateway, so the ratios isolate
+what the GraphQL layer adds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import graphql
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.runtime import Runtime
+from resolvers import ids
+from resolvers.search import encode_cursor
+
+SDL = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+async def search_payload(runtime: Runtime, lat: float, lon: float, radius_km: float, first: int) -> dict:
+    """``stations`` as the benchmark's search query selects it, built by hand."""
+    hits = runtime.catalogue.near(lat, lon, radius_km)
+    page = hits[:first]
+    stations: dict[str, list[str]] = {}
+    connectors: dict[str, list[str]] = {}
+    for _, s in page:
+        stations.setdefault(s.operator_id, []).append(s.id)
+        connectors.setdefault(s.operator_id, []).extend(c.id for c in s.connectors)
+    ops = runtime.operators
+    order = list(stations)
+    found = await asyncio.gather(
+        *(ops[op].connector_statuses(stations[op]) for op in order),
+        *(ops[op].tariffs(connectors[op]) for op in order),
+    )
+    statuses = dict(zip(order, found[: len(order)], strict=True))
+    tariffs = dict(zip(order, found[len(order) :], strict=True))
+    now = datetime.now(UTC)
+    edges = []
+    for i, (distance, s) in enumerate(page):
+        local = now.astimezone(_zone(s.timezone)).time()
+        states, prices = statuses[s.operator_id], tariffs[s.operator_id]
+        out = []
+        for c in s.connectors:
+            state = states.get(c.id)
+            tariff = prices.get(c.id)
+            p = tariff.price_at(local) if tariff else None
+            out.append(
+                {
+                    "id": ids.connector_id(s.operator_id, c.id),
+                    "type": c.type.name,
+                    "powerType": c.power_type.name,
+                    "maxPowerKw": c.max_power_kw,
+                    "status": state.status.name if state else "UNKNOWN",
+                    "statusUpdatedAt": state.observed_at.isoformat() if state else None,
+                    "currentPrice": {"totalPerKwh": {"amount": str(p.total_per_kwh), "currency": p.currency}}
+                    if p
+                    else None,
+                }
+            )
+        edges.append(
+            {
+                "cursor": encode_cursor(i),
+                "distanceKm": round(distance, 3),
+                "node": {
+                    "id": ids.station_id(s.operator_id, s.id),
+                    "name": s.name,
+                    "address": s.address,
+                    "operator": {"id": ids.operator_id(s.operator_id), "name": ops[s.operator_id].info.name},
+                    "location": {"lat": s.location.lat, "lon": s.location.lon},
+                    "connectors": out,
+                },
+            }
+        )
+    return {
+        "totalCount": len(hits),
+        "pageInfo": {"hasNextPage": len(page) < len(hits), "endCursor": edges[-1]["cursor"] if edges else None},
+        "edges": edges,
+    }
+
+
+def web_app(runtime: Runtime) -> Starlette:
+    async def search(request: Request) -> Response:
+        v = orjson.loads(await request.body())["variables"]
+        near = v["near"]
+        payload = await search_payload(runtime, near["lat"], near["lon"], v["radiusKm"], v["first"])
+        return Response(orjson.dumps({"data": {"stations": payload}}), media_type="application/json")
+
+    return Starlette(routes=[Route("/graphql", search, methods=["POST"])])
+
+
+def graphql_app(runtime: Runtime) -> Starlette:
+    schema = graphql.build_schema(SDL.read_text(encoding="utf-8"))
+
+    async def stations(info: Any, near: dict, radiusKm: float, first: int, **_: Any) -> dict:  # noqa: N803
+        return await search_payload(runtime, near["lat"], near["lon"], radiusKm, first)
+
+    root = {"stations": stations}
+
+    async def execute(request: Request) -> Response:
+        doc = orjson.loads(await request.body())
+        result = await graphql.graphql(
+            schema, doc["query"], root_value=root, variable_values=doc.get("variables")
+        )
+        out: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            out["errors"] = [e.formatted for e in result.errors]
+        return Response(orjson.dumps(out), media_type="application/json")
+
+    return Starlette(routes=[Route("/graphql", execute, methods=["POST"])])

@@ -1,0 +1,74 @@
+"""The credit check around the mutations that spend money: the bureau's score plus the policy.
+
+The lead's ``startCharging`` resolver builds the driver's :class:`Standing` from the ledger, calls
+:meth:`CreditCheck.evaluate` and maps the :data:`~gateway.credit.decision.Decision`. A bureau that
+cannot answer is logged and treated as "bureau down" (no postpay, prepaid still possible).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from gateway.credit.decision import Decision, PaymentMode
+from gateway.credit.policy import CreditPolicy, decide, postpay_eligible
+from gateway.credit.provider import CreditProvider, CreditUnavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A driver's account as the ledger sees it now."""
+
+    wallet_balance: Decimal
+    outstanding: Decimal = Decimal(0)  # unpaid bills, overdue or not
+    has_overdue: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CreditView:
+    """What ``Driver.credit`` shows: the score (None when unknown or the bureau is down)."""
+
+    score: int | None
+    bureau_ok: bool
+    postpay_eligible: bool
+
+
+class CreditCheck:
+    def __init__(self, provider: CreditProvider, policy: CreditPolicy) -> None:
+        self.provider = provider
+        self.policy = policy
+
+    async def evaluate(
+        self, driver_id: str, standing: Standing, requested_mode: PaymentMode | None = None
+    ) -> Decision:
+        """How ``driver_id`` may pay for a new session. Never raises for a bureau failure."""
+        if requested_mode is PaymentMode.PREPAID:
+            # Prepaid does not depend on the score: do not make the driver wait for the bureau.
+            score, bureau_ok = None, True
+        else:
+            score, bureau_ok = await self._score(driver_id)
+        return decide(
+            score,
+            bureau_ok,
+            standing.has_overdue,
+            standing.outstanding,
+            standing.wallet_balance,
+            requested_mode,
+            self.policy,
+        )
+
+    async def view(self, driver_id: str, standing: Standing) -> CreditView:
+        score, bureau_ok = await self._score(driver_id)
+        eligible = postpay_eligible(score, bureau_ok, standing.has_overdue, standing.outstanding, self.policy)
+        return CreditView(score, bureau_ok, eligible)
+
+    async def _score(self, driver_id: str) -> tuple[int | None, bool]:
+        try:
+            answer = await self.provider.score(driver_id)
+        except CreditUnavailable as exc:
+            log.warning("credit bureau unavailable (%s): %s; no postpay for now", exc.reason, exc)
+            return None, False
+        return answer.score, True

@@ -1,0 +1,173 @@
+"""Limits checked before anything executes: tokens, depth, aliases and a list-size-aware cost.
+
+Tokens are counted by the parser (it stops at the limit). Depth, aliases and cost are one
+graphql-core validation rule; Strawberry caches validation results per parsed document (with
+:class:`ParserCache` in front), so the rule runs once per distinct document, never per field.
+
+Cost: every field costs 1, times the product of the list sizes above it. A field with a ``first``
+(or ``last``) argument multiplies its subtree by that number (a variable counts as the largest page,
+``gateway.max_page_size``) and the list directly under it (``edges``) is not counted again; any other
+list multiplies by ``default_list_size``. Fragments are costed once each (memoised), so fragment
+"bombs" cost time linear in the document. Introspection fields (``__schema``, ``__type``) are
+skipped: production mode refuses them, and their size is bounded by the token limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+    VariableNode,
+    get_named_type,
+)
+
+from gateway.config import Settings
+
+SIZE_ARGUMENTS = ("first", "last")
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLimits:
+    """Defaults are production-safe; :meth:`from_settings` reads ``[security]`` and the mode."""
+
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5_000
+    max_cost: int = 20_000
+    default_list_size: int = 10
+    max_page_size: int = 100
+    max_batch: int = 10
+    introspection: bool = False
+    field_suggestions: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QueryLimits:
+        s = settings.security
+        open_mode = settings.gateway.mode in ("demo", "dev")
+        return cls(
+            max_depth=s.max_depth,
+            max_aliases=s.max_aliases,
+            max_tokens=s.max_tokens,
+            max_cost=s.max_cost,
+            default_list_size=s.default_list_size,
+            max_page_size=settings.gateway.max_page_size,
+            max_batch=s.max_batch,
+            introspection=open_mode,
+            field_suggestions=open_mode,
+        )
+
+
+def limit_rule(limits: QueryLimits) -> type[ValidationRule]:
+    """The validation rule enforcing ``limits`` (a class, as graphql-core wants)."""
+    return type("QueryLimitsRule", (_QueryLimitsRule,), {"limits": limits})
+
+
+def _error(code: str, message: str, node: Any, **extra: int) -> GraphQLError:
+    return GraphQLError(message, node, extensions={"code": code, **extra})
+
+
+class _QueryLimitsRule(ValidationRule):
+    limits: ClassVar[QueryLimits]
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.aliases = 0
+        self.depths: dict[str, int] = {}
+        self.costs: dict[tuple[str, bool], int] = {}
+        self.active: set[str] = set()  # fragments being walked: cycles are another rule's error
+
+    def enter_field(self, node: FieldNode, *_: Any) -> None:
+        if node.alias is not None:
+            self.aliases += 1
+            if self.aliases == self.limits.max_aliases + 1:
+                message = f"Query has more than {self.limits.max_aliases} aliases."
+                self.report_error(_error("MAX_ALIASES_EXCEEDED", message, node, limit=self.limits.max_aliases))
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        limits = self.limits
+        depth = self._depth(node.selection_set)
+        if depth > limits.max_depth:
+            message = f"Query is {depth} levels deep; the limit is {limits.max_depth}."
+            self.report_error(_error("MAX_DEPTH_EXCEEDED", message, node, depth=depth, limit=limits.max_depth))
+            return
+        root = self.context.schema.get_root_type(node.operation)
+        cost = self._cost(node.selection_set, root, False) if root else 0
+        if cost > limits.max_cost:
+            message = f"Query cost {cost} exceeds the limit of {limits.max_cost}; ask for smaller pages."
+            self.report_error(_error("MAX_COST_EXCEEDED", message, node, cost=cost, limit=limits.max_cost))
+
+    def _depth(self, selection_set: SelectionSetNode | None) -> int:
+        deepest = 0
+        for sel in selection_set.selections if selection_set else ():
+            if isinstance(sel, FieldNode):
+                if not sel.name.value.startswith("__"):
+                    deepest = max(deepest, 1 + self._depth(sel.selection_set))
+            elif isinstance(sel, InlineFragmentNode):
+                deepest = max(deepest, self._depth(sel.selection_set))
+            elif isinstance(sel, FragmentSpreadNode):
+                deepest = max(deepest, self._fragment(sel.name.value, self.depths, self._depth))
+        return deepest
+
+    def _fragment(self, name: str, memo: dict[Any, int], walk: Any, *args: Any) -> int:
+        key = (name, *args) if args else name
+        if key not in memo:
+            fragment = self.context.get_fragment(name)
+            if fragment is None or name in self.active:
+                return 0
+            self.active.add(name)
+            type_ = self.context.schema.get_type(fragment.type_condition.name.value)
+            memo[key] = walk(fragment.selection_set, type_, *args) if args else walk(fragment.selection_set)
+            self.active.discard(name)
+        return memo[key]
+
+    def _cost(self, selection_set: SelectionSetNode | None, parent: Any, sized: bool) -> int:
+        total = 0
+        for sel in selection_set.selections if selection_set else ():
+            if isinstance(sel, FieldNode):
+                name = sel.name.value
+                if name.startswith("__"):
+                    continue
+                total += 1
+                field = getattr(parent, "fields", {}).get(name)
+                if field is None or sel.selection_set is None:
+                    continue
+                size = self._size(sel)
+                is_list = isinstance(_unwrap_non_null(field.type), GraphQLList)
+                factor = size or (self.limits.default_list_size if is_list and not sized else 1)
+                total += factor * self._cost(sel.selection_set, get_named_type(field.type), size is not None)
+            elif isinstance(sel, InlineFragmentNode):
+                cond = sel.type_condition
+                type_ = self.context.schema.get_type(cond.name.value) if cond else parent
+                total += self._cost(sel.selection_set, type_, sized)
+            elif isinstance(sel, FragmentSpreadNode):
+                total += self._fragment(sel.name.value, self.costs, self._cost_of_fragment, sized)
+        return total
+
+    def _cost_of_fragment(self, selection_set: SelectionSetNode, type_: GraphQLNamedType, sized: bool) -> int:
+        return self._cost(selection_set, type_, sized)
+
+    def _size(self, field: FieldNode) -> int | None:
+        for arg in field.arguments:
+            if arg.name.value in SIZE_ARGUMENTS:
+                if isinstance(arg.value, IntValueNode):
+                    return max(0, int(arg.value.value))
+                if isinstance(arg.value, VariableNode):
+                    return self.limits.max_page_size
+        return None
+
+
+def _unwrap_non_null(type_: Any) -> Any:
+    return type_.of_type if isinstance(type_, GraphQLNonNull) else type_
