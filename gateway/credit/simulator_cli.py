@@ -69,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a driver's score (repeatable; added to the demo drivers)")  # fmt: skip
     bureau.add_argument("--no-demo-drivers", action="store_true", help="start without alice, bob and carol")
     bureau.add_argument("--table-only", action="store_true",
-                        help="drivers not in the table are unknown (404), not given a derived score")  # fmt: skip
+                        help="drivers outside the table are unknown (404), not derived")  # fmt: skip
     faults = parser.add_argument_group("fault injection (rates are probabilities 0..1)")
     faults.add_argument("--latency-ms", type=_bounded(0.0), default=0.0)
     faults.add_argument("--error-rate", type=_rate, default=0.0, help="answer HTTP 500")

@@ -96,7 +96,7 @@ def parse_key_records(tables: Iterable[Mapping[str, Any]]) -> list[ApiKey]:
             raise ConfigError(f"{where}.id", f"duplicate key id {key_id!r}")
         seen.add(key_id)
         if not isinstance(digest, str) or not _HASH.match(digest):
-            raise ConfigError(f"{where}.hash", "must be the 64 hex digits printed by `chargegate apikey create`")
+            raise ConfigError(f"{where}.hash", "must be 64 hex digits, as `chargegate apikey create` prints")
         if not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) for s in scopes):
             raise ConfigError(f"{where}.scopes", "must be a non-empty list of scope names")
         try:

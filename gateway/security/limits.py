@@ -14,15 +14,17 @@ skipped: production mode refuses them, and their size is bounded by the token li
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from graphql import (
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLList,
-    GraphQLNamedType,
     GraphQLNonNull,
     InlineFragmentNode,
     IntValueNode,
@@ -92,16 +94,21 @@ class _QueryLimitsRule(ValidationRule):
     def enter_field(self, node: FieldNode, *_: Any) -> None:
         if node.alias is not None:
             self.aliases += 1
-            if self.aliases == self.limits.max_aliases + 1:
-                message = f"Query has more than {self.limits.max_aliases} aliases."
-                self.report_error(_error("MAX_ALIASES_EXCEEDED", message, node, limit=self.limits.max_aliases))
+            limit = self.limits.max_aliases
+            if self.aliases == limit + 1:
+                message = f"Query has more than {limit} aliases."
+                self.report_error(_error("MAX_ALIASES_EXCEEDED", message, node, limit=limit))
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
         limits = self.limits
-        depth = self._depth(node.selection_set)
+        try:
+            depth = self._depth(node.selection_set)
+        except RecursionError:  # fragments spreading fragments hundreds deep
+            depth = sys.getrecursionlimit()
         if depth > limits.max_depth:
             message = f"Query is {depth} levels deep; the limit is {limits.max_depth}."
-            self.report_error(_error("MAX_DEPTH_EXCEEDED", message, node, depth=depth, limit=limits.max_depth))
+            error = _error("MAX_DEPTH_EXCEEDED", message, node, depth=depth, limit=limits.max_depth)
+            self.report_error(error)
             return
         root = self.context.schema.get_root_type(node.operation)
         cost = self._cost(node.selection_set, root, False) if root else 0
@@ -118,55 +125,68 @@ class _QueryLimitsRule(ValidationRule):
             elif isinstance(sel, InlineFragmentNode):
                 deepest = max(deepest, self._depth(sel.selection_set))
             elif isinstance(sel, FragmentSpreadNode):
-                deepest = max(deepest, self._fragment(sel.name.value, self.depths, self._depth))
+                name = sel.name.value
+                if name not in self.depths and (fragment := self._enter(name)):
+                    self.depths[name] = self._depth(fragment.selection_set)
+                    self.active.discard(name)
+                deepest = max(deepest, self.depths.get(name, 0))
         return deepest
-
-    def _fragment(self, name: str, memo: dict[Any, int], walk: Any, *args: Any) -> int:
-        key = (name, *args) if args else name
-        if key not in memo:
-            fragment = self.context.get_fragment(name)
-            if fragment is None or name in self.active:
-                return 0
-            self.active.add(name)
-            type_ = self.context.schema.get_type(fragment.type_condition.name.value)
-            memo[key] = walk(fragment.selection_set, type_, *args) if args else walk(fragment.selection_set)
-            self.active.discard(name)
-        return memo[key]
 
     def _cost(self, selection_set: SelectionSetNode | None, parent: Any, sized: bool) -> int:
         total = 0
         for sel in selection_set.selections if selection_set else ():
             if isinstance(sel, FieldNode):
-                name = sel.name.value
-                if name.startswith("__"):
-                    continue
-                total += 1
-                field = getattr(parent, "fields", {}).get(name)
-                if field is None or sel.selection_set is None:
-                    continue
-                size = self._size(sel)
-                is_list = isinstance(_unwrap_non_null(field.type), GraphQLList)
-                factor = size or (self.limits.default_list_size if is_list and not sized else 1)
-                total += factor * self._cost(sel.selection_set, get_named_type(field.type), size is not None)
+                total += self._field_cost(sel, parent, sized)
             elif isinstance(sel, InlineFragmentNode):
                 cond = sel.type_condition
                 type_ = self.context.schema.get_type(cond.name.value) if cond else parent
                 total += self._cost(sel.selection_set, type_, sized)
             elif isinstance(sel, FragmentSpreadNode):
-                total += self._fragment(sel.name.value, self.costs, self._cost_of_fragment, sized)
+                key = (sel.name.value, sized)
+                if key not in self.costs and (fragment := self._enter(key[0])):
+                    type_ = self.context.schema.get_type(fragment.type_condition.name.value)
+                    self.costs[key] = self._cost(fragment.selection_set, type_, sized)
+                    self.active.discard(key[0])
+                total += self.costs.get(key, 0)
         return total
 
-    def _cost_of_fragment(self, selection_set: SelectionSetNode, type_: GraphQLNamedType, sized: bool) -> int:
-        return self._cost(selection_set, type_, sized)
+    def _field_cost(self, node: FieldNode, parent: Any, sized: bool) -> int:
+        if node.name.value.startswith("__"):
+            return 0
+        field = getattr(parent, "fields", {}).get(node.name.value)
+        if field is None or node.selection_set is None:
+            return 1
+        size = _size(node, field, self.limits.max_page_size)
+        if size is not None:
+            factor = size
+        elif isinstance(_unwrap_non_null(field.type), GraphQLList) and not sized:
+            factor = self.limits.default_list_size
+        else:
+            factor = 1
+        return 1 + factor * self._cost(node.selection_set, get_named_type(field.type), size is not None)
 
-    def _size(self, field: FieldNode) -> int | None:
-        for arg in field.arguments:
-            if arg.name.value in SIZE_ARGUMENTS:
-                if isinstance(arg.value, IntValueNode):
-                    return max(0, int(arg.value.value))
-                if isinstance(arg.value, VariableNode):
-                    return self.limits.max_page_size
-        return None
+    def _enter(self, name: str) -> FragmentDefinitionNode | None:
+        """The fragment to walk, or None if unknown or already being walked (a cycle)."""
+        fragment = self.context.get_fragment(name)
+        if fragment is None or name in self.active:
+            return None
+        self.active.add(name)
+        return fragment
+
+
+def _size(node: FieldNode, field: GraphQLField, max_page_size: int) -> int | None:
+    """The page size a ``first``/``last`` argument asks for (its default when omitted)."""
+    for arg in node.arguments:
+        if arg.name.value in SIZE_ARGUMENTS:
+            if isinstance(arg.value, IntValueNode):
+                return max(0, int(arg.value.value))
+            if isinstance(arg.value, VariableNode):
+                return max_page_size
+    for name in SIZE_ARGUMENTS:
+        default = field.args[name].default_value if name in field.args else None
+        if isinstance(default, int):
+            return default
+    return None
 
 
 def _unwrap_non_null(type_: Any) -> Any:

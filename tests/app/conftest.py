@@ -7,6 +7,7 @@ Nothing is mocked: the gateway talks T/CEC to the simulators and they push back 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,10 +19,11 @@ from gateway.app import create_app
 from gateway.config import BreakerSettings, CacheSettings, GatewaySettings, Settings
 from gateway.runtime import Runtime
 from gateway.server import bind, serving
+from operators.ocpi.simulator import OcpiSimulator
 from operators.tcec.codec import Secrets
 from operators.tcec.simulator import SimulatorConfig, TcecSimulator
 
-HZ, SH = "MA1HZTEST", "MA1SHTEST"
+HZ, SH, OCPI = "MA1HZTEST", "MA1SHTEST", "CNSHA"
 CENTERS = {HZ: (30.274, 120.155), SH: (31.230, 121.474)}
 US = "MA1GWTEST"
 DEADLINE_S = 1.5
@@ -33,6 +35,7 @@ class Stack:
     http: aiohttp.ClientSession
     sims: dict[str, TcecSimulator]
     runtime: Runtime
+    ocpi: OcpiSimulator | None = None
 
     async def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         async with self.http.post(f"{self.url}/graphql", json={"query": query, "variables": variables}) as r:
@@ -75,8 +78,10 @@ def stack_settings() -> Settings:
     )
 
 
-@pytest.fixture
-async def stack(stack_settings: Settings) -> AsyncIterator[Stack]:
+@contextlib.asynccontextmanager
+async def running_stack(settings: Settings, *, ocpi_stations: int = 0) -> AsyncIterator[Stack]:
+    """The two T/CEC simulators (and, with ``ocpi_stations``, an OCPI CPO near Shanghai) behind a
+    gateway served on loopback; ready (first catalogue sync done) when yielded."""
     sock = bind()
     public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     sims = {
@@ -94,34 +99,53 @@ async def stack(stack_settings: Settings) -> AsyncIterator[Stack]:
         )
         for op_id in (HZ, SH)
     }
-    for sim in sims.values():
-        await sim.start()
-    configs = tuple(
-        {
-            "id": op_id,
-            "protocol": "tcec",
-            "name": f"Test {op_id}",
-            "base_url": sim.base_url,
-            "our_operator_id": US,
-            "operator_secret": operator_secret(op_id),
-            "data_secret": secrets_for(op_id).data_secret,
-            "data_iv": secrets_for(op_id).data_iv,
-            "sig_secret": secrets_for(op_id).sig_secret,
-            "timeout_s": 0.5,
-        }
-        for op_id, sim in sims.items()
-    )
-    settings = replace(stack_settings, gateway=replace(stack_settings.gateway, public_url=public_url))
-    app = create_app(settings.with_operators(configs))
-    try:
-        async with serving(app, sock) as url, aiohttp.ClientSession() as http:
-
-            async def ready() -> bool:
-                async with http.get(f"{url}/readyz") as r:
-                    return r.status == 200
-
-            await poll(ready)
-            yield Stack(url, http, sims, app.state.runtime)
-    finally:
+    async with contextlib.AsyncExitStack() as resources:
         for sim in sims.values():
-            await sim.stop()
+            await resources.enter_async_context(sim)
+        configs = [
+            {
+                "id": op_id,
+                "protocol": "tcec",
+                "name": f"Test {op_id}",
+                "base_url": sim.base_url,
+                "our_operator_id": US,
+                "operator_secret": operator_secret(op_id),
+                "data_secret": secrets_for(op_id).data_secret,
+                "data_iv": secrets_for(op_id).data_iv,
+                "sig_secret": secrets_for(op_id).sig_secret,
+                "timeout_s": 0.5,
+            }
+            for op_id, sim in sims.items()
+        ]
+        ocpi = None
+        if ocpi_stations:
+            ocpi = await resources.enter_async_context(
+                OcpiSimulator(stations=ocpi_stations, seed=9, center=CENTERS[SH])
+            )
+            configs.append(
+                {
+                    "id": OCPI,
+                    "protocol": "ocpi",
+                    "name": f"Test {OCPI}",
+                    "versions_url": ocpi.versions_url,
+                    "token": ocpi.config.token,
+                    "timeout_s": 0.5,
+                }
+            )
+        settings = replace(settings, gateway=replace(settings.gateway, public_url=public_url))
+        app = create_app(settings.with_operators(tuple(configs)))
+        url = await resources.enter_async_context(serving(app, sock))
+        http = await resources.enter_async_context(aiohttp.ClientSession())
+        runtime = app.state.runtime
+
+        async def synced() -> bool:
+            return all(runtime.catalogue.synced(op_id) for op_id in runtime.operators)
+
+        await poll(synced, timeout_s=10)
+        yield Stack(url, http, sims, runtime, ocpi)
+
+
+@pytest.fixture
+async def stack(stack_settings: Settings) -> AsyncIterator[Stack]:
+    async with running_stack(stack_settings) as running:
+        yield running

@@ -1,0 +1,92 @@
+"""Who is calling (the :class:`Principal` the middleware puts in the ASGI scope) and what they may
+run: :class:`ScopeCheck` compares the operation's root fields with the key's scopes once per
+operation, before execution, so no per-field hook sits on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+from graphql.utilities import get_operation_ast
+from strawberry.extensions import SchemaExtension
+
+from gateway.security.apikeys import ApiKey, Scope
+
+SCOPE_KEY = "chargegate.principal"  # where the middleware leaves the principal in the ASGI scope
+ANONYMOUS_SCOPES = frozenset({Scope.STATIONS_READ})
+# Root fields needing more than their operation type's default scope.
+FIELD_SCOPES = {("query", "me"): Scope.DRIVERS_ACT}
+OPERATION_SCOPES = {"query": Scope.STATIONS_READ, "mutation": Scope.DRIVERS_ACT, "subscription": Scope.DRIVERS_ACT}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key: ApiKey | None  # None: anonymous
+    client: str  # the client's address, for anonymous rate limits
+
+    @property
+    def bucket(self) -> str:
+        return f"key:{self.key.id}" if self.key else f"ip:{self.client}"
+
+    def allows(self, scope: Scope) -> bool:
+        return self.key.allows(scope) if self.key else scope in ANONYMOUS_SCOPES
+
+
+ANONYMOUS = Principal(None, "")
+
+
+def principal_of(request: Any) -> Principal:
+    """The caller of a Starlette request (anonymous when no middleware ran, e.g. in unit tests)."""
+    scope = getattr(request, "scope", None) or {}
+    found = scope.get(SCOPE_KEY)
+    return found if isinstance(found, Principal) else ANONYMOUS
+
+
+def required_scopes(operation: OperationDefinitionNode, fragments: dict[str, Any]) -> set[Scope]:
+    kind = operation.operation.value
+    return {
+        FIELD_SCOPES.get((kind, name), OPERATION_SCOPES[kind])
+        for name in _root_fields(operation.selection_set, fragments, set())
+        if not name.startswith("__")
+    }
+
+
+def _root_fields(selection_set: SelectionSetNode, fragments: dict[str, Any], seen: set[str]) -> Iterator[str]:
+    for sel in selection_set.selections:
+        if isinstance(sel, FieldNode):
+            yield sel.name.value
+        elif isinstance(sel, InlineFragmentNode):
+            yield from _root_fields(sel.selection_set, fragments, seen)
+        elif isinstance(sel, FragmentSpreadNode) and sel.name.value in fragments and sel.name.value not in seen:
+            seen.add(sel.name.value)
+            yield from _root_fields(fragments[sel.name.value].selection_set, fragments, seen)
+
+
+class ScopeCheck(SchemaExtension):
+    """Refuses, with ``FORBIDDEN``, an operation whose root fields need a scope the caller lacks."""
+
+    def on_execute(self) -> Iterator[None]:
+        ec = self.execution_context
+        document = ec.graphql_document
+        operation = get_operation_ast(document, ec.operation_name) if document else None
+        if operation is not None:
+            fragments = {d.name.value: d for d in document.definitions if hasattr(d, "type_condition")}
+            principal = principal_of(getattr(ec.context, "request", None))
+            missing = sorted(s.value for s in required_scopes(operation, fragments) if not principal.allows(s))
+            if missing:
+                who = f"API key {principal.key.id}" if principal.key else "Anonymous callers"
+                message = f"{who} may not run this operation: it needs scope {', '.join(missing)}."
+                error = GraphQLError(message, extensions={"code": "FORBIDDEN", "scopes": missing})
+                ec.result = ExecutionResult(data=None, errors=[error])
+        yield

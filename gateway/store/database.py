@@ -1,0 +1,101 @@
+"""The async engine and the two kinds of transaction the ledger runs: read and write.
+
+SQLite: WAL, foreign keys and a busy timeout on every connection, and SQLAlchemy (not the sqlite3
+driver) emits BEGIN, so a write transaction starts with ``BEGIN IMMEDIATE``: it takes the database's
+single write lock up front, writers queue on the busy timeout instead of failing mid-transaction,
+and a read-then-write (check a balance, then debit it) cannot interleave with another writer.
+PostgreSQL: READ COMMITTED, with ``SELECT … FOR UPDATE`` where a write depends on what was read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Insert, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+POSTGRES_CONNECT_TIMEOUT_S = 10.0
+POSTGRES_COMMAND_TIMEOUT_S = 30.0
+_WRITE = "chargegate_write"
+_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+
+
+def normalise_url(database_url: str) -> URL:
+    """Accept ``sqlite:///x.db`` and ``postgresql://…`` too, mapping them to the async drivers."""
+    url = make_url(database_url)
+    if url.drivername in _DRIVERS:
+        url = url.set(drivername=_DRIVERS[url.drivername])
+    if url.drivername not in _DRIVERS.values():
+        raise ValueError(f"unsupported database_url driver {url.drivername!r}: use sqlite or postgresql")
+    return url
+
+
+def make_engine(database_url: str) -> AsyncEngine:
+    """An engine for ``database_url``; creates a SQLite file's parent directory."""
+    url = normalise_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        path = url.database or ""
+        if path and path != ":memory:" and not path.startswith("file:"):
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url)
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        return engine
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"timeout": POSTGRES_CONNECT_TIMEOUT_S, "command_timeout": POSTGRES_COMMAND_TIMEOUT_S},
+    )
+
+
+def _sqlite_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    dbapi_connection.isolation_level = None  # the driver emits no BEGIN; _sqlite_begin does
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+class Database:
+    """An engine plus its transactions; everything else in the store goes through one of these."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction that writes: committed on exit, rolled back on an exception."""
+        async with self.engine.connect() as conn:
+            await conn.execution_options(**{_WRITE: True})
+            async with conn.begin():
+                yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """One read-only transaction (a consistent snapshot on both backends)."""
+        async with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def insert_ignore(self, table: Table) -> Insert:
+        """``INSERT … ON CONFLICT DO NOTHING``: a duplicate of any unique key inserts nothing."""
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        return dialect.insert(table).on_conflict_do_nothing()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

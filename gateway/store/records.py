@@ -1,0 +1,233 @@
+"""What the ledger hands back: frozen records and the enums their fields take.
+
+A session's status is the domain's :class:`~operators.domain.SessionPhase` (the same five values the
+GraphQL ``SessionStatus`` exposes). Amounts are ``Decimal`` at the store's fixed scale (four places
+for money: ``Decimal("12.3500")``), equal to what went in. Times are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from operators.domain import SessionPhase
+
+T = TypeVar("T")
+
+TERMINAL = frozenset({SessionPhase.COMPLETED, SessionPhase.FAILED})
+
+
+class PaymentMode(enum.Enum):
+    POSTPAID = "POSTPAID"
+    PREPAID = "PREPAID"
+
+
+class WalletEntryKind(enum.Enum):
+    """Top-ups and refunds credit the wallet (amount > 0), charges debit it (< 0)."""
+
+    TOPUP = "TOPUP"
+    CHARGE = "CHARGE"
+    REFUND = "REFUND"
+    ADJUSTMENT = "ADJUSTMENT"
+
+
+class BillStatus(enum.Enum):
+    UNPAID = "UNPAID"
+    PAID = "PAID"
+    OVERDUE = "OVERDUE"
+    DISPUTED = "DISPUTED"
+
+
+OPEN_BILL_STATUSES = frozenset({BillStatus.UNPAID, BillStatus.OVERDUE, BillStatus.DISPUTED})
+
+
+class LineKind(enum.Enum):
+    """What a bill line charges for; the operator's order line kinds plus our ADJUSTMENT."""
+
+    ENERGY = "ENERGY"
+    SERVICE = "SERVICE"
+    PARKING = "PARKING"
+    TIME = "TIME"
+    FLAT = "FLAT"
+    ADJUSTMENT = "ADJUSTMENT"
+    OTHER = "OTHER"
+
+
+class PaymentMethod(enum.Enum):
+    WALLET = "WALLET"
+    PROVIDER = "PROVIDER"
+
+
+class PaymentOutcome(enum.Enum):
+    PAID = "PAID"  # this call paid the bill
+    ALREADY_PAID = "ALREADY_PAID"  # paid before (or this is a retry): ``payment`` is that payment
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"  # wallet balance below the total; nothing written
+    NOT_FOUND = "NOT_FOUND"  # no such bill for this driver
+    NOT_PAYABLE = "NOT_PAYABLE"  # the bill is DISPUTED
+    KEY_REUSED = "KEY_REUSED"  # the idempotency key already paid a different bill
+
+
+@dataclass(frozen=True, slots=True)
+class DriverRecord:
+    id: str
+    name: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WalletEntryRecord:
+    id: int
+    driver_id: str
+    amount: Decimal
+    currency: str
+    kind: WalletEntryKind
+    reference: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    id: str
+    driver_id: str
+    idempotency_key: str
+    operator_id: str
+    station_id: str | None
+    connector_id: str
+    operator_ref: str | None
+    payment_mode: PaymentMode
+    status: SessionPhase
+    currency: str
+    energy_kwh: Decimal
+    cost: Decimal
+    power_kw: float | None
+    soc: float | None
+    max_cost: Decimal | None
+    max_energy_kwh: Decimal | None
+    tariff_json: str | None  # the tariff quoted at start, see gateway.store.codec
+    failure: str | None
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    updated_at: datetime
+    version: int
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEventRecord:
+    id: int
+    session_id: str
+    kind: str
+    payload: str  # JSON
+    created_at: datetime
+
+    @property
+    def data(self) -> Any:
+        return json.loads(self.payload)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRecord:
+    id: int
+    operator_id: str
+    kind: str
+    dedupe_key: str
+    raw: str
+    received_at: datetime
+    applied_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class BillLineInput:
+    """A line to bill; :meth:`Ledger.create_bill` also takes the domain's ``OrderLine``."""
+
+    kind: LineKind
+    amount: Decimal
+    description: str
+    start: datetime | None = None
+    end: datetime | None = None
+    energy_kwh: Decimal | None = None
+    unit_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BillLineRecord:
+    id: int
+    bill_id: str
+    position: int
+    kind: LineKind
+    description: str
+    amount: Decimal
+    start: datetime | None
+    end: datetime | None
+    energy_kwh: Decimal | None
+    unit_price: Decimal | None
+    reference: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BillRecord:
+    id: str
+    session_id: str
+    driver_id: str
+    status: BillStatus
+    currency: str
+    total: Decimal  # the sum of the lines, adjustments included
+    operator_total: Decimal
+    recomputed_total: Decimal | None
+    due_at: datetime
+    created_at: datetime
+    paid_at: datetime | None
+    lines: tuple[BillLineRecord, ...]
+
+    @property
+    def discrepancy(self) -> Decimal | None:
+        """Operator's total minus ours, when we recomputed one; non-zero means flag it."""
+        return None if self.recomputed_total is None else self.operator_total - self.recomputed_total
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    id: str
+    bill_id: str
+    driver_id: str
+    amount: Decimal
+    currency: str
+    method: PaymentMethod
+    provider_reference: str | None
+    idempotency_key: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    outcome: PaymentOutcome
+    bill: BillRecord | None = None
+    payment: PaymentRecord | None = None
+    balance: Decimal | None = None  # the wallet balance after (or, if refused, at) the attempt
+
+    @property
+    def paid(self) -> bool:
+        """True when the bill is settled, by this call or an earlier one."""
+        return self.outcome in (PaymentOutcome.PAID, PaymentOutcome.ALREADY_PAID)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One keyset page, newest first: ``cursors[i]`` resumes after ``items[i]``."""
+
+    items: tuple[T, ...]
+    cursors: tuple[str, ...]
+    has_next: bool
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None

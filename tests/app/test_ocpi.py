@@ -1,0 +1,55 @@
+"""OCPI operators in the same search, with the same status and price fields; pushes apply at once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+
+from gateway.config import Settings
+from resolvers import ids
+from tests.app.conftest import CENTERS, OCPI, SH, Stack, poll, running_stack
+
+SEARCH = """query($first: Int!, $lat: Float!, $lon: Float!) {
+  stations(near: {lat: $lat, lon: $lon}, radiusKm: 6, first: $first) {
+    edges { node { id operator { id protocol } connectors { id status type powerType maxPowerKw
+      currentPrice { energyPerKwh { amount } totalPerKwh { amount currency } } } } } } }"""
+
+
+@pytest.fixture
+async def stack(stack_settings: Settings) -> AsyncIterator[Stack]:
+    async with running_stack(stack_settings, ocpi_stations=60) as running:
+        yield running
+
+
+async def test_tcec_and_ocpi_stations_in_one_search(stack: Stack):
+    lat, lon = CENTERS[SH]
+    data = await stack.data(SEARCH, {"first": 60, "lat": lat, "lon": lon})
+    by_protocol: dict[str, list] = {}
+    for e in data["stations"]["edges"]:
+        by_protocol.setdefault(e["node"]["operator"]["protocol"], []).extend(e["node"]["connectors"])
+    assert set(by_protocol) == {"tcec", "ocpi"}
+    for connectors in by_protocol.values():
+        for c in connectors:
+            assert c["status"] != "UNKNOWN"
+            assert c["currentPrice"]["totalPerKwh"]["currency"] == "CNY"
+            assert Decimal(c["currentPrice"]["totalPerKwh"]["amount"]) > 0
+
+
+async def test_an_evse_patch_changes_the_next_query(stack: Stack):
+    assert stack.ocpi is not None
+    location_id, location = next(iter(stack.ocpi.locations.items()))
+    evse = location["evses"][0]
+    query = "query($id: ID!) { node(id: $id) { ... on Station { connectors { id status } } } }"
+    gid = ids.station_id(OCPI, location_id)
+    first = (await stack.data(query, {"id": gid}))["node"]["connectors"]
+    target = "OUTOFORDER" if first[0]["status"] != "FAULTED" else "AVAILABLE"
+    expected = "FAULTED" if target == "OUTOFORDER" else "AVAILABLE"
+    await stack.ocpi.set_evse_status(location_id, evse["uid"], target)
+
+    async def changed():
+        connectors = (await stack.data(query, {"id": gid}))["node"]["connectors"]
+        return connectors[0]["status"] == expected
+
+    await poll(changed, timeout_s=1.0)
