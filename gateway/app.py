@@ -8,16 +8,23 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
 
 from gateway.config import Settings
 from gateway.metrics import CONTENT_TYPE_LATEST
 from gateway.runtime import Runtime, running
+from gateway.security import negotiation
+from gateway.security.limits import QueryLimits, check_batch
+from gateway.security.middleware import security_middleware
+from gateway.security.persisted import PersistedQueries, PersistedQueryError
 from resolvers.context import RequestContext
 from resolvers.schema import build_schema
 
@@ -25,11 +32,50 @@ log = logging.getLogger(__name__)
 
 
 class GraphQLApp(GraphQL):
-    """Strawberry's ASGI app with our per-request context (loaders, deadline, operator errors)."""
+    """Strawberry's ASGI app with our per-request context (loaders, deadline, operator errors),
+    automatic persisted queries and ``application/graphql-response+json`` negotiation."""
+
+    def __init__(self, *args: Any, persisted: PersistedQueries, max_batch: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.persisted = persisted
+        self.max_batch = max_batch
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
         runtime: Runtime = request.app.state.runtime
         return RequestContext.create(runtime, request)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = negotiation.media_type(request.headers.get("accept"))
+        return sub_response
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if isinstance(parsed, list):
+            try:
+                check_batch(parsed, self.max_batch)
+            except ValueError as exc:
+                raise HTTPException(400, str(exc)) from exc
+        return parsed
+
+    async def execute_single(self, *, request_data: GraphQLRequestData, **kwargs: Any) -> ExecutionResult:
+        try:
+            request_data = self.persisted.resolve(request_data)
+        except PersistedQueryError as exc:
+            return ExecutionResult(data=None, errors=[exc.graphql_error()])
+        return await super().execute_single(request_data=request_data, **kwargs)
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        media = sub_response.media_type or negotiation.JSON
+        if isinstance(response_data, dict):
+            shaped, status = negotiation.shape(dict(response_data), media)
+            response_data = shaped  # type: ignore[assignment]
+            sub_response.status_code = status if status != 200 else sub_response.status_code
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = f"{media}; charset=utf-8"
+        return response
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -54,11 +100,14 @@ async def metrics(request: Request) -> Response:
 def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
     """The app for ``settings``. ``extra_lifespan(settings)`` (an async context manager yielding
     settings) runs first; demo mode uses it to start the embedded simulators."""
-    schema = build_schema()
+    schema = build_schema(QueryLimits.from_settings(settings))
     graphql = GraphQLApp(
         schema,
         graphql_ide="graphiql" if settings.gateway.mode in ("demo", "dev") else None,
         allow_queries_via_get=True,
+        allowed_origins=settings.security.cors_origins,
+        persisted=PersistedQueries(settings.security.persisted_queries),
+        max_batch=settings.security.max_batch,
     )
 
     @contextlib.asynccontextmanager
@@ -81,5 +130,6 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
         ],
+        middleware=security_middleware(settings.security),
         lifespan=lifespan,
     )

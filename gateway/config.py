@@ -79,6 +79,7 @@ class SecuritySettings:
     max_cost: int = 20_000
     default_list_size: int = 10  # assumed length of a list field without `first`
     max_batch: int = 10  # operations in one JSON array; 0 disables batching
+    introspection: str = "auto"  # auto: on in demo/dev mode, off in production; or "on" / "off"
     csrf_prevention: bool = True
     cors_origins: tuple[str, ...] = ()  # e.g. ("https://app.example.com",); "*" for any
     persisted_queries: int = 1_000  # automatic persisted queries kept; 0 disables
@@ -253,6 +254,8 @@ def _check_security(s: SecuritySettings) -> None:
             raise ConfigError(f"security.{name}", "must not be negative")
     if s.anonymous_rate_per_s > 0 and s.anonymous_burst < 1:
         raise ConfigError("security.anonymous_burst", "must be at least 1 when anonymous_rate_per_s is set")
+    if s.introspection not in ("auto", "on", "off"):
+        raise ConfigError("security.introspection", "must be auto, on or off")
     for origin in s.cors_origins:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise ConfigError("security.cors_origins", f"{origin!r} is not an origin (scheme://host[:port])")

@@ -1,7 +1,8 @@
 """Error shaping for every response: stable ``extensions.code`` values, masking, operator errors.
 
 - Our own errors (``GraphQLError`` with a ``code``) pass unchanged.
-- Parse and validation errors get ``GRAPHQL_VALIDATION_FAILED``.
+- Parse and validation errors get ``GRAPHQL_VALIDATION_FAILED`` (``MAX_TOKENS_EXCEEDED`` when the
+  parser stopped at the token limit); the query limits in ``gateway.security.limits`` set their own.
 - Anything unexpected is logged and masked as ``INTERNAL_SERVER_ERROR``: no stack trace, no
   exception text (which could hold an upstream URL or a secret) reaches the client.
 - Operators that failed while the request ran add one ``OPERATOR_UNAVAILABLE`` error each,
@@ -19,6 +20,7 @@ from strawberry.extensions import SchemaExtension
 log = logging.getLogger(__name__)
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
+TOKEN_LIMIT_MESSAGE = "tokens. Parsing aborted."  # graphql-core's parser, at max_lexical_tokens
 
 
 def bad_input(message: str, field: str) -> GraphQLError:
@@ -30,13 +32,14 @@ def _shape(error: GraphQLError) -> GraphQLError:
         return error
     original = error.original_error
     if original is None:
+        code = "MAX_TOKENS_EXCEEDED" if TOKEN_LIMIT_MESSAGE in error.message else "GRAPHQL_VALIDATION_FAILED"
         return GraphQLError(
             error.message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"},
+            extensions={**(error.extensions or {}), "code": code},
         )
     log.error("unexpected error at %s", error.path, exc_info=original)
     return GraphQLError(

@@ -1,20 +1,48 @@
-"""The schema: Query (and, as they land, Mutation and Subscription) plus our extensions."""
+"""The schema: Query (and, as they land, Mutation and Subscription) plus our extensions.
+
+``build_schema()`` without arguments is the production schema (introspection and field suggestions
+off, default query limits); ``chargegate export-schema`` prints the same SDL whatever the limits.
+"""
 
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
+from graphql import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from gateway.security.authz import ScopeCheck
+from gateway.security.documents import CachedParsing, document_cache
+from gateway.security.limits import QueryLimits, limit_rule
 from resolvers import types as t
 from resolvers.errors import ErrorShaping
 from resolvers.query import Query
 from resolvers.timing import OperationTiming
 
+DOCUMENT_CACHE_SIZE = 1024  # parsed and validated documents kept (LRU), so limits run once per text
 
-def build_schema() -> strawberry.Schema:
+
+def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
+    limits = limits or QueryLimits()
+    rules: list[type[ASTValidationRule]] = [limit_rule(limits)]
+    if not limits.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
     return strawberry.Schema(
         query=Query,
         types=[t.Station, t.Connector, t.Operator],
-        extensions=[ErrorShaping, OperationTiming],
-        config=StrawberryConfig(auto_camel_case=True),
+        extensions=[
+            ErrorShaping,
+            OperationTiming,
+            partial(CachedParsing, document_cache(limits.max_tokens, DOCUMENT_CACHE_SIZE), limits.max_tokens),
+            partial(AddValidationRules, rules),
+            partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
+            ScopeCheck,
+        ],
+        config=StrawberryConfig(
+            auto_camel_case=True,
+            disable_field_suggestions=not limits.field_suggestions,
+            batching_config={"max_operations": limits.max_batch} if limits.max_batch else None,
+        ),
     )

@@ -131,15 +131,20 @@ class CreditBureauSimulator:
         faults = self.faults
         if faults.down:
             return web.json_response({"error": "unavailable"}, status=503)
-        if faults.latency_ms:
-            await asyncio.sleep(faults.latency_ms / 1000)
+        if faults.latency_ms and await self._closed_within(faults.latency_ms / 1000):
+            return web.json_response({"error": "shutting down"}, status=503)
         if self._roll(faults.timeout_rate):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), HANG_S)
+            await self._closed_within(HANG_S)
             return web.json_response({"error": "shutting down"}, status=503)
         if self._roll(faults.error_rate):
             return web.json_response({"error": "internal"}, status=500)
         return None
+
+    async def _closed_within(self, seconds: float) -> bool:
+        """Wait ``seconds``, cut short by :meth:`stop`; whether the simulator is stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), seconds)
+        return self._closing.is_set()
 
     def _roll(self, rate: float) -> bool:
         # Draw only when the fault is on, so one fault does not reshuffle another's sequence.

@@ -27,7 +27,11 @@ SCOPE_KEY = "chargegate.principal"  # where the middleware leaves the principal 
 ANONYMOUS_SCOPES = frozenset({Scope.STATIONS_READ})
 # Root fields needing more than their operation type's default scope.
 FIELD_SCOPES = {("query", "me"): Scope.DRIVERS_ACT}
-OPERATION_SCOPES = {"query": Scope.STATIONS_READ, "mutation": Scope.DRIVERS_ACT, "subscription": Scope.DRIVERS_ACT}
+OPERATION_SCOPES = {
+    "query": Scope.STATIONS_READ,
+    "mutation": Scope.DRIVERS_ACT,
+    "subscription": Scope.DRIVERS_ACT,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +72,11 @@ def _root_fields(selection_set: SelectionSetNode, fragments: dict[str, Any], see
             yield sel.name.value
         elif isinstance(sel, InlineFragmentNode):
             yield from _root_fields(sel.selection_set, fragments, seen)
-        elif isinstance(sel, FragmentSpreadNode) and sel.name.value in fragments and sel.name.value not in seen:
-            seen.add(sel.name.value)
-            yield from _root_fields(fragments[sel.name.value].selection_set, fragments, seen)
+        elif isinstance(sel, FragmentSpreadNode):
+            name = sel.name.value
+            if name in fragments and name not in seen:
+                seen.add(name)
+                yield from _root_fields(fragments[name].selection_set, fragments, seen)
 
 
 class ScopeCheck(SchemaExtension):
@@ -83,7 +89,8 @@ class ScopeCheck(SchemaExtension):
         if operation is not None:
             fragments = {d.name.value: d for d in document.definitions if hasattr(d, "type_condition")}
             principal = principal_of(getattr(ec.context, "request", None))
-            missing = sorted(s.value for s in required_scopes(operation, fragments) if not principal.allows(s))
+            needed = required_scopes(operation, fragments)
+            missing = sorted(s.value for s in needed if not principal.allows(s))
             if missing:
                 who = f"API key {principal.key.id}" if principal.key else "Anonymous callers"
                 message = f"{who} may not run this operation: it needs scope {', '.join(missing)}."

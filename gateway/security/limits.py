@@ -1,15 +1,17 @@
 """Limits checked before anything executes: tokens, depth, aliases and a list-size-aware cost.
 
-Tokens are counted by the parser (it stops at the limit). Depth, aliases and cost are one
-graphql-core validation rule; Strawberry caches validation results per parsed document (with
-:class:`ParserCache` in front), so the rule runs once per distinct document, never per field.
+Tokens are counted by the parser (:mod:`.documents`, which stops at the limit). Depth, aliases and
+cost are one graphql-core validation rule; Strawberry's ``ValidationCache`` keeps its verdict per
+parsed document (and :mod:`.documents` returns the same document for the same text), so the rule
+runs once per distinct query text, never per field or per request.
 
 Cost: every field costs 1, times the product of the list sizes above it. A field with a ``first``
-(or ``last``) argument multiplies its subtree by that number (a variable counts as the largest page,
-``gateway.max_page_size``) and the list directly under it (``edges``) is not counted again; any other
-list multiplies by ``default_list_size``. Fragments are costed once each (memoised), so fragment
-"bombs" cost time linear in the document. Introspection fields (``__schema``, ``__type``) are
-skipped: production mode refuses them, and their size is bounded by the token limit.
+(or ``last``) argument multiplies its subtree by that number (at most ``gateway.max_page_size``,
+which resolvers enforce; a variable counts as that largest page), and the list directly under it
+(``edges``) is not counted again; any other list multiplies by ``default_list_size``. Fragments
+are costed once each (memoised), so fragment "bombs" cost time linear in the document.
+Introspection fields (``__schema``, ``__type``) are skipped: production mode refuses them, and
+their size is bounded by the token limit.
 """
 
 from __future__ import annotations
@@ -53,12 +55,14 @@ class QueryLimits:
     max_page_size: int = 100
     max_batch: int = 10
     introspection: bool = False
-    field_suggestions: bool = False
+    field_suggestions: bool = False  # "Did you mean …?" reveals the schema as introspection does
 
     @classmethod
     def from_settings(cls, settings: Settings) -> QueryLimits:
         s = settings.security
-        open_mode = settings.gateway.mode in ("demo", "dev")
+        open_mode = s.introspection == "on" or (
+            s.introspection == "auto" and settings.gateway.mode in ("demo", "dev")
+        )
         return cls(
             max_depth=s.max_depth,
             max_aliases=s.max_aliases,
@@ -176,10 +180,10 @@ class _QueryLimitsRule(ValidationRule):
 
 def _size(node: FieldNode, field: GraphQLField, max_page_size: int) -> int | None:
     """The page size a ``first``/``last`` argument asks for (its default when omitted)."""
-    for arg in node.arguments:
+    for arg in node.arguments or ():
         if arg.name.value in SIZE_ARGUMENTS:
-            if isinstance(arg.value, IntValueNode):
-                return max(0, int(arg.value.value))
+            if isinstance(arg.value, IntValueNode):  # a larger page is refused by the resolver
+                return min(max(0, int(arg.value.value)), max_page_size)
             if isinstance(arg.value, VariableNode):
                 return max_page_size
     for name in SIZE_ARGUMENTS:
@@ -191,3 +195,20 @@ def _size(node: FieldNode, field: GraphQLField, max_page_size: int) -> int | Non
 
 def _unwrap_non_null(type_: Any) -> Any:
     return type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+
+
+def check_batch(operations: list[Any], max_batch: int) -> None:
+    """A JSON array of operations must hold 1..``max_batch`` request objects; ValueError if not.
+    (Strawberry checks the count too, but would fail on a non-object item with a 500.)"""
+    if max_batch == 0:
+        raise ValueError("Batching is not enabled")
+    if not operations or len(operations) > max_batch:
+        raise ValueError(f"A batch holds 1 to {max_batch} operations")
+    for item in operations:
+        if not isinstance(item, dict):
+            raise ValueError("Each operation in a batch must be a JSON object")
+        if not isinstance(item.get("query"), str | None):
+            raise ValueError("The GraphQL operation's `query` must be a string or null, if provided.")
+        for name in ("variables", "extensions"):
+            if not isinstance(item.get(name), dict | None):
+                raise ValueError(f"The GraphQL operation's `{name}` must be an object or null, if provided.")

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Insert, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -24,7 +25,11 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_CONNECT_TIMEOUT_S = 10.0
 POSTGRES_COMMAND_TIMEOUT_S = 30.0
 _WRITE = "chargegate_write"
-_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
 
 
 def normalise_url(database_url: str) -> URL:
@@ -71,6 +76,18 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
+@asynccontextmanager
+async def _our_errors() -> AsyncIterator[None]:
+    """A value our column types refused (money with too many places, a naive datetime) surfaces as
+    the plain ``ValueError``/``TypeError`` it is, not wrapped in SQLAlchemy's ``StatementError``."""
+    try:
+        yield
+    except StatementError as exc:
+        if isinstance(exc.orig, ValueError | TypeError):
+            raise exc.orig from exc
+        raise
+
+
 class Database:
     """An engine plus its transactions; everything else in the store goes through one of these."""
 
@@ -81,7 +98,7 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """One transaction that writes: committed on exit, rolled back on an exception."""
-        async with self.engine.connect() as conn:
+        async with self.engine.connect() as conn, _our_errors():
             await conn.execution_options(**{_WRITE: True})
             async with conn.begin():
                 yield conn
@@ -89,7 +106,7 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """One read-only transaction (a consistent snapshot on both backends)."""
-        async with self.engine.connect() as conn, conn.begin():
+        async with self.engine.connect() as conn, _our_errors(), conn.begin():
             yield conn
 
     def insert_ignore(self, table: Table) -> Insert:

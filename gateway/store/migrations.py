@@ -68,8 +68,11 @@ def _v2_operator_refs_and_indexes(conn: Connection) -> None:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "base tables", _v1_base_tables),
-    Migration(2, "operator session refs, pagination and overdue indexes, adjustment references",
-              _v2_operator_refs_and_indexes),
+    Migration(
+        2,
+        "operator session refs, pagination and overdue indexes, adjustment references",
+        _v2_operator_refs_and_indexes,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

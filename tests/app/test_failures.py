@@ -115,7 +115,10 @@ async def test_malformed_requests_are_4xx_not_5xx(stack: Stack, method, kwargs):
 
 
 async def test_get_queries_work(stack: Stack):
-    async with stack.http.get(f"{stack.url}/graphql", params={"query": "{ operators { protocol } }"}) as r:
+    params = {"query": "{ operators { protocol } }"}
+    # CSRF prevention: a GET runs only with a header a browser cannot send cross-site unpreflighted.
+    headers = {"apollo-require-preflight": "true"}
+    async with stack.http.get(f"{stack.url}/graphql", params=params, headers=headers) as r:
         assert r.status == 200
         assert (await r.json())["data"]["operators"] == [{"protocol": "tcec"}] * 2
 

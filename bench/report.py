@@ -1,0 +1,216 @@
+"""The results as a markdown table (with the targets, met or missed) and a PNG chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.stats import median
+
+TARGET_TEXT = {
+    "search_vs_web": "Station search CPU/request vs web floor",
+    "search_vs_graphql": "Station search CPU/request vs graphql-core floor",
+    "overhead": "Overhead over upstream, p50 at concurrency 1",
+    "fan_out": "Fan-out p50, 16 operators vs 1",
+    "radius_p99": "Radius search p99 at 100k stations",
+    "memory": "Memory per catalogued connector",
+    "field_cost": "CPU per resolved field (100 stations, every field)",
+}
+
+
+def _f(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _range(values: list[float], digits: int = 2) -> str:
+    if not values:
+        return "–"
+    return f"{_f(median(values), digits)} ({_f(min(values), digits)}–{_f(max(values), digits)})"
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
+    """``(what, goal, measured, met)`` for every target of the issue."""
+    out: list[tuple[str, str, str, bool | None]] = []
+    rows = results.get("search") or []
+    if rows:
+        web = [median(r["cpu_vs_web"]) for r in rows]
+        gql = [median(r["cpu_vs_graphql"]) for r in rows]
+        worst_web = max(v for v in web if v is not None)
+        worst_gql = max(v for v in gql if v is not None)
+        out.append(("search_vs_web", "≤ 1.5×", f"{worst_web:.2f}× (worst of {len(rows)})", worst_web <= 1.5))
+        out.append(
+            ("search_vs_graphql", "≤ 0.33× (3× cheaper)", f"{worst_gql:.2f}× (worst of {len(rows)})", worst_gql <= 1 / 3)
+        )
+    if results.get("overhead"):
+        o = results["overhead"]["overhead_ms"]
+        out.append(("overhead", "≤ 2 ms", f"{_f(o, 2)} ms", o is not None and o <= 2.0))
+    if results.get("fan_out"):
+        last = results["fan_out"]["rows"][-1]
+        v = last["vs_one"]
+        out.append(("fan_out", "≤ 1.2×", f"{_f(v, 2)}× ({last['operators']} operators)", v is not None and v <= 1.2))
+    cat = results.get("catalogue") or {}
+    radius = {r["stations"]: r for r in cat.get("radius", [])}
+    if 100_000 in radius:
+        p99 = radius[100_000]["p99_ms"]
+        out.append(("radius_p99", "≤ 2 ms", f"{_f(p99, 3)} ms", p99 <= 2.0))
+    mem = [r["bytes_per_connector"] for r in cat.get("radius", [])]
+    if cat.get("sync") and cat["sync"].get("bytes_per_connector"):
+        mem.append(cat["sync"]["bytes_per_connector"])
+    if mem:
+        worst = max(mem)
+        out.append(("memory", "≤ 1024 B", f"{worst:.0f} B (worst of {len(mem)})", worst <= 1024))
+    if results.get("fields"):
+        v = results["fields"]["us_per_field"]
+        out.append(("field_cost", "≤ 1 µs", f"{_f(v, 2)} µs", v is not None and v <= 1.0))
+    return [(TARGET_TEXT[k], goal, measured, met) for k, goal, measured, met in out]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        f"Run {results['started']} on {m['cpu']} ({m['cores']} cores; server pinned to core {m['server_core']},"
+        f" load generator and simulators to core {m['client_core']}), Python {m['python']}; "
+        f"{results['rounds']} alternating rounds of {results['window_s']} s per window; "
+        f"{results['checked']:,} responses checked, **{results['failed']} failed**; "
+        f"took {results['elapsed_s']:.0f} s.",
+        "",
+        "| Target | Goal | Measured | Met |",
+        "| --- | --- | --- | --- |",
+    ]
+    for what, goal, measured, met in targets(results):
+        lines.append(f"| {what} | {goal} | {measured} | {'yes' if met else '**no**'} |")
+    rows = results.get("search") or []
+    if rows:
+        lines += [
+            "",
+            "Station search (connectors, status, price; statuses cached). CPU is the server process's "
+            "utime+stime from `/proc` per request; ratios are per round, median (min–max).",
+            "",
+            "| Stations | Conc. | Target | req/s | p50 ms | p99 ms | CPU µs/req | CPU × web floor | Same answer | Failed |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for r in rows:
+            for name, label in (("web", "web floor"), ("graphql", "graphql-core floor"), ("gateway", "gateway")):
+                s = r["targets"][name]
+                ratio = {
+                    "web": "1",
+                    "graphql": _range(r["graphql_vs_web"]),
+                    "gateway": _range(r["cpu_vs_web"]),
+                }[name]
+                lines.append(
+                    f"| {r['stations']} | {r['concurrency']} | {label} | {_f(s['throughput'], 0)} | {_f(s['p50_ms'], 2)}"
+                    f" | {_f(s['p99_ms'], 2)} | {_f(s['cpu_us'], 0)} | {ratio} | {'yes' if r['same_answer'][name] else '**no**'}"
+                    f" | {s['failures']}/{s['requests']} |"
+                )
+    f = results.get("fields")
+    if f:
+        lines += [
+            "",
+            f"Field cost: {f['fields']['full']:,} fields for {f['stations']} stations with every field: "
+            f"{_f(f['full']['cpu_us'], 0)} µs/request vs {_f(f['bare']['cpu_us'], 0)} µs for `totalCount` only → "
+            f"**{_range(f['us_per_field_rounds'], 3)} µs per field**; failed "
+            f"{f['full']['failures'] + f['bare']['failures']}/{f['full']['requests'] + f['bare']['requests']}.",
+        ]
+    o = results.get("overhead")
+    if o:
+        lines += [
+            "",
+            f"Overhead over upstream (simulators at {o['latency_ms']:g} ms, concurrency 1): direct T/CEC call p50 "
+            f"{_f(o['direct']['p50_ms'], 2)} ms (p99 {_f(o['direct']['p99_ms'], 2)}), gateway one-station live search p50 "
+            f"{_f(o['gateway']['p50_ms'], 2)} ms (p99 {_f(o['gateway']['p99_ms'], 2)}) → **overhead "
+            f"{_range(o['overhead_ms_rounds'])} ms**; failed {o['gateway']['failures']}/{o['gateway']['requests']} "
+            f"(direct {o['direct']['failures']}/{o['direct']['requests']}).",
+        ]
+    fo = results.get("fan_out")
+    if fo:
+        lines += [
+            "",
+            f"Fan-out ({fo['stations_per_operator']} stations per operator, each operator at {fo['latency_ms']:g} ms):",
+            "",
+            "| Operators | p50 ms | p99 ms | CPU µs/req | p50 × 1 operator | Failed |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for r in fo["rows"]:
+            lines.append(
+                f"| {r['operators']} | {_f(r['p50_ms'], 2)} | {_f(r['p99_ms'], 2)} | {_f(r['cpu_us'], 0)} | "
+                f"{_range(r['vs_one_rounds'])} | {r['failures']}/{r['requests']} |"
+            )
+    cat = results.get("catalogue") or {}
+    if cat.get("radius"):
+        lines += [
+            "",
+            "Catalogue scale (synthetic stations over 220 × 230 km, 5 km radius queries at seeded random points):",
+            "",
+            "| Stations | Connectors | Mean hits | p50 ms | p99 ms | Bytes per connector | Build s |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for r in cat["radius"]:
+            lines.append(
+                f"| {r['stations']:,} | {r['connectors']:,} | {r['mean_hits']:.0f} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f}"
+                f" | {r['bytes_per_connector']:.0f} | {r['build_s']:.1f} |"
+            )
+    s = cat.get("sync")
+    if s:
+        lines += [
+            "",
+            f"T/CEC sync: {s['stations']:,} of {s['expected']:,} stations ({s['connectors']:,} connectors) through "
+            f"the adapter's paging path in **{s['seconds']:.1f} s** ({_f(s['stations_per_s'], 0)} stations/s), "
+            f"{_f(s['bytes_per_connector'], 0)} bytes per connector; {'ok' if s['ok'] else 'FAILED: ' + str(s['error'])}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    ax = axes[0][0]
+    rows = results.get("search") or []
+    names = (("web", "web floor"), ("graphql", "graphql-core floor"), ("gateway", "gateway"))
+    width = 0.27
+    for i, (key, label) in enumerate(names):
+        xs = [j + (i - 1) * width for j in range(len(rows))]
+        ax.bar(xs, [r["targets"][key]["cpu_us"] or 0 for r in rows], width, label=label)
+    ax.set_xticks(range(len(rows)), [f"{r['stations']} st, c={r['concurrency']}" for r in rows])
+    ax.set_ylabel("server CPU µs / request")
+    ax.set_title("Station search cost")
+    ax.legend()
+    ax = axes[0][1]
+    fo = results.get("fan_out")
+    if fo:
+        ops = [r["operators"] for r in fo["rows"]]
+        ax.plot(ops, [r["p50_ms"] for r in fo["rows"]], "o-", label="p50")
+        ax.plot(ops, [r["p99_ms"] for r in fo["rows"]], "s--", label="p99")
+        base = fo["rows"][0]["p50_ms"]
+        if base:
+            ax.axhline(base * 1.2, color="grey", linestyle=":", label="1.2 × p50 at 1 operator")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(ops, [str(o) for o in ops])
+        ax.set_xlabel("operators (each at %g ms)" % fo["latency_ms"])
+        ax.set_ylabel("ms")
+        ax.set_title("Fan-out latency")
+        ax.legend()
+    ax = axes[1][0]
+    cat = (results.get("catalogue") or {}).get("radius") or []
+    if cat:
+        sizes = [r["stations"] for r in cat]
+        ax.plot(sizes, [r["p50_ms"] for r in cat], "o-", label="p50")
+        ax.plot(sizes, [r["p99_ms"] for r in cat], "s--", label="p99")
+        ax.axhline(2.0, color="grey", linestyle=":", label="2 ms target")
+        ax.set_xscale("log")
+        ax.set_xlabel("stations in catalogue")
+        ax.set_ylabel("ms per 5 km radius search")
+        ax.set_title("Catalogue radius search")
+        ax.legend()
+    ax = axes[1][1]
+    o = results.get("overhead")
+    if o:
+        ax.bar(["direct call", "through gateway"], [o["direct"]["p50_ms"] or 0, o["gateway"]["p50_ms"] or 0])
+        ax.set_ylabel("p50 ms")
+        ax.set_title(f"Overhead over one {o['latency_ms']:g} ms upstream call: {_f(o['overhead_ms'], 2)} ms")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

@@ -1,0 +1,51 @@
+"""Parsing with a token limit and a bounded cache of parsed documents.
+
+The cache returns the same ``DocumentNode`` for the same text, so Strawberry's ``ValidationCache``
+(keyed by document) runs the validation rules, query limits included, once per distinct text.
+A text that does not parse is not cached; Strawberry parses it again itself, which is where it
+turns the syntax error (or the token limit) into a normal GraphQL error response.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+
+from graphql import DocumentNode, GraphQLError, parse
+from strawberry.extensions import SchemaExtension
+
+Parser = Callable[[str], DocumentNode]
+
+
+def document_cache(max_tokens: int, maxsize: int) -> Parser:
+    """A parser limited to ``max_tokens`` tokens (and comments), remembering ``maxsize`` texts."""
+
+    @lru_cache(maxsize=maxsize)
+    def cached(query: str) -> DocumentNode:
+        return parse(query, max_lexical_tokens=max_tokens, max_comments=max_tokens)
+
+    return cached
+
+
+class CachedParsing(SchemaExtension):
+    """Use with ``functools.partial(CachedParsing, document_cache(...))``: one cache per schema."""
+
+    def __init__(self, parser: Parser, max_tokens: int) -> None:
+        super().__init__()
+        self.parser = parser
+        self.max_tokens = max_tokens
+
+    def on_operation(self) -> Iterator[None]:
+        # Applies when Strawberry parses the text itself (after a failure here).
+        options: dict[str, object] = self.execution_context.parse_options  # type: ignore[assignment]
+        options["max_lexical_tokens"] = options["max_comments"] = self.max_tokens
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        if ec.query and ec.graphql_document is None:
+            # Raised here, the error would escape Strawberry's handling: let it parse again.
+            with contextlib.suppress(GraphQLError):
+                ec.graphql_document = self.parser(ec.query)
+        yield

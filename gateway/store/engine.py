@@ -1,0 +1,44 @@
+"""Opening the ledger: build the engine, migrate the schema, hand back the :class:`Store`."""
+
+from __future__ import annotations
+
+from gateway.store.bills import Bills
+from gateway.store.database import Database, make_engine
+from gateway.store.inbox import Inbox
+from gateway.store.migrations import migrate
+from gateway.store.payments import Payments
+from gateway.store.sessions import Sessions
+from gateway.store.wallet import Wallets
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/chargegate.sqlite3"
+
+
+class Store(Wallets, Sessions, Inbox, Bills, Payments):
+    """The billing ledger: drivers, wallets, sessions, the inbox, bills and payments.
+
+    Every method is one transaction and returns frozen records (:mod:`gateway.store.records`). Built
+    once in the Starlette lifespan by :func:`open_store`, closed there with :meth:`close`.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._db.dialect
+
+    async def close(self) -> None:
+        await self._db.dispose()
+
+
+async def open_store(database_url: str = DEFAULT_DATABASE_URL) -> Store:
+    """Connect to ``database_url`` (``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://…``;
+    the plain ``sqlite:`` and ``postgresql:`` schemes are accepted too) and upgrade its schema."""
+    engine = make_engine(database_url)
+    try:
+        await migrate(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return Store(Database(engine))

@@ -1,0 +1,45 @@
+"""Fixtures for the credit tests: a real bureau simulator on loopback, a client session, a cache."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from gateway.cache import Cache, build_backend
+from gateway.credit.http import HttpCreditProvider
+from gateway.credit.simulator import BureauConfig, CreditBureauSimulator
+from gateway.metrics import Metrics
+
+BUREAU_KEY = "test-bureau-key-0123456789"
+BUREAU_SEED = 7
+
+
+@pytest.fixture
+async def bureau() -> AsyncIterator[CreditBureauSimulator]:
+    async with CreditBureauSimulator(BureauConfig(api_key=BUREAU_KEY, seed=BUREAU_SEED)) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def provider(http: aiohttp.ClientSession, bureau: CreditBureauSimulator) -> HttpCreditProvider:
+    return HttpCreditProvider(http, bureau.base_url, BUREAU_KEY, timeout_s=1.0)
+
+
+@pytest.fixture
+def metrics() -> Metrics:
+    return Metrics()
+
+
+@pytest.fixture
+async def cache(metrics: Metrics) -> AsyncIterator[Cache]:
+    cache = Cache(build_backend("memory"), metrics)
+    yield cache
+    await cache.close()

@@ -1,0 +1,159 @@
+"""Fixtures for the ledger store suite: every test runs on SQLite and on a real PostgreSQL server.
+
+The PostgreSQL server is started once per test run by ``scripts/postgres.sh`` (which apt-installs
+PostgreSQL first if it is missing) in a temporary directory on loopback, and stopped at the end; set
+``CHARGEGATE_TEST_POSTGRES_URL`` to use an existing server instead (its role needs CREATEDB). Each
+test gets a database of its own. If the server cannot be had, the ``postgres`` tests fail: they never
+skip.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import URL, make_url
+
+from gateway.store import (
+    BillLineInput,
+    BillRecord,
+    BillStatus,
+    LineKind,
+    PaymentMode,
+    SessionRecord,
+    Store,
+    open_store,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+SCRIPT = ROOT / "scripts" / "postgres.sh"
+ENV_URL = "CHARGEGATE_TEST_POSTGRES_URL"
+START_TIMEOUT_S = 900  # covers a first-time apt-get install
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    if os.environ.get(ENV_URL):
+        yield os.environ[ENV_URL]
+        return
+    directory = tempfile.mkdtemp(prefix="chargegate-pg-")
+    started = time.monotonic()
+    try:
+        result = subprocess.run(
+            ["bash", str(SCRIPT), "start", directory],
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        _stop(directory)
+        pytest.fail(f"PostgreSQL did not start within {START_TIMEOUT_S} s: {exc.stderr!r}")
+    if result.returncode != 0:
+        _stop(directory)
+        pytest.fail(f"scripts/postgres.sh could not start PostgreSQL:\n{result.stderr}")
+    print(f"\nPostgreSQL for the store tests ready in {time.monotonic() - started:.1f} s")
+    try:
+        yield result.stdout.strip().splitlines()[-1]
+    finally:
+        _stop(directory)
+
+
+def _stop(directory: str) -> None:
+    subprocess.run(["bash", str(SCRIPT), "stop", directory], capture_output=True, timeout=60, check=False)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+async def _admin(url: URL) -> asyncpg.Connection:
+    return await asyncpg.connect(
+        user=url.username, password=url.password, host=url.host, port=url.port, database=url.database
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'ledger' / 'ledger.sqlite3'}"
+        return
+    server = make_url(request.getfixturevalue("postgres_server_url"))
+    name = f"store_test_{os.getpid()}_{next(_databases)}"
+    admin = await _admin(server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield server.set(database=name).render_as_string(hide_password=False)
+    admin = await _admin(server)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    ledger = await open_store(database_url)
+    try:
+        yield ledger
+    finally:
+        await ledger.close()
+
+
+NewSession = Callable[..., Awaitable[SessionRecord]]
+NewBill = Callable[..., Awaitable[BillRecord]]
+
+
+@pytest.fixture
+def new_session(store: Store) -> NewSession:
+    """Make a session for a driver (POSTPAID, CNY) with a fresh key unless one is given."""
+    keys = itertools.count()
+
+    async def make(driver_id: str = "alice", key: str | None = None, **kwargs: object) -> SessionRecord:
+        fields: dict[str, object] = dict(
+            operator_id="MA1SIMTC1", connector_id="C1", station_id="S1",
+            payment_mode=PaymentMode.POSTPAID, currency="CNY",
+        )  # fmt: skip
+        fields.update(kwargs)
+        record, _ = await store.create_session(
+            driver_id=driver_id, idempotency_key=key or f"key-{next(keys)}", **fields
+        )
+        return record
+
+    return make
+
+
+@pytest.fixture
+def new_bill(store: Store, new_session: NewSession) -> NewBill:
+    """Bill a new session of ``driver_id`` for ``amounts`` (one ENERGY line each), due in a week."""
+
+    async def make(
+        driver_id: str = "alice",
+        *amounts: Decimal,
+        due_at: datetime | None = None,
+        status: BillStatus = BillStatus.UNPAID,
+    ) -> BillRecord:
+        session = await new_session(driver_id)
+        lines = [
+            BillLineInput(LineKind.ENERGY, amount, "Electricity") for amount in amounts or (Decimal("10"),)
+        ]
+        total = sum((line.amount for line in lines), Decimal(0))
+        due = due_at or datetime.now(UTC) + timedelta(days=7)
+        bill, created = await store.create_bill(
+            session.id, driver_id, "CNY", lines, total, total, status, due
+        )
+        assert created
+        return bill
+
+    return make
