@@ -23,6 +23,17 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
+# Benchmarks (bench/): about 4 minutes on 2 cores; writes bench/results/latest.{md,png}.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench
+
 schema: $(STAMP)
 	$(BIN)/chargegate export-schema
 

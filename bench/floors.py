@@ -93,7 +93,10 @@ async def search_payload(runtime: Runtime, lat: float, lon: float, radius_km: fl
         )
     return {
         "totalCount": len(hits),
-        "pageInfo": {"hasNextPage": len(page) < len(hits), "endCursor": edges[-1]["cursor"] if edges else None},
+        "pageInfo": {
+            "hasNextPage": len(page) < len(hits),
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        },
         "edges": edges,
     }
 

@@ -53,7 +53,9 @@ class _Connection(asyncio.Protocol):
             try:
                 status = int(lines[0].split(b" ", 2)[1])
                 length = next(
-                    int(line.split(b":", 1)[1]) for line in lines[1:] if line[:15].lower() == b"content-length:"
+                    int(line.split(b":", 1)[1])
+                    for line in lines[1:]
+                    if line[:15].lower() == b"content-length:"
                 )
             except (IndexError, ValueError, StopIteration):
                 waiter.set_exception(ProtocolError(f"bad response head: {lines[0]!r}"))
@@ -182,9 +184,7 @@ async def run_window(
     return window
 
 
-async def run_calls(
-    call: Callable[[], object], *, seconds: float, warmup_s: float = 0.2
-) -> Window:
+async def run_calls(call: Callable[[], object], *, seconds: float, warmup_s: float = 0.2) -> Window:
     """Closed loop (concurrency 1) over an arbitrary coroutine factory, e.g. a direct upstream call."""
     window = Window()
     end_warmup = time.perf_counter() + warmup_s

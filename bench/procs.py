@@ -6,6 +6,7 @@ and serves until the parent sends ``"stop"`` on the pipe (or dies).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 from collections.abc import Callable
@@ -67,10 +68,8 @@ class Child:
         return self.conn.recv()
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(BrokenPipeError, OSError):
             self.conn.send("stop")
-        except (BrokenPipeError, OSError):
-            pass
         self.process.join(30)
         if self.process.is_alive():
             self.process.kill()

@@ -98,7 +98,9 @@ query Live($near: GeoPointInput!, $radiusKm: Float!, $first: Int!, $ops: [ID!]) 
 """
 
 
-def search_vars(first: int, radius_km: float = 25.0, center: tuple[float, float] = HANGZHOU) -> dict[str, Any]:
+def search_vars(
+    first: int, radius_km: float = 25.0, center: tuple[float, float] = HANGZHOU
+) -> dict[str, Any]:
     return {"near": {"lat": center[0], "lon": center[1]}, "radiusKm": radius_km, "first": first}
 
 

@@ -1,4 +1,5 @@
 """The results as a markdown table (with the targets, met or missed) and a PNG chart."""
+# ruff: noqa: E501  (markdown table rows read better on one line each)
 
 from __future__ import annotations
 
@@ -39,7 +40,12 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         worst_gql = max(v for v in gql if v is not None)
         out.append(("search_vs_web", "≤ 1.5×", f"{worst_web:.2f}× (worst of {len(rows)})", worst_web <= 1.5))
         out.append(
-            ("search_vs_graphql", "≤ 0.33× (3× cheaper)", f"{worst_gql:.2f}× (worst of {len(rows)})", worst_gql <= 1 / 3)
+            (
+                "search_vs_graphql",
+                "≤ 0.33× (3× cheaper)",
+                f"{worst_gql:.2f}× (worst of {len(rows)})",
+                worst_gql <= 1 / 3,
+            )
         )
     if results.get("overhead"):
         o = results["overhead"]["overhead_ms"]
@@ -47,7 +53,9 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     if results.get("fan_out"):
         last = results["fan_out"]["rows"][-1]
         v = last["vs_one"]
-        out.append(("fan_out", "≤ 1.2×", f"{_f(v, 2)}× ({last['operators']} operators)", v is not None and v <= 1.2))
+        out.append(
+            ("fan_out", "≤ 1.2×", f"{_f(v, 2)}× ({last['operators']} operators)", v is not None and v <= 1.2)
+        )
     cat = results.get("catalogue") or {}
     radius = {r["stations"]: r for r in cat.get("radius", [])}
     if 100_000 in radius:
@@ -90,7 +98,11 @@ def markdown(results: dict[str, Any]) -> str:
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for r in rows:
-            for name, label in (("web", "web floor"), ("graphql", "graphql-core floor"), ("gateway", "gateway")):
+            for name, label in (
+                ("web", "web floor"),
+                ("graphql", "graphql-core floor"),
+                ("gateway", "gateway"),
+            ):
                 s = r["targets"][name]
                 ratio = {
                     "web": "1",
@@ -189,7 +201,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
             ax.axhline(base * 1.2, color="grey", linestyle=":", label="1.2 × p50 at 1 operator")
         ax.set_xscale("log", base=2)
         ax.set_xticks(ops, [str(o) for o in ops])
-        ax.set_xlabel("operators (each at %g ms)" % fo["latency_ms"])
+        ax.set_xlabel(f"operators (each at {fo['latency_ms']:g} ms)")
         ax.set_ylabel("ms")
         ax.set_title("Fan-out latency")
         ax.legend()

@@ -50,7 +50,9 @@ async def _profile(gw: procs.Child, seconds: float) -> str:
     return str(text)
 
 
-async def search_section(cfg: BenchConfig, results: dict[str, Any], server: int | None, client: int | None) -> None:
+async def search_section(
+    cfg: BenchConfig, results: dict[str, Any], server: int | None, client: int | None
+) -> None:
     sims = procs.spawn(
         run_sims,
         (
@@ -77,7 +79,9 @@ async def search_section(cfg: BenchConfig, results: dict[str, Any], server: int 
         sims.stop()
 
 
-async def upstream_section(cfg: BenchConfig, results: dict[str, Any], server: int | None, client: int | None) -> None:
+async def upstream_section(
+    cfg: BenchConfig, results: dict[str, Any], server: int | None, client: int | None
+) -> None:
     n = max(cfg.fan_out)
     specs = tuple(SimSpec(f"MA1FAN{i:03d}", cfg.fan_out_stations, 100 + i, HANGZHOU) for i in range(n))
     sims = procs.spawn(run_sims, (client, specs))
@@ -95,7 +99,9 @@ async def upstream_section(cfg: BenchConfig, results: dict[str, Any], server: in
         sims.stop()
 
 
-async def catalogue_section(cfg: BenchConfig, results: dict[str, Any], server: int | None, client: int | None) -> None:
+async def catalogue_section(
+    cfg: BenchConfig, results: dict[str, Any], server: int | None, client: int | None
+) -> None:
     out: dict[str, Any] = {"radius": []}
     for n in cfg.catalogue_sizes:
         _say(f"radius search over {n:,} stations")
@@ -141,15 +147,18 @@ def _count(results: dict[str, Any]) -> tuple[int, int]:
     return checked, failed
 
 
-async def run(cfg: BenchConfig, out_dir: Path | None = RESULTS, sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
+async def run(
+    cfg: BenchConfig, out_dir: Path | None = RESULTS, sections: tuple[str, ...] = SECTIONS
+) -> dict[str, Any]:
     server, client = procs.layout()
+    cores = len(procs.cores())
     procs.pin(client)  # the load generator shares its core with the simulators, never the server's
     started = time.perf_counter()
     results: dict[str, Any] = {
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": {
             "cpu": _cpu_model(),
-            "cores": len(procs.cores()),
+            "cores": cores,
             "server_core": server,
             "client_core": client,
             "python": platform.python_version(),

@@ -49,6 +49,10 @@ class GraphQLApp(GraphQL):
         sub_response.media_type = negotiation.media_type(request.headers.get("accept"))
         return sub_response
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET carrying only a persisted query's hash is an operation, not a visit to GraphiQL.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
+
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)
         if isinstance(parsed, list):

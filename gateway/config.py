@@ -76,7 +76,7 @@ class SecuritySettings:
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5_000
-    max_cost: int = 20_000
+    max_cost: int = 50_000  # a full page of 100 stations with every field costs about 37,000
     default_list_size: int = 10  # assumed length of a list field without `first`
     max_batch: int = 10  # operations in one JSON array; 0 disables batching
     introspection: str = "auto"  # auto: on in demo/dev mode, off in production; or "on" / "off"

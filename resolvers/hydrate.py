@@ -7,10 +7,11 @@ upstream call at all.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from strawberry.types import Info
@@ -34,8 +35,52 @@ class Wants:
 
     @classmethod
     def of(cls, info: Info) -> Wants:
-        names = selected_names(info.selected_fields)
+        raw = getattr(info, "_raw_info", None)
+        if raw is None:
+            return cls.of_names(selected_names(info.selected_fields))
+        # Read the document's AST (cached with the parsed document) once per field, not
+        # strawberry's per-request ``selected_fields`` conversion of the whole subtree.
+        nodes = raw.field_nodes
+        key = tuple(map(id, nodes))
+        hit = _WANTS.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], nodes, strict=True)):
+            return hit[1]
+        wants = cls.of_names(ast_names(nodes, raw.fragments))
+        if len(_WANTS) >= MAX_WANTS:
+            _WANTS.clear()
+        _WANTS[key] = (list(nodes), wants)
+        return wants
+
+    @classmethod
+    def of_names(cls, names: set[str]) -> Wants:
         return cls(bool(names & STATUS_FIELDS), bool(names & PRICE_FIELDS), bool(names & TARIFF_FIELDS))
+
+
+MAX_WANTS = 1024
+# What each selection wants, keyed by the ids of its field nodes (identity-checked): documents are
+# cached after parsing, so the same query text reuses the same nodes.
+_WANTS: dict[tuple[int, ...], tuple[list[Any], Wants]] = {}
+
+
+def ast_names(nodes: Iterable[Any], fragments: Mapping[str, Any]) -> set[str]:
+    """Every field name below ``nodes`` in the document, fragments included."""
+    names: set[str] = set()
+    seen: set[str] = set()
+    stack = [n.selection_set for n in nodes if n.selection_set is not None]
+    while stack:
+        for sel in stack.pop().selections:
+            name = sel.name.value if getattr(sel, "name", None) is not None else None
+            if sel.kind == "fragment_spread":
+                fragment = fragments.get(name)
+                if fragment is not None and name not in seen:
+                    seen.add(name)
+                    stack.append(fragment.selection_set)
+                continue
+            if name is not None:
+                names.add(name)
+            if sel.selection_set is not None:
+                stack.append(sel.selection_set)
+    return names
 
 
 def selected_names(selections: Iterable[object]) -> set[str]:

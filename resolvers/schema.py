@@ -17,6 +17,7 @@ from gateway.security.authz import ScopeCheck
 from gateway.security.documents import CachedParsing, document_cache
 from gateway.security.limits import QueryLimits, limit_rule
 from resolvers import types as t
+from resolvers.compiled import CompiledExecutionContext
 from resolvers.errors import ErrorShaping
 from resolvers.query import Query
 from resolvers.timing import OperationTiming
@@ -40,6 +41,8 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
             partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
             ScopeCheck,
         ],
+        # Plain-data selections are completed by compiled closures (documents are cached above).
+        execution_context_class=CompiledExecutionContext,
         config=StrawberryConfig(
             auto_camel_case=True,
             disable_field_suggestions=not limits.field_suggestions,

@@ -47,7 +47,9 @@ def synthetic(n: int, seed: int, op_id: str = "MA1SYNTH0") -> list[domain.Statio
             kind, power, kw = KINDS[int(rand() * 3)]
             cid = f"{i:018d}{g:02d}"
             connectors.append(
-                domain.Connector(cid, sid, kind, power, kw, qr_code=f"hlht://{cid}.{op_id}/", name=f"{g + 1}号枪")
+                domain.Connector(
+                    cid, sid, kind, power, kw, qr_code=f"hlht://{cid}.{op_id}/", name=f"{g + 1}号枪"
+                )
             )
         lat = BOX[0][0] + rand() * (BOX[0][1] - BOX[0][0])
         lon = BOX[1][0] + rand() * (BOX[1][1] - BOX[1][0])

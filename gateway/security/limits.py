@@ -50,7 +50,7 @@ class QueryLimits:
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5_000
-    max_cost: int = 20_000
+    max_cost: int = 50_000  # a full page of 100 stations with every field costs about 37,000
     default_list_size: int = 10
     max_page_size: int = 100
     max_batch: int = 10

@@ -152,6 +152,8 @@ def security_middleware(settings: SecuritySettings, limiter: RateLimiter | None 
     """The middleware stack for ``Starlette(middleware=...)``, outermost first: CORS (when origins
     are configured, so refusals below still carry CORS headers), then :class:`SecurityMiddleware`."""
     keys = KeyStore(parse_key_records(settings.api_keys), settings.key_hash_secret)
+    if len(keys) and not settings.key_hash_secret:
+        log.warning("API keys are hashed without a pepper: set security.key_hash_secret from the environment")
     limiter = limiter or TokenBucketLimiter()
     stack = [Middleware(SecurityMiddleware, settings=settings, keys=keys, limiter=limiter)]
     if settings.cors_origins:

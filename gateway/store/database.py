@@ -64,10 +64,16 @@ def _sqlite_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
     dbapi_connection.isolation_level = None  # the driver emits no BEGIN; _sqlite_begin does
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")  # persistent: a file switched once stays WAL
+        except Exception as exc:
+            # Switching needs the file to itself and SQLite reports "locked" without waiting; the
+            # connection holding it is making the same switch, which this one then sees.
+            if "locked" not in str(exc):
+                raise
     finally:
         cursor.close()
 

@@ -107,8 +107,8 @@ async def test_version_1_database_upgrades_in_place(database_url: str) -> None:
             await conn.execute(
                 insert(schema_v1.bills).values(
                     id="b1", session_id="s1", driver_id="alice", status="UNPAID", currency="CNY",
-                    total=Decimal("12.3456"), operator_total=Decimal("12.3456"), due_at=now + timedelta(days=1),
-                    created_at=now,
+                    total=Decimal("12.3456"), operator_total=Decimal("12.3456"),
+                    due_at=now + timedelta(days=1), created_at=now,
                 )
             )  # fmt: skip
             await conn.execute(

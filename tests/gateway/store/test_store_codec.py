@@ -1,0 +1,43 @@
+"""The tariff snapshot a session keeps round-trips exactly, and stores as it is."""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+
+import pytest
+
+from gateway.store import PaymentMode, Store
+from gateway.store.codec import tariff_from_json, tariff_to_json
+from operators.domain import Tariff, TariffExtra, TariffPeriod
+
+TARIFF = Tariff(
+    "CNY",
+    (
+        TariffPeriod(time(0, 0), Decimal("0.3000"), Decimal("0.4")),
+        TariffPeriod(time(8, 30), Decimal("1.0512"), Decimal("0.8")),
+    ),
+    timezone="Asia/Shanghai",
+    extras=(TariffExtra("PARKING", Decimal("5.00"), "hour"),),
+)
+
+
+def test_round_trip_is_exact() -> None:
+    again = tariff_from_json(tariff_to_json(TARIFF))
+    assert again == TARIFF
+    assert str(again.periods[0].energy_per_kwh) == "0.3000"
+
+
+def test_an_unknown_version_is_refused() -> None:
+    with pytest.raises(ValueError, match="version"):
+        tariff_from_json('{"v": 99}')
+
+
+async def test_the_session_keeps_the_snapshot(store: Store) -> None:
+    session, _ = await store.create_session(
+        driver_id="alice", idempotency_key="k", operator_id="op", connector_id="c", currency="CNY",
+        payment_mode=PaymentMode.POSTPAID, tariff_json=tariff_to_json(TARIFF),
+    )  # fmt: skip
+    stored = await store.get_session(session.id)
+    assert stored is not None and stored.tariff_json is not None
+    assert tariff_from_json(stored.tariff_json) == TARIFF
