@@ -47,7 +47,10 @@ def make_engine(database_url: str) -> AsyncEngine:
     url = normalise_url(database_url)
     if url.get_backend_name() == "sqlite":
         path = url.database or ""
-        if path and path != ":memory:" and not path.startswith("file:"):
+        if path in ("", ":memory:") or "mode=memory" in path:
+            # One in-memory connection would be shared by every concurrent transaction.
+            raise ValueError("the ledger needs a SQLite file, not an in-memory database")
+        if not path.startswith("file:"):
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
@@ -112,13 +115,18 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """One read-only transaction (a consistent snapshot on both backends)."""
-        async with self.engine.connect() as conn, _our_errors(), conn.begin():
-            yield conn
+        async with self.engine.connect() as conn, _our_errors():
+            if self.dialect == "postgresql":
+                # Several SELECTs (a bill, then its lines) must see one snapshot, as on SQLite.
+                await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            async with conn.begin():
+                yield conn
 
     def insert_ignore(self, table: Table) -> Insert:
         """``INSERT … ON CONFLICT DO NOTHING``: a duplicate of any unique key inserts nothing."""
-        dialect = postgresql if self.dialect == "postgresql" else sqlite
-        return dialect.insert(table).on_conflict_do_nothing()
+        if self.dialect == "postgresql":
+            return postgresql.insert(table).on_conflict_do_nothing()
+        return sqlite.insert(table).on_conflict_do_nothing()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

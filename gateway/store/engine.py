@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.store.bills import Bills
 from gateway.store.database import Database, make_engine
+from gateway.store.events import SessionEvents
 from gateway.store.inbox import Inbox
 from gateway.store.migrations import migrate
 from gateway.store.payments import Payments
@@ -13,7 +14,7 @@ from gateway.store.wallet import Wallets
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/chargegate.sqlite3"
 
 
-class Store(Wallets, Sessions, Inbox, Bills, Payments):
+class Store(Wallets, Sessions, SessionEvents, Inbox, Bills, Payments):
     """The billing ledger: drivers, wallets, sessions, the inbox, bills and payments.
 
     Every method is one transaction and returns frozen records (:mod:`gateway.store.records`). Built

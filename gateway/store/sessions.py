@@ -8,7 +8,6 @@ order: energy and cost never decrease and the status only moves forward, never o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -19,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.store.database import Database
 from gateway.store.pagination import newest_first, to_page
-from gateway.store.records import Page, PaymentMode, SessionEventRecord, SessionRecord
-from gateway.store.tables import session_events, sessions
+from gateway.store.records import Page, PaymentMode, SessionRecord
+from gateway.store.tables import sessions
 from gateway.store.types import new_id, utcnow
 from gateway.store.wallet import ensure_driver_row
 from operators.domain import SessionPhase, SessionProgress
@@ -44,10 +43,6 @@ def _session(row: Row[Any]) -> SessionRecord:
     return SessionRecord(
         **{**m, "payment_mode": PaymentMode(m["payment_mode"]), "status": SessionPhase(m["status"])}
     )
-
-
-def _event(row: Row[Any]) -> SessionEventRecord:
-    return SessionEventRecord(**row._mapping)
 
 
 def _column_values(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,7 +80,7 @@ async def _update(conn: AsyncConnection, current: SessionRecord, values: dict[st
 
 
 class Sessions:
-    """Sessions and their event log, mixed into :class:`gateway.store.Store`."""
+    """Sessions, mixed into :class:`gateway.store.Store`."""
 
     _db: Database
 
@@ -225,38 +220,3 @@ class Sessions:
                 if value is not None and getattr(current, name) is None:
                     values[name] = value
             return await _update(conn, current, values) if values else current
-
-    async def add_session_event(
-        self, session_id: str, kind: str, payload: Mapping[str, Any] | None = None
-    ) -> SessionEventRecord:
-        """Append to the session's event log; ``payload`` is stored as JSON (Decimals as strings)."""
-        values = dict(
-            session_id=session_id,
-            kind=kind,
-            payload=json.dumps(dict(payload or {}), default=_json_default, sort_keys=True),
-            created_at=utcnow(),
-        )
-        async with self._db.write() as conn:
-            row = (
-                await conn.execute(session_events.insert().values(**values).returning(*session_events.c))
-            ).one()
-        return _event(row)
-
-    async def session_events(self, session_id: str) -> list[SessionEventRecord]:
-        query = (
-            select(session_events)
-            .where(session_events.c.session_id == session_id)
-            .order_by(session_events.c.id)
-        )
-        async with self._db.read() as conn:
-            return [_event(row) for row in await conn.execute(query)]
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, SessionPhase | PaymentMode):
-        return value.value
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -76,14 +76,15 @@ class UtcDateTime(TypeDecorator[datetime]):
             raise TypeError(f"expected datetime, got {type(value).__name__}")
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value!r}: the ledger stores aware UTC times only")
-        value = value.astimezone(UTC)
+        utc: datetime = value.astimezone(UTC)
         # SQLite has no zone; UTC text of fixed width also compares correctly as a string.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        stamp: datetime = value
+        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
 def utcnow() -> datetime:

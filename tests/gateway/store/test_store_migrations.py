@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, insert, inspect
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from gateway.store import (
     LATEST,
@@ -46,7 +46,7 @@ async def test_from_scratch_matches_the_declared_tables(database_url: str) -> No
     store = await open_store(database_url)
     await store.close()
     migrated = make_engine(database_url)
-    declared = make_engine("sqlite+aiosqlite://")  # in memory: tables.metadata created directly
+    declared = create_async_engine("sqlite+aiosqlite://")  # in memory: tables.metadata created directly
     try:
         assert await current_version(migrated) == LATEST
         async with declared.begin() as conn:
@@ -142,6 +142,14 @@ async def test_version_1_database_upgrades_in_place(database_url: str) -> None:
         assert (await store.get_session_by_operator_ref("op", "OCPI-1")) == updated
     finally:
         await store.close()
+
+
+def test_an_in_memory_sqlite_ledger_is_refused() -> None:
+    for url in ("sqlite://", "sqlite+aiosqlite:///:memory:"):
+        with pytest.raises(ValueError, match="SQLite file"):
+            make_engine(url)
+    with pytest.raises(ValueError, match="unsupported"):
+        make_engine("mysql://x@localhost/db")
 
 
 async def test_a_newer_database_is_refused(database_url: str) -> None:
