@@ -86,12 +86,45 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AuthSettings:
+    jwt_key: str = ""  # HS256 key for driver tokens, >= 32 bytes; environment only (demo: a public key)
+    token_ttl_s: int = 86_400
+    issuer: str = ""  # empty: not checked
+    audience: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CreditSettings:
+    bureau_url: str = ""  # empty: no bureau, so nobody gets postpay (demo: the embedded simulator)
+    bureau_api_key: str = ""  # environment only
+    timeout_s: float = 1.0
+    score_ttl_s: float = 3600.0
+    postpay_min_score: int = 600
+    postpay_bands: str = "600:200,680:500,750:1000"  # min score:outstanding limit, per band
+    postpay_session_cap: str = "300"  # yuan; a postpaid session stops here at the latest
+    prepaid_min_balance: str = "20"  # yuan in the wallet to start a prepaid session
+    currency: str = "CNY"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerSettings:
+    database_url: str = "sqlite+aiosqlite:///var/chargegate.sqlite3"
+    bill_due_days: float = 14.0  # an unpaid bill becomes OVERDUE after this
+    dispute_tolerance: str = "0.05"  # yuan; operator total vs our recomputation
+    overdue_sweep_s: float = 3600.0
+    progress_poll_s: float = 30.0  # poll live sessions this often when pushes go quiet
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
     breaker: BreakerSettings = field(default_factory=BreakerSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    credit: CreditSettings = field(default_factory=CreditSettings)
+    ledger: LedgerSettings = field(default_factory=LedgerSettings)
     operators: tuple[Mapping[str, Any], ...] = ()
 
     @property
@@ -112,9 +145,12 @@ SECTIONS: dict[str, type] = {
     "catalogue": CatalogueSettings,
     "breaker": BreakerSettings,
     "security": SecuritySettings,
+    "auth": AuthSettings,
+    "credit": CreditSettings,
+    "ledger": LedgerSettings,
 }
 # Secrets of the sections above: only ``{ env = "VAR" }`` or an environment override, never inline.
-SECTION_SECRETS = {"security.key_hash_secret"}
+SECTION_SECRETS = {"security.key_hash_secret", "auth.jwt_key", "credit.bureau_api_key"}
 
 
 def load(path: str | Path | None, env: Mapping[str, str] | None = None, **gateway: Any) -> Settings:
@@ -235,6 +271,7 @@ def _check(settings: Settings) -> None:
     if settings.breaker.failure_threshold < 1:
         raise ConfigError("breaker.failure_threshold", "must be at least 1")
     _check_security(settings.security)
+    _check_billing(settings)
     seen: set[str] = set()
     for i, op in enumerate(settings.operators):
         if op["id"] in seen:
@@ -260,3 +297,32 @@ def _check_security(s: SecuritySettings) -> None:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise ConfigError("security.cors_origins", f"{origin!r} is not an origin (scheme://host[:port])")
     parse_key_records(s.api_keys)
+
+
+def _check_billing(settings: Settings) -> None:
+    from decimal import Decimal, InvalidOperation
+
+    key = settings.auth.jwt_key
+    if key and len(key.encode()) < 32:
+        raise ConfigError("auth.jwt_key", "must be at least 32 bytes")
+    if settings.auth.token_ttl_s <= 0:
+        raise ConfigError("auth.token_ttl_s", "must be positive")
+    c = settings.credit
+    for name in ("postpay_session_cap", "prepaid_min_balance"):
+        try:
+            if Decimal(getattr(c, name)) < 0:
+                raise ConfigError(f"credit.{name}", "must not be negative")
+        except InvalidOperation as exc:
+            raise ConfigError(f"credit.{name}", "must be a decimal amount such as 20.00") from exc
+    if c.timeout_s <= 0 or c.score_ttl_s <= 0:
+        raise ConfigError("credit.timeout_s", "timeouts and TTLs must be positive")
+    ledger = settings.ledger
+    if not ledger.database_url.startswith(("sqlite", "postgresql")):
+        raise ConfigError("ledger.database_url", "must be a sqlite:/// or postgresql:// URL")
+    for name in ("bill_due_days", "overdue_sweep_s", "progress_poll_s"):
+        if getattr(ledger, name) <= 0:
+            raise ConfigError(f"ledger.{name}", "must be positive")
+    try:
+        Decimal(ledger.dispute_tolerance)
+    except InvalidOperation as exc:
+        raise ConfigError("ledger.dispute_tolerance", "must be a decimal amount") from exc

@@ -10,12 +10,9 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 
+from gateway.store.records import PaymentMode
 
-class PaymentMode(enum.Enum):
-    """How a session is paid: the GraphQL ``PaymentMode`` enum."""
-
-    POSTPAID = "POSTPAID"  # charge first, pay the bill later
-    PREPAID = "PREPAID"  # paid from the wallet; the session stops when its cost reaches the budget
+__all__ = ["Decision", "Denied", "DenialReason", "PaymentMode", "Postpaid", "Prepaid"]
 
 
 class DenialReason(enum.StrEnum):

@@ -133,6 +133,15 @@ class Sessions:
             row = (await conn.execute(query)).first()
         return None if row is None else _session(row)
 
+    async def get_session_by_key(self, driver_id: str, idempotency_key: str) -> SessionRecord | None:
+        """The session an earlier ``startCharging`` with this key created, if any."""
+        query = select(sessions).where(
+            sessions.c.driver_id == driver_id, sessions.c.idempotency_key == idempotency_key
+        )
+        async with self._db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _session(row)
+
     async def get_session_by_operator_ref(self, operator_id: str, operator_ref: str) -> SessionRecord | None:
         query = select(sessions).where(
             sessions.c.operator_id == operator_id, sessions.c.operator_ref == operator_ref

@@ -1,0 +1,1 @@
+"""Charging sessions: start and stop through the operator port, live progress, bills."""

@@ -1,0 +1,54 @@
+"""From the operator's final order to a bill: lines as the operator priced them, and our own check.
+
+The gateway recomputes the cost from the tariff it quoted at start (the snapshot kept with the
+session). Where the order carries per-period energy (T/CEC ``ChargeDetails``), each period is priced
+at the quoted price in force at its start; otherwise the whole energy is priced at the session's
+start. A difference beyond the tolerance marks the bill DISPUTED; nothing is ever edited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from gateway.store import BillStatus
+from gateway.store.codec import tariff_from_json
+from operators.domain import FinalOrder, Tariff
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    recomputed: Decimal | None
+    status: BillStatus
+
+
+def recompute(tariff: Tariff, order: FinalOrder) -> Decimal:
+    zone = ZoneInfo(tariff.timezone)
+    periods: dict[tuple[datetime, datetime | None], Decimal] = {}
+    for line in order.lines:
+        if line.start is not None and line.energy_kwh is not None:
+            periods[(line.start, line.end)] = line.energy_kwh  # ENERGY and SERVICE lines share a period
+    if not periods:
+        periods = {(order.started_at, order.ended_at): order.energy_kwh}
+    total = Decimal(0)
+    for (start, _), energy in periods.items():
+        price = tariff.price_at(start.astimezone(zone).time())
+        total += energy * price.total_per_kwh
+    total += sum((e.amount for e in tariff.extras if e.kind == "FLAT"), Decimal(0))
+    return total.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def assess(tariff_json: str | None, order: FinalOrder, tolerance: Decimal) -> Assessment:
+    """Our recomputation of ``order`` and the status the new bill gets."""
+    if not tariff_json:
+        return Assessment(None, BillStatus.UNPAID)
+    tariff = tariff_from_json(tariff_json)
+    if tariff.currency != order.currency or not tariff.periods:
+        return Assessment(None, BillStatus.UNPAID)
+    ours = recompute(tariff, order)
+    disputed = abs(order.total - ours) > tolerance
+    return Assessment(ours, BillStatus.DISPUTED if disputed else BillStatus.UNPAID)
