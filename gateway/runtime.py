@@ -20,11 +20,13 @@ from gateway.cached import CachedOperator
 from gateway.catalogue import Catalogue
 from gateway.config import Settings
 from gateway.instrumented import UpstreamMetrics
+from gateway.ledger import session_service
 from gateway.metrics import Metrics
+from gateway.sessions.service import SessionService, order_raw
 from gateway.wrapping import WrappedOperator
 from operators import registry
 from operators.base import Operator, OperatorInfo
-from operators.domain import ConnectorState, OperatorEvent, Station
+from operators.domain import ConnectorState, FinalOrder, OperatorEvent, SessionProgress, Station
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class Runtime:
     http: aiohttp.ClientSession
     operators: dict[str, CachedOperator] = field(default_factory=dict)
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
+    sessions: SessionService | None = None
 
     def add(self, adapter: Operator) -> None:
         op_id = adapter.info.id
@@ -71,9 +74,14 @@ class Runtime:
         elif isinstance(event, Station):
             self.catalogue.upsert([event])
             self.metrics.pushes.labels(operator_id, "station").inc()
-        else:
-            # Sessions and final orders are applied by the billing ledger, which is not built yet.
-            log.info("push %s from %s not applied: no session ledger", type(event).__name__, operator_id)
+        elif self.sessions is None:
+            log.warning("push %s from %s dropped: no session ledger", type(event).__name__, operator_id)
+        elif isinstance(event, SessionProgress):
+            await self.sessions.apply_progress(operator_id, event)
+            self.metrics.pushes.labels(operator_id, "session").inc()
+        elif isinstance(event, FinalOrder):
+            await self.sessions.apply_order(operator_id, event, order_raw(event))
+            self.metrics.pushes.labels(operator_id, "order").inc()
 
 
 @contextlib.asynccontextmanager
@@ -84,18 +92,30 @@ async def running(settings: Settings) -> AsyncIterator[Runtime]:
     # The adapters set their own per-call timeouts; this is only a ceiling for anything that forgets.
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), raise_for_status=False)
     runtime = Runtime(settings, metrics, cache, Catalogue(settings.catalogue, metrics), http)
-    sync_task: asyncio.Task[None] | None = None
+    tasks: list[asyncio.Task[None]] = []
     try:
         for adapter in registry.build_all(settings.operators, http, runtime.on_event, settings.public_url):
             runtime.add(adapter)
-        sync_task = asyncio.create_task(runtime.catalogue.run(runtime.operators), name="catalogue-sync")
-        yield runtime
+        async with session_service(
+            settings, http, cache, runtime.catalogue, dict(runtime.operators)
+        ) as sessions:
+            runtime.sessions = sessions
+            tasks.append(asyncio.create_task(runtime.catalogue.run(runtime.operators), name="catalogue-sync"))
+            tasks.append(asyncio.create_task(sessions.run(), name="sessions"))
+            try:
+                yield runtime
+            finally:
+                await _cancel(tasks)
     finally:
-        if sync_task is not None:
-            sync_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sync_task
         for op in runtime.operators.values():
             await op.aclose()
         await http.close()
         await cache.close()
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

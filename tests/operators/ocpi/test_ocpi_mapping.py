@@ -14,7 +14,7 @@ from operators.ocpi import codec, mapping
 from operators.ocpi.messages import Cdr, Session
 from operators.ocpi.models import Connector, Location, Tariff
 
-EXAMPLES = Path("/work/shared/specs/ocpi-examples")
+EXAMPLES = Path(__file__).resolve().parent / "official"  # unmodified copies of shared/specs/ocpi-examples
 S = domain.ConnectorStatus
 T = domain.ConnectorType
 

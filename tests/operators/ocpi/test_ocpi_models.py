@@ -12,7 +12,7 @@ from operators.ocpi import codec
 from operators.ocpi.messages import Cdr, Credentials, Envelope, Session, Token, Version, VersionDetails
 from operators.ocpi.models import EVSE, DisplayText, Hours, Location, Tariff
 
-EXAMPLES = Path("/work/shared/specs/ocpi-examples")
+EXAMPLES = Path(__file__).resolve().parent / "official"  # unmodified copies of shared/specs/ocpi-examples
 if not EXAMPLES.is_dir():  # pragma: no cover - a checkout without the shared specs
     EXAMPLES = Path(__file__).resolve().parents[3] / "specs" / "ocpi-examples"
 

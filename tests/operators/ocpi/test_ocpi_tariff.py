@@ -14,7 +14,7 @@ from operators.ocpi.messages import Cdr, CdrDimension, ChargingPeriod
 from operators.ocpi.models import Tariff
 from operators.ocpi.tariff import Reservation, cost
 
-EXAMPLES = Path("/work/shared/specs/ocpi-examples")
+EXAMPLES = Path(__file__).resolve().parent / "official"  # unmodified copies of shared/specs/ocpi-examples
 TZ = "Europe/Berlin"
 
 

@@ -1,0 +1,79 @@
+"""Building the money side at start-up: the ledger store, the credit check and the session service."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import aiohttp
+
+from gateway.cache import Cache
+from gateway.catalogue import Catalogue
+from gateway.config import ConfigError, CreditSettings, Settings
+from gateway.credit.cached import CachedCreditProvider
+from gateway.credit.check import CreditCheck
+from gateway.credit.demo import demo_wallets
+from gateway.credit.http import HttpCreditProvider
+from gateway.credit.policy import CreditPolicy, parse_bands
+from gateway.credit.provider import CreditProvider, NoCreditProvider
+from gateway.sessions.service import SessionService
+from gateway.store import Store, WalletEntryKind, open_store
+from operators.base import Operator
+
+
+def credit_policy(c: CreditSettings) -> CreditPolicy:
+    try:
+        return CreditPolicy(
+            postpay_min_score=c.postpay_min_score,
+            postpay_bands=parse_bands(c.postpay_bands),
+            postpay_session_cap=Decimal(c.postpay_session_cap),
+            prepaid_min_balance=Decimal(c.prepaid_min_balance),
+            currency=c.currency,
+        )
+    except ValueError as exc:
+        key = str(exc).partition(":")[0].strip()
+        raise ConfigError(f"credit.{key}", str(exc)) from exc
+
+
+def credit_check(settings: Settings, http: aiohttp.ClientSession, cache: Cache) -> CreditCheck:
+    c = settings.credit
+    provider: CreditProvider = NoCreditProvider()
+    if c.bureau_url:
+        inner = HttpCreditProvider(http, c.bureau_url, c.bureau_api_key, c.timeout_s)
+        provider = CachedCreditProvider(inner, cache, c.score_ttl_s)
+    return CreditCheck(provider, credit_policy(c))
+
+
+async def seed_demo_wallets(store: Store, currency: str) -> None:
+    """Demo drivers and their opening balances; idempotent across restarts (fixed references)."""
+    for driver_id, amount in demo_wallets().items():
+        await store.ensure_driver(driver_id, driver_id.title())
+        if amount > 0:
+            await store.add_wallet_entry(
+                driver_id, amount, WalletEntryKind.TOPUP, f"demo-opening-{driver_id}", currency=currency
+            )
+
+
+@contextlib.asynccontextmanager
+async def session_service(
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    cache: Cache,
+    catalogue: Catalogue,
+    operators: dict[str, Operator],
+) -> AsyncIterator[SessionService]:
+    store = await open_store(settings.ledger.database_url)
+    try:
+        if settings.demo:
+            await seed_demo_wallets(store, settings.credit.currency)
+        yield SessionService(
+            store,
+            catalogue,
+            operators,
+            credit_check(settings, http, cache),
+            settings.ledger,
+            settings.credit.currency,
+        )
+    finally:
+        await store.close()

@@ -1,0 +1,286 @@
+"""The session service: start, stop and follow charging sessions, and bill them exactly once.
+
+Rules that keep money safe:
+- The session row (with the driver's idempotency key) is written *before* the operator is called;
+  the same key returns the same session and never calls the operator twice.
+- Operator reports are merged monotonically by the ledger; every inbound push is stored in the
+  inbox before it is applied and acknowledged, and a redelivered final order creates no second bill.
+- A timeout on start leaves the session STARTING: the operator may have started it, so the
+  reconciliation loop asks the operator instead of guessing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from gateway.catalogue import Catalogue
+from gateway.config import LedgerSettings
+from gateway.credit.check import CreditCheck, Standing
+from gateway.credit.decision import Denied, PaymentMode, Postpaid
+from gateway.sessions.billing import assess
+from gateway.sessions.broker import SessionBroker
+from gateway.sessions.ids import new_session_id
+from gateway.store import PaymentMethod, SessionRecord, Store, progress_fields
+from gateway.store.codec import tariff_to_json
+from operators.base import Operator, OperatorError, OperatorRejected, OperatorTimeout
+from operators.domain import Capability, ConnectorStatus, FinalOrder, SessionPhase, SessionProgress
+
+log = logging.getLogger(__name__)
+
+STARTABLE = frozenset({ConnectorStatus.AVAILABLE, ConnectorStatus.OCCUPIED})
+LIVE = (SessionPhase.STARTING, SessionPhase.CHARGING, SessionPhase.STOPPING)
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """An expected refusal: ``kind`` is the GraphQL error type (ConnectorUnavailable, NotFound, …)."""
+
+    kind: str
+    message: str
+    operator_id: str | None = None
+
+
+StartOutcome = SessionRecord | Denied | Refused
+
+
+class SessionService:
+    def __init__(
+        self,
+        store: Store,
+        catalogue: Catalogue,
+        operators: dict[str, Operator],
+        credit: CreditCheck,
+        settings: LedgerSettings,
+        currency: str,
+    ) -> None:
+        self.store = store
+        self.broker = SessionBroker()
+        self._catalogue = catalogue
+        self._operators = operators
+        self._credit = credit
+        self._settings = settings
+        self._currency = currency
+        self._stopping: set[str] = set()
+
+    # -- commands ------------------------------------------------------------------------------
+
+    async def standing(self, driver_id: str) -> Standing:
+        balance, outstanding, overdue = await asyncio.gather(
+            self.store.wallet_balance(driver_id, self._currency),
+            self.store.outstanding(driver_id, self._currency),
+            self.store.has_overdue(driver_id),
+        )
+        return Standing(balance, outstanding, overdue)
+
+    async def start(
+        self,
+        driver_id: str,
+        operator_id: str,
+        connector_id: str,
+        idempotency_key: str,
+        requested_mode: PaymentMode | None = None,
+        max_cost: Decimal | None = None,
+        max_energy_kwh: Decimal | None = None,
+    ) -> StartOutcome:
+        existing = await self.store.get_session_by_key(driver_id, idempotency_key)
+        if existing is not None:
+            return existing  # the same key never starts a second session
+        found = self._catalogue.connector(operator_id, connector_id)
+        op = self._operators.get(operator_id)
+        if found is None or op is None:
+            return Refused("NotFound", "no such connector")
+        station, _ = found
+        if Capability.REMOTE_START_STOP not in op.info.capabilities:
+            return Refused("ConnectorUnavailable", "this operator does not support remote start")
+        try:
+            states, tariffs = await asyncio.gather(
+                op.connector_statuses([station.id]), op.tariffs([connector_id])
+            )
+        except OperatorError as exc:
+            return Refused("OperatorUnavailable", exc.message, operator_id)
+        state = states.get(connector_id)
+        if state is None or state.status not in STARTABLE:
+            status = state.status.value if state else "UNKNOWN"
+            return Refused("ConnectorUnavailable", f"the connector is {status}, not ready to charge")
+        decision = await self._credit.evaluate(driver_id, await self.standing(driver_id), requested_mode)
+        if isinstance(decision, Denied):
+            return decision
+        limit = decision.cap if isinstance(decision, Postpaid) else decision.budget
+        tariff = tariffs.get(connector_id)
+        session, created = await self.store.create_session(
+            driver_id=driver_id,
+            idempotency_key=idempotency_key,
+            operator_id=operator_id,
+            connector_id=connector_id,
+            station_id=station.id,
+            payment_mode=decision.mode,
+            currency=tariff.currency if tariff else self._currency,
+            max_cost=min(limit, max_cost) if max_cost is not None else limit,
+            max_energy_kwh=max_energy_kwh,
+            tariff_json=tariff_to_json(tariff) if tariff else None,
+            session_id=new_session_id(),
+        )
+        if not created:
+            return session  # a concurrent request with the same key won the race
+        await self.store.add_session_event(session.id, "START_REQUESTED", {"mode": decision.mode.value})
+        try:
+            progress = await op.start_session(session.id, connector_id)
+        except OperatorTimeout:
+            log.warning("start of session %s timed out; reconciliation will ask %s", session.id, operator_id)
+            return session
+        except OperatorRejected as exc:
+            await self._fail(session, exc.message)
+            return Refused("ConnectorUnavailable", exc.message, operator_id)
+        except OperatorError as exc:
+            await self._fail(session, exc.message)
+            return Refused("OperatorUnavailable", exc.message, operator_id)
+        return await self.apply_progress(operator_id, progress) or session
+
+    async def stop(self, driver_id: str, session_id: str) -> SessionRecord | Refused:
+        session = await self.store.get_session_for_driver(driver_id, session_id)
+        if session is None:
+            return Refused("NotFound", "no such charging session")
+        if session.terminal:
+            return session
+        return await self._stop(session)
+
+    async def _stop(self, session: SessionRecord) -> SessionRecord | Refused:
+        op = self._operators.get(session.operator_id)
+        if op is None:
+            return Refused("OperatorUnavailable", "operator not configured", session.operator_id)
+        try:
+            progress = await op.stop_session(session.id, session.connector_id)
+        except OperatorError as exc:
+            return Refused("OperatorUnavailable", exc.message, session.operator_id)
+        await self.store.add_session_event(session.id, "STOP_REQUESTED", None)
+        return await self.apply_progress(session.operator_id, progress) or session
+
+    async def _fail(self, session: SessionRecord, reason: str) -> None:
+        updated = await self.store.apply_progress(session.id, status=SessionPhase.FAILED, failure=reason)
+        if updated:
+            self.broker.publish(updated)
+
+    # -- what operators report -----------------------------------------------------------------
+
+    async def apply_progress(self, operator_id: str, progress: SessionProgress) -> SessionRecord | None:
+        session = await self.store.get_session(progress.session_ref)
+        if session is None or session.operator_id != operator_id:
+            log.warning("progress for unknown session %s from %s ignored", progress.session_ref, operator_id)
+            return None
+        fields = progress_fields(progress)
+        if progress.cost is not None:
+            fields["cost"] = progress.cost.quantize(Decimal("0.0001"))
+        updated = await self.store.apply_progress(session.id, **fields)
+        if updated is None:
+            return None
+        if updated.version != session.version:
+            self.broker.publish(updated)
+        await self._enforce_limits(updated)
+        return updated
+
+    async def _enforce_limits(self, session: SessionRecord) -> None:
+        """Stop a session whose cost reached its cap or budget (or its energy limit)."""
+        if session.status is not SessionPhase.CHARGING or session.id in self._stopping:
+            return
+        over_cost = session.max_cost is not None and session.cost >= session.max_cost
+        over_energy = session.max_energy_kwh is not None and session.energy_kwh >= session.max_energy_kwh
+        if not (over_cost or over_energy):
+            return
+        self._stopping.add(session.id)
+        reason = "cost limit" if over_cost else "energy limit"
+        log.info("stopping session %s: %s reached", session.id, reason)
+        await self.store.add_session_event(session.id, "LIMIT_REACHED", {"limit": reason})
+        outcome = await self._stop(session)
+        if isinstance(outcome, Refused):
+            self._stopping.discard(session.id)  # try again on the next report
+
+    async def apply_order(self, operator_id: str, order: FinalOrder, raw: str) -> None:
+        """Record the final order, bill it once, settle prepaid bills from the wallet.
+
+        Raises LookupError for a session we do not know, so the operator re-sends the order later.
+        """
+        inbox, _ = await self.store.record_inbound(operator_id, "final_order", order.session_ref, raw)
+        if inbox.applied_at is not None:
+            return  # a redelivery of an order already billed
+        session = await self.store.get_session(order.session_ref)
+        if session is None or session.operator_id != operator_id:
+            raise LookupError(f"final order for unknown session {order.session_ref}")
+        assessment = assess(session.tariff_json, order, Decimal(self._settings.dispute_tolerance))
+        due = datetime.now(UTC) + timedelta(days=self._settings.bill_due_days)
+        bill, _ = await self.store.create_bill(
+            session.id, session.driver_id, order.currency, order.lines, order.total,
+            assessment.recomputed, assessment.status, due,
+        )  # fmt: skip
+        updated = await self.store.apply_progress(
+            session.id,
+            status=SessionPhase.COMPLETED,
+            energy_kwh=order.energy_kwh,
+            cost=order.total,
+            started_at=order.started_at,
+            ended_at=order.ended_at,
+        )
+        if session.payment_mode is PaymentMode.PREPAID:
+            result = await self.store.pay_bill(
+                bill.id, session.driver_id, PaymentMethod.WALLET, f"auto:{bill.id}"
+            )
+            log.info("prepaid session %s settled from the wallet: %s", session.id, result.outcome.value)
+        await self.store.add_session_event(session.id, "BILLED", {"bill": bill.id, "total": str(bill.total)})
+        await self.store.mark_applied(inbox.id)
+        self._stopping.discard(session.id)
+        if updated:
+            self.broker.publish(updated)
+
+    # -- background duties ---------------------------------------------------------------------
+
+    async def reconcile(self) -> None:
+        """Ask the operators about every session not yet finished (after a restart, or quiet pushes)."""
+        for session in await self.store.sessions_in_states(LIVE):
+            op = self._operators.get(session.operator_id)
+            if op is None:
+                continue
+            try:
+                progress = await op.session_status(session.id)
+            except OperatorError as exc:
+                log.info("reconcile %s: %s", session.id, exc.message)
+                continue
+            await self.apply_progress(session.operator_id, progress)
+
+    async def run(self) -> None:
+        """Reconcile now and then every ``progress_poll_s``; mark overdue bills; until cancelled."""
+        last_sweep = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            await self.reconcile()
+            if loop.time() - last_sweep >= self._settings.overdue_sweep_s or last_sweep == 0.0:
+                marked = await self.store.mark_overdue(datetime.now(UTC))
+                if marked:
+                    log.info("%d bills are now overdue", marked)
+                last_sweep = loop.time()
+            await asyncio.sleep(self._settings.progress_poll_s)
+
+
+def order_raw(order: FinalOrder) -> str:
+    """A faithful JSON record of a final order for the inbox (the adapter has verified its origin)."""
+    return json.dumps(
+        {
+            "session": order.session_ref,
+            "connector": order.connector_id,
+            "currency": order.currency,
+            "start": order.started_at.isoformat(),
+            "end": order.ended_at.isoformat(),
+            "energy": str(order.energy_kwh),
+            "total": str(order.total),
+            "lines": [[line.kind, str(line.amount)] for line in order.lines],
+            "stop": order.stop_reason,
+        },
+        ensure_ascii=False,
+    )
+
+
+__all__: Sequence[str] = ("Refused", "SessionService", "StartOutcome", "order_raw")
