@@ -12,7 +12,7 @@ from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -130,6 +130,7 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),  # subscriptions over graphql-transport-ws
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from gateway.config import ConfigError, Settings, load
@@ -38,21 +37,47 @@ def main(argv: list[str] | None = None) -> int:
     export = commands.add_parser("export-schema", help="write schema.graphql")
     export.add_argument("--output", default="schema.graphql", help="file to write ('-' for stdout)")
 
-    simulate = commands.add_parser("simulate", help="run one operator simulator standalone")
+    token = commands.add_parser("token", help="print a bearer token for a driver")
+    token.add_argument("driver", metavar="DRIVER", help="driver id, e.g. alice")
+    token.add_argument("--config", help="TOML settings file (default: the demo key)")
+    token.add_argument("--ttl", type=int, help="validity in seconds (default: auth.token_ttl_s)")
+
+    apikey = commands.add_parser("apikey", help="create an API key for a third-party or internal client")
+    apikey.add_argument("action", choices=["create"])
+    apikey.add_argument("--name", required=True, help="who the key is for")
+    apikey.add_argument(
+        "--scopes", default="stations:read", help="comma-separated: stations:read, drivers:act, admin"
+    )
+    apikey.add_argument("--config", help="TOML settings file (for security.key_hash_secret)")
+
+    simulate = commands.add_parser(
+        "simulate", help="run one simulator standalone (an operator or the credit bureau)"
+    )
     protocols = simulate.add_subparsers(dest="protocol", required=True)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["simulate"]:  # import the simulators only when they are asked for
         for protocol, help_text in (("tcec", "a T/CEC 102 operator"), ("ocpi", "an OCPI 2.2.1 CPO")):
             registry.simulator_cli(protocol).add_arguments(protocols.add_parser(protocol, help=help_text))
+        from gateway.credit import simulator_cli as credit_cli
+
+        credit_cli.add_arguments(protocols.add_parser("credit", help="a credit bureau"))
 
     args = parser.parse_args(argv)
     if args.command == "export-schema":
         return export_schema(args.output)
     if args.command == "simulate":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if args.protocol == "credit":
+            from gateway.credit import simulator_cli as module
+        else:
+            module = registry.simulator_cli(args.protocol)
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(registry.simulator_cli(args.protocol).run(args))
+            asyncio.run(module.run(args))
         return 0
+    if args.command == "token":
+        return token_command(args)
+    if args.command == "apikey":
+        return apikey_command(args)
     return serve_command(args)
 
 
@@ -68,10 +93,64 @@ def export_schema(output: str) -> int:
     return 0
 
 
+def _settings_or_exit(path: str | None) -> Settings | None:
+    try:
+        return load(path)
+    except ConfigError as exc:
+        print(f"chargegate: {exc}", file=sys.stderr)
+        return None
+
+
+def token_command(args: argparse.Namespace) -> int:
+    from gateway.auth import issue_token
+    from gateway.demo import demo_auth_key
+
+    settings = _settings_or_exit(args.config)
+    if settings is None:
+        return 2
+    if not settings.auth.jwt_key:
+        print("chargegate: no auth.jwt_key configured; signing with the public demo key", file=sys.stderr)
+    auth = settings.auth
+    print(
+        issue_token(
+            args.driver,
+            demo_auth_key(settings),
+            ttl_s=args.ttl or auth.token_ttl_s,
+            issuer=auth.issuer or None,
+            audience=auth.audience or None,
+        )
+    )
+    return 0
+
+
+def apikey_command(args: argparse.Namespace) -> int:
+    from gateway.security.apikeys import create_key
+
+    settings = _settings_or_exit(args.config)
+    if settings is None:
+        return 2
+    if not settings.security.key_hash_secret:
+        print("chargegate: security.key_hash_secret must be set (from the environment)", file=sys.stderr)
+        return 2
+    try:
+        new = create_key(
+            [s.strip() for s in args.scopes.split(",") if s.strip()],
+            settings.security.key_hash_secret,
+            name=args.name,
+        )
+    except ValueError as exc:
+        print(f"chargegate: {exc}", file=sys.stderr)
+        return 2
+    print(f"API key (shown once, store it now): {new.key}", file=sys.stderr)
+    print(new.toml())
+    return 0
+
+
 def serve_command(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.demo import demo_lifespan
     from gateway.server import KEEP_ALIVE_S
 
     logging.basicConfig(
@@ -83,7 +162,7 @@ def serve_command(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"chargegate: {exc}", file=sys.stderr)
         return 2
-    app = create_app(settings, extra_lifespan=demo_operators if settings.demo else None)
+    app = create_app(settings, extra_lifespan=demo_lifespan if settings.demo else None)
     print(
         f"chargegate: GraphQL at http://{settings.gateway.host}:{settings.gateway.port}/graphql", flush=True
     )
@@ -95,15 +174,6 @@ def serve_command(args: argparse.Namespace) -> int:
         timeout_keep_alive=KEEP_ALIVE_S,
     )
     return 0
-
-
-@contextlib.asynccontextmanager
-async def demo_operators(settings: Settings) -> AsyncIterator[Settings]:
-    """Start the demo simulators and add them to the configured operators."""
-    from operators import demo
-
-    async with demo.running(settings.public_url) as configs:
-        yield settings.with_operators(tuple(settings.operators) + tuple(configs))
 
 
 if __name__ == "__main__":

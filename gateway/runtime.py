@@ -22,6 +22,7 @@ from gateway.config import Settings
 from gateway.instrumented import UpstreamMetrics
 from gateway.ledger import session_service
 from gateway.metrics import Metrics
+from gateway.payments import DemoPaymentProvider, NoPaymentProvider, PaymentProvider
 from gateway.sessions.service import SessionService, order_raw
 from gateway.wrapping import WrappedOperator
 from operators import registry
@@ -41,6 +42,7 @@ class Runtime:
     operators: dict[str, CachedOperator] = field(default_factory=dict)
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
     sessions: SessionService | None = None
+    payments: PaymentProvider = field(default_factory=NoPaymentProvider)
 
     def add(self, adapter: Operator) -> None:
         op_id = adapter.info.id
@@ -92,6 +94,8 @@ async def running(settings: Settings) -> AsyncIterator[Runtime]:
     # The adapters set their own per-call timeouts; this is only a ceiling for anything that forgets.
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), raise_for_status=False)
     runtime = Runtime(settings, metrics, cache, Catalogue(settings.catalogue, metrics), http)
+    if settings.gateway.mode in ("demo", "dev"):
+        runtime.payments = DemoPaymentProvider()
     tasks: list[asyncio.Task[None]] = []
     try:
         for adapter in registry.build_all(settings.operators, http, runtime.on_event, settings.public_url):

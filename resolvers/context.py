@@ -9,6 +9,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from gateway.auth import driver_from_header
 from gateway.runtime import Runtime
 from operators.base import OperatorError
 from operators.domain import ConnectorState, Tariff
@@ -22,6 +23,7 @@ class RequestContext:
     deadline: float  # event-loop time by which every upstream call must have answered
     now: datetime
     operator_errors: dict[str, OperatorError] = field(default_factory=dict)
+    connection_params: Any = None  # graphql-transport-ws connection_init payload (subscriptions)
     statuses: DataLoader[tuple[str, str], dict[str, ConnectorState]] = field(init=False)
     tariffs: DataLoader[tuple[str, str], Tariff | None] = field(init=False)
 
@@ -33,6 +35,34 @@ class RequestContext:
     def create(cls, runtime: Runtime, request: Any) -> RequestContext:
         deadline = asyncio.get_running_loop().time() + runtime.settings.gateway.request_deadline_s
         return cls(runtime, request, deadline, datetime.now(UTC))
+
+    def renew_deadline(self) -> None:
+        """A fresh request deadline, for long-lived contexts (a subscription's updates)."""
+        self.deadline = asyncio.get_running_loop().time() + self.runtime.settings.gateway.request_deadline_s
+
+    def _authorization(self) -> str | None:
+        params = self.connection_params
+        if isinstance(params, dict):
+            value = params.get("Authorization") or params.get("authorization")
+            if isinstance(value, str):
+                return value
+        headers = getattr(self.request, "headers", None)
+        return headers.get("authorization") if headers is not None else None
+
+    @property
+    def has_driver_credentials(self) -> bool:
+        value = self._authorization()
+        return bool(value and value.strip().lower().startswith("bearer "))
+
+    def driver_id(self) -> str | None:
+        """The driver the bearer token names; None when anonymous. Raises ``AuthError`` for a token
+        that is present but not valid (expired, forged, malformed)."""
+        auth = self.runtime.settings.auth
+        if not auth.jwt_key:
+            return None
+        return driver_from_header(
+            self._authorization(), auth.jwt_key, issuer=auth.issuer or None, audience=auth.audience or None
+        )
 
     def report(self, errors: dict[str, OperatorError]) -> None:
         for op_id, error in errors.items():

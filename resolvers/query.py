@@ -8,6 +8,7 @@ from strawberry.types import Info
 from resolvers import ids
 from resolvers import types as t
 from resolvers.context import RequestContext
+from resolvers.driver import Driver, current_driver, driver, owned_node
 from resolvers.hydrate import Wants, hydrate, operator
 from resolvers.search import search
 
@@ -44,6 +45,8 @@ class Query:
         if kind == "Connector" and len(parts) == 2:
             found = catalogue.connector(*parts)
             return await _connector(info, found) if found else None
+        if kind in ("ChargingSession", "Bill", "Driver") and len(parts) == 1:
+            return await owned_node(info, kind, parts[0])
         return None
 
     @strawberry.field(description="The connector whose pile carries this QR code, e.g. hlht://…/.")
@@ -53,6 +56,11 @@ class Query:
             return None
         found = ctx.runtime.catalogue.by_qr_code(code)
         return await _connector(info, found) if found else None
+
+    @strawberry.field(description="The calling driver (Authorization: Bearer <token>); null when anonymous.")
+    async def me(self, info: Info) -> Driver | None:
+        driver_id = current_driver(info)
+        return await driver(info, driver_id) if driver_id else None
 
     @strawberry.field
     def operators(self, info: Info) -> list[t.Operator]:

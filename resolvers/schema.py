@@ -1,4 +1,4 @@
-"""The schema: Query (and, as they land, Mutation and Subscription) plus our extensions.
+"""The schema: Query, Mutation and Subscription, plus our extensions.
 
 ``build_schema()`` without arguments is the production schema (introspection and field suggestions
 off, default query limits); ``chargegate export-schema`` prints the same SDL whatever the limits.
@@ -16,10 +16,13 @@ from strawberry.schema.config import StrawberryConfig
 from gateway.security.authz import ScopeCheck
 from gateway.security.documents import CachedParsing, document_cache
 from gateway.security.limits import QueryLimits, limit_rule
+from resolvers import charging_types as ct
 from resolvers import types as t
 from resolvers.compiled import CompiledExecutionContext
 from resolvers.errors import ErrorShaping
+from resolvers.mutation import Mutation
 from resolvers.query import Query
+from resolvers.subscription import Subscription
 from resolvers.timing import OperationTiming
 
 DOCUMENT_CACHE_SIZE = 1024  # parsed and validated documents kept (LRU), so limits run once per text
@@ -32,7 +35,9 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
         rules.append(NoSchemaIntrospectionCustomRule)
     return strawberry.Schema(
         query=Query,
-        types=[t.Station, t.Connector, t.Operator],
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[t.Station, t.Connector, t.Operator, ct.ChargingSession, ct.Bill],
         extensions=[
             ErrorShaping,
             OperationTiming,

@@ -63,17 +63,17 @@ class SessionService:
         self.broker = SessionBroker()
         self._catalogue = catalogue
         self._operators = operators
-        self._credit = credit
+        self.credit = credit
         self._settings = settings
-        self._currency = currency
+        self.currency = currency
         self._stopping: set[str] = set()
 
     # -- commands ------------------------------------------------------------------------------
 
     async def standing(self, driver_id: str) -> Standing:
         balance, outstanding, overdue = await asyncio.gather(
-            self.store.wallet_balance(driver_id, self._currency),
-            self.store.outstanding(driver_id, self._currency),
+            self.store.wallet_balance(driver_id, self.currency),
+            self.store.outstanding(driver_id, self.currency),
             self.store.has_overdue(driver_id),
         )
         return Standing(balance, outstanding, overdue)
@@ -108,7 +108,7 @@ class SessionService:
         if state is None or state.status not in STARTABLE:
             status = state.status.value if state else "UNKNOWN"
             return Refused("ConnectorUnavailable", f"the connector is {status}, not ready to charge")
-        decision = await self._credit.evaluate(driver_id, await self.standing(driver_id), requested_mode)
+        decision = await self.credit.evaluate(driver_id, await self.standing(driver_id), requested_mode)
         if isinstance(decision, Denied):
             return decision
         limit = decision.cap if isinstance(decision, Postpaid) else decision.budget
@@ -120,7 +120,7 @@ class SessionService:
             connector_id=connector_id,
             station_id=station.id,
             payment_mode=decision.mode,
-            currency=tariff.currency if tariff else self._currency,
+            currency=tariff.currency if tariff else self.currency,
             max_cost=min(limit, max_cost) if max_cost is not None else limit,
             max_energy_kwh=max_energy_kwh,
             tariff_json=tariff_to_json(tariff) if tariff else None,

@@ -8,8 +8,8 @@ from decimal import Decimal
 import aiohttp
 
 from gateway.app import create_app
-from gateway.cli import demo_operators
 from gateway.config import load
+from gateway.demo import demo_lifespan
 from gateway.server import bind, serving
 from tests.app.conftest import poll
 
@@ -29,7 +29,7 @@ async def test_demo_serves_the_first_query():
     sock = bind()
     settings = load(None, env={}, mode="demo")
     settings = replace(settings, gateway=replace(settings.gateway, port=sock.getsockname()[1]))
-    app = create_app(settings, extra_lifespan=demo_operators)
+    app = create_app(settings, extra_lifespan=demo_lifespan)
     async with serving(app, sock) as url, aiohttp.ClientSession() as http:
 
         async def ready():

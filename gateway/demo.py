@@ -1,0 +1,43 @@
+"""Demo mode (``chargegate serve --demo``): everything embedded, nothing external.
+
+Starts the operator simulators (see :mod:`operators.demo`) and a credit-bureau simulator, and
+fills in the settings that point at them. The JWT key and bureau key here are public demo values:
+``chargegate token alice`` signs with the same key, so its tokens work against ``make run``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+from gateway.config import Settings
+from gateway.credit.sim_config import DEFAULT_API_KEY, BureauConfig
+from gateway.credit.simulator import CreditBureauSimulator
+
+DEMO_JWT_KEY = "chargegate-demo-jwt-key-public-not-a-secret"  # ≥ 32 bytes, and public on purpose
+
+
+def demo_auth_key(settings: Settings) -> str:
+    """The key driver tokens are signed with: the configured one, else (demo only) the public demo key."""
+    return settings.auth.jwt_key or DEMO_JWT_KEY
+
+
+@contextlib.asynccontextmanager
+async def demo_lifespan(settings: Settings) -> AsyncIterator[Settings]:
+    """Start the embedded simulators; yield settings that use them (configured operators kept)."""
+    from operators import demo
+
+    async with (
+        demo.running(settings.public_url) as configs,
+        CreditBureauSimulator(BureauConfig(api_key=DEFAULT_API_KEY)) as bureau,
+    ):
+        credit = settings.credit
+        if not credit.bureau_url:
+            credit = replace(credit, bureau_url=bureau.base_url, bureau_api_key=DEFAULT_API_KEY)
+        yield replace(
+            settings,
+            operators=tuple(settings.operators) + tuple(configs),
+            auth=replace(settings.auth, jwt_key=demo_auth_key(settings)),
+            credit=credit,
+        )

@@ -1,0 +1,211 @@
+"""GraphQL types of the money side: drivers, charging sessions, bills, and the typed errors.
+
+Built from ledger records; the few fields that need more data (a session's connector and bill, a
+driver's credit, wallet and history) are resolvers, all scoped to the calling driver.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.store import BillLineRecord, BillRecord, Page, SessionRecord
+from gateway.store import BillStatus as StoreBillStatus
+from gateway.store import PaymentMode as StorePaymentMode
+from operators.domain import SessionPhase
+from resolvers import ids
+from resolvers import types as t
+from resolvers.hydrate import Wants, hydrate, money
+
+SessionStatus = strawberry.enum(SessionPhase, name="SessionStatus")
+PaymentMode = strawberry.enum(StorePaymentMode, name="PaymentMode")
+BillStatus = strawberry.enum(StoreBillStatus, name="BillStatus")
+
+
+@strawberry.type
+class CreditStatus:
+    score: int | None
+    postpay_eligible: bool
+
+
+@strawberry.type
+class BillLine:
+    kind: str = strawberry.field(description="ENERGY, SERVICE, PARKING, TIME, FLAT, ADJUSTMENT, …")
+    description: str
+    amount: t.Money
+    starts_at: datetime | None
+    ends_at: datetime | None
+    energy_kwh: Decimal | None
+    unit_price: Decimal | None
+
+
+@strawberry.type
+class Bill(t.Node):
+    id: strawberry.ID
+    status: BillStatus
+    total: t.Money
+    lines: list[BillLine]
+    operator_total: t.Money = strawberry.field(description="What the operator billed.")
+    recomputed_total: t.Money | None = strawberry.field(
+        description="Our own computation from the tariff quoted at start; a gap marks the bill DISPUTED."
+    )
+    due_at: datetime
+    created_at: datetime
+    paid_at: datetime | None
+
+
+@strawberry.type
+class ChargingSession(t.Node):
+    id: strawberry.ID
+    status: SessionStatus
+    payment_mode: PaymentMode
+    energy_kwh: Decimal
+    cost: t.Money
+    power_kw: float | None
+    soc: float | None = strawberry.field(description="State of charge, percent, when the car reports it.")
+    max_cost: t.Money | None = strawberry.field(description="The gateway stops the session at this cost.")
+    started_at: datetime | None
+    ended_at: datetime | None
+    failure: str | None
+    record: strawberry.Private[SessionRecord]
+
+    @strawberry.field
+    async def connector(self, info: Info) -> t.Connector:
+        catalogue = info.context.runtime.catalogue
+        found = catalogue.connector(self.record.operator_id, self.record.connector_id)
+        if found is None:
+            raise LookupError(f"connector {self.record.connector_id} is no longer in the catalogue")
+        station, connector = found
+        node = (await hydrate(info.context, [station], Wants.of(info)))[0]
+        index = [c.id for c in station.connectors].index(connector.id)
+        return node.connectors[index]
+
+    @strawberry.field
+    async def bill(self, info: Info) -> Bill | None:
+        found = await info.context.runtime.sessions.store.bills_for_sessions([self.record.id])
+        record = found.get(self.record.id)
+        return bill(record) if record else None
+
+
+@strawberry.type
+class ChargingSessionConnection:
+    nodes: list[ChargingSession]
+    page_info: t.PageInfo
+
+
+@strawberry.type
+class BillConnection:
+    nodes: list[Bill]
+    page_info: t.PageInfo
+
+
+# -- typed errors (every one implements Error) ---------------------------------------------------
+
+
+@strawberry.type
+class CreditDenied(t.Error):
+    message: str
+    code: str
+    score: int | None
+    unlock: str = strawberry.field(description="What would let this driver charge.")
+    top_up: t.Money | None = strawberry.field(description="The least top-up that would allow prepaid.")
+
+
+@strawberry.type
+class ConnectorUnavailable(t.Error):
+    message: str
+    code: str = "CONNECTOR_UNAVAILABLE"
+
+
+@strawberry.type
+class OperatorUnavailable(t.Error):
+    message: str
+    operator_id: str | None
+    code: str = "OPERATOR_UNAVAILABLE"
+
+
+@strawberry.type
+class InvalidInput(t.Error):
+    message: str
+    field: str
+    code: str = "INVALID_INPUT"
+
+
+@strawberry.type
+class NotFound(t.Error):
+    message: str
+    code: str = "NOT_FOUND"
+
+
+@strawberry.type
+class InsufficientFunds(t.Error):
+    message: str
+    balance: t.Money
+    required: t.Money
+    code: str = "INSUFFICIENT_FUNDS"
+
+
+@strawberry.type
+class PaymentDeclined(t.Error):
+    message: str
+    code: str = "PAYMENT_DECLINED"
+
+
+# -- records → types -------------------------------------------------------------------------------
+
+
+def page_info(page: Page, after: str | None) -> t.PageInfo:  # type: ignore[type-arg]
+    return t.PageInfo(
+        has_next_page=page.has_next,
+        has_previous_page=after is not None,
+        start_cursor=page.cursors[0] if page.cursors else None,
+        end_cursor=page.end_cursor,
+    )
+
+
+def session(record: SessionRecord) -> ChargingSession:
+    c = record.currency
+    return ChargingSession(
+        id=ids.encode("ChargingSession", record.id),
+        status=record.status,
+        payment_mode=record.payment_mode,
+        energy_kwh=record.energy_kwh,
+        cost=money(record.cost, c),
+        power_kw=record.power_kw,
+        soc=record.soc,
+        max_cost=money(record.max_cost, c) if record.max_cost is not None else None,
+        started_at=record.started_at,
+        ended_at=record.ended_at,
+        failure=record.failure,
+        record=record,
+    )
+
+
+def _line(line: BillLineRecord, currency: str) -> BillLine:
+    return BillLine(
+        kind=line.kind.value,
+        description=line.description,
+        amount=money(line.amount, currency),
+        starts_at=line.start,
+        ends_at=line.end,
+        energy_kwh=line.energy_kwh,
+        unit_price=line.unit_price,
+    )
+
+
+def bill(record: BillRecord) -> Bill:
+    c = record.currency
+    return Bill(
+        id=ids.encode("Bill", record.id),
+        status=record.status,
+        total=money(record.total, c),
+        lines=[_line(line, c) for line in record.lines],
+        operator_total=money(record.operator_total, c),
+        recomputed_total=money(record.recomputed_total, c) if record.recomputed_total is not None else None,
+        due_at=record.due_at,
+        created_at=record.created_at,
+        paid_at=record.paid_at,
+    )

@@ -1,0 +1,112 @@
+"""``Query.me``: the calling driver, their credit, wallet, sessions and bills (never anyone else's)."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from gateway.auth import AuthError
+from gateway.store import InvalidCursor
+from resolvers import charging_types as ct
+from resolvers import ids
+from resolvers import types as t
+from resolvers.context import RequestContext
+from resolvers.hydrate import money
+
+MAX_PAGE = 100
+
+
+def current_driver(info: Info) -> str | None:
+    """The calling driver, None when anonymous; a bad token is an ``UNAUTHENTICATED`` error."""
+    ctx: RequestContext = info.context
+    try:
+        return ctx.driver_id()
+    except AuthError as exc:
+        raise GraphQLError(str(exc), extensions={"code": "UNAUTHENTICATED", "reason": exc.code}) from None
+
+
+def require_driver(info: Info) -> str:
+    driver_id = current_driver(info)
+    if driver_id is None:
+        raise GraphQLError(
+            "sign in first: send Authorization: Bearer <driver token>", extensions={"code": "UNAUTHENTICATED"}
+        )
+    return driver_id
+
+
+def _page(first: int, after: str | None) -> None:
+    if not 1 <= first <= MAX_PAGE:
+        raise GraphQLError(f"first must be between 1 and {MAX_PAGE}", extensions={"code": "BAD_USER_INPUT"})
+
+
+@strawberry.type
+class Driver(t.Node):
+    id: strawberry.ID
+    name: str | None
+    driver_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def credit(self, info: Info) -> ct.CreditStatus:
+        sessions = info.context.runtime.sessions
+        view = await sessions.credit.view(self.driver_id, await sessions.standing(self.driver_id))
+        return ct.CreditStatus(score=view.score, postpay_eligible=view.postpay_eligible)
+
+    @strawberry.field
+    async def wallet(self, info: Info) -> t.Money:
+        sessions = info.context.runtime.sessions
+        return money(
+            await sessions.store.wallet_balance(self.driver_id, sessions.currency), sessions.currency
+        )
+
+    @strawberry.field
+    async def sessions(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> ct.ChargingSessionConnection:
+        _page(first, after)
+        try:
+            page = await info.context.runtime.sessions.store.list_sessions(self.driver_id, first, after)
+        except InvalidCursor:
+            raise GraphQLError(
+                "after is not a cursor of this list", extensions={"code": "BAD_USER_INPUT"}
+            ) from None
+        return ct.ChargingSessionConnection(
+            nodes=[ct.session(r) for r in page.items],
+            page_info=ct.page_info(page, after),
+        )
+
+    @strawberry.field
+    async def bills(self, info: Info, first: int = 20, after: str | None = None) -> ct.BillConnection:
+        _page(first, after)
+        try:
+            page = await info.context.runtime.sessions.store.list_bills(self.driver_id, first, after)
+        except InvalidCursor:
+            raise GraphQLError(
+                "after is not a cursor of this list", extensions={"code": "BAD_USER_INPUT"}
+            ) from None
+        return ct.BillConnection(
+            nodes=[ct.bill(r) for r in page.items],
+            page_info=ct.page_info(page, after),
+        )
+
+
+async def driver(info: Info, driver_id: str) -> Driver:
+    record = await info.context.runtime.sessions.store.ensure_driver(driver_id)
+    return Driver(id=ids.encode("Driver", driver_id), name=record.name, driver_id=driver_id)
+
+
+async def owned_node(info: Info, kind: str, native_id: str) -> t.Node | None:
+    """A ChargingSession, Bill or Driver by id, only when it belongs to the calling driver."""
+    driver_id = current_driver(info)
+    if driver_id is None:
+        return None
+    store = info.context.runtime.sessions.store
+    if kind == "ChargingSession":
+        record = await store.get_session_for_driver(driver_id, native_id)
+        return ct.session(record) if record else None
+    if kind == "Bill":
+        bill = await store.get_bill_for_driver(driver_id, native_id)
+        return ct.bill(bill) if bill else None
+    if kind == "Driver" and native_id == driver_id:
+        return await driver(info, driver_id)
+    return None
