@@ -21,6 +21,7 @@ from operators.tcec.sim_network import CHARGING as CONNECTOR_CHARGING
 from operators.tcec.sim_network import IDLE, OCCUPIED, OFFLINE, Network, SimConnector
 from operators.tcec.sim_sessions import (
     CHARGING,
+    DEFAULT_BATTERIES_KWH,
     ENDED,
     STARTING,
     STOP_BMS,
@@ -55,6 +56,7 @@ class ChargingTimings:
     unplug_delay_s: float = 5.0
     order_retry_s: float = 5.0
     order_max_attempts: int = 5
+    batteries_kwh: tuple[float, ...] = DEFAULT_BATTERIES_KWH  # vehicles that come to charge
 
 
 class ChargingDesk:
@@ -111,7 +113,9 @@ class ChargingDesk:
         if reason or connector is None:
             return out | {"StartChargeSeqStat": 5, "SuccStat": 1, "FailReason": reason}
         tariff = self._network.station_of(connector).tariff
-        session = ChargeSession.new(seq, connector, tariff, time.time(), self._timings.acceleration)
+        session = ChargeSession.new(
+            seq, connector, tariff, time.time(), self._timings.acceleration, self._timings.batteries_kwh
+        )
         self.book.add(session)
         self._stop_events[seq] = asyncio.Event()
         self._spawn(self._lifecycle(session))

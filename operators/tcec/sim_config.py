@@ -34,6 +34,7 @@ class SimulatorConfig:
     unplug_delay_s: float = 5.0  # after a session, the connector goes 2 → 1 this much later
     order_retry_s: float = 5.0  # first back-off of the charge-order re-push (then doubling)
     order_max_attempts: int = 5
+    batteries_kwh: tuple[float, ...] = (50.0, 60.0, 75.0, 80.0)  # battery sizes of arriving vehicles
 
     def __post_init__(self) -> None:
         if len(self.operator_id) != 9:
@@ -42,6 +43,8 @@ class SimulatorConfig:
             raise ValueError("operator_secret must be 16 bytes (T/CEC 102.4 §3.1)")
         if not (self.charge_push_interval_s > 0 and self.time_acceleration > 0 and self.page_size_max >= 1):
             raise ValueError("charge_push_interval_s, time_acceleration and page_size_max must be positive")
+        if not self.batteries_kwh or min(self.batteries_kwh) <= 0:
+            raise ValueError("batteries_kwh must list positive battery sizes")
         if self.status_change_interval_s < 0 or self.token_ttl_s <= 0:
             raise ValueError("status_change_interval_s must be >= 0 and token_ttl_s > 0")
         if self.path_prefix and (not self.path_prefix.startswith("/") or self.path_prefix.endswith("/")):

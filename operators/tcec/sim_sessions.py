@@ -23,6 +23,7 @@ STOP_USER, STOP_PLATFORM, STOP_BMS, STOP_FAULT = 0, 1, 2, 3
 
 MAX_STEP_S = 30.0  # integrate the SOC curve in virtual steps of at most this
 MAX_STEPS = 2000  # per advance() call; beyond it the steps simply get longer
+DEFAULT_BATTERIES_KWH = (50.0, 60.0, 75.0, 80.0)  # passenger cars
 DC_TAPER_SOC = 80.0  # DC power tapers linearly from here to 100 % (a typical CC/CV curve)
 
 
@@ -57,7 +58,13 @@ class ChargeSession:
 
     @classmethod
     def new(
-        cls, seq: str, connector: SimConnector, tariff: tuple[PolicyPeriod, ...], now: float, accel: float
+        cls,
+        seq: str,
+        connector: SimConnector,
+        tariff: tuple[PolicyPeriod, ...],
+        now: float,
+        accel: float,
+        batteries_kwh: tuple[float, ...] = DEFAULT_BATTERIES_KWH,
     ) -> ChargeSession:
         # Per-session vehicle, seeded by the session key so a replay charges the same car.
         rng = random.Random(f"tcec-sim-vehicle:{seq}")
@@ -67,7 +74,7 @@ class ChargeSession:
             tariff=tariff,
             created_at=now,
             acceleration=accel,
-            capacity_kwh=float(rng.choice((50, 60, 75, 80))),
+            capacity_kwh=float(rng.choice(batteries_kwh)),
             soc=float(rng.randint(15, 45)),
             vehicle_max_kw=float(rng.choice((90, 120, 150))) if connector.is_dc else connector.power,
             last_update=now,

@@ -107,6 +107,7 @@ class TcecSimulator:
             unplug_delay_s=config.unplug_delay_s,
             order_retry_s=config.order_retry_s,
             order_max_attempts=config.order_max_attempts,
+            batteries_kwh=config.batteries_kwh,
         )
         self.charging = ChargingDesk(
             config.operator_id, self.network, timings, self._push, self._apply_status, self._spawn

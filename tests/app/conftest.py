@@ -95,6 +95,11 @@ async def running_stack(settings: Settings, *, ocpi_stations: int = 0) -> AsyncI
                 center=CENTERS[op_id],
                 notify_url=f"{public_url}/push/tcec/{op_id}",
                 aggregator_operator_id=US,
+                # Sessions move fast: two minutes of charging per second, progress every second.
+                charge_push_interval_s=1.0,
+                time_acceleration=120.0,
+                start_delay_s=0.1,
+                order_retry_s=0.5,
             )
         )
         for op_id in (HZ, SH)
@@ -120,7 +125,14 @@ async def running_stack(settings: Settings, *, ocpi_stations: int = 0) -> AsyncI
         ocpi = None
         if ocpi_stations:
             ocpi = await resources.enter_async_context(
-                OcpiSimulator(stations=ocpi_stations, seed=9, center=CENTERS[SH])
+                OcpiSimulator(
+                    stations=ocpi_stations,
+                    seed=9,
+                    center=CENTERS[SH],
+                    push_interval_s=1.0,
+                    time_acceleration=120.0,
+                    command_delay_s=0.1,
+                )
             )
             configs.append(
                 {
