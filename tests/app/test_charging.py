@@ -211,3 +211,67 @@ async def test_mutations_need_a_valid_driver_token(stack: Stack):
         codes = {e["extensions"]["code"] for e in body.get("errors") or []}
         assert codes & {"UNAUTHENTICATED", "FORBIDDEN"}, body
     assert "not-a-token" not in json.dumps(body)
+
+
+SUBSCRIBE = """subscription($id: ID!) { chargingSession(id: $id) {
+  status energyKwh powerKw soc cost { amount } } }"""
+
+
+async def test_progress_streams_over_a_subscription_until_the_end(stack: Stack):
+    alice = Driver(stack, "alice")
+    session = await alice.start(
+        qrCode=f"hlht://{idle_tcec_connector(stack, skip=3).id}.{HZ}/", idempotencyKey="ws"
+    )
+    updates: list[dict] = []
+    async with stack.http.ws_connect(f"{stack.url}/graphql", protocols=["graphql-transport-ws"]) as ws:
+        await ws.send_json({"type": "connection_init", "payload": alice.headers})
+        assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+        await ws.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": SUBSCRIBE, "variables": {"id": session["id"]}},
+            }
+        )
+        stopped = False
+        while True:
+            message = await ws.receive_json(timeout=20)
+            if message["type"] == "complete":
+                break
+            assert message["type"] == "next", message
+            assert "errors" not in message["payload"], message
+            update = message["payload"]["data"]["chargingSession"]
+            updates.append(update)
+            if update["status"] == "CHARGING" and Decimal(update["energyKwh"]) > 0 and not stopped:
+                assert (await alice.gql(STOP, {"id": session["id"]}))["stopCharging"][
+                    "__typename"
+                ] == "ChargingSession"
+                stopped = True
+    assert updates[-1]["status"] == "COMPLETED"
+    energies = [Decimal(u["energyKwh"]) for u in updates]
+    costs = [Decimal(u["cost"]["amount"]) for u in updates]
+    assert energies == sorted(energies) and costs == sorted(costs)  # never backwards
+    assert any(u["powerKw"] for u in updates) and any(u["soc"] for u in updates)
+    assert len(updates) >= 3
+
+
+async def test_a_subscription_to_someone_elses_session_is_refused(stack: Stack):
+    alice, dave = Driver(stack, "alice"), Driver(stack, "dave")
+    session = await alice.start(
+        qrCode=f"hlht://{idle_tcec_connector(stack, skip=4).id}.{HZ}/", idempotencyKey="x"
+    )
+    async with stack.http.ws_connect(f"{stack.url}/graphql", protocols=["graphql-transport-ws"]) as ws:
+        await ws.send_json({"type": "connection_init", "payload": dave.headers})
+        assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+        await ws.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": SUBSCRIBE, "variables": {"id": session["id"]}},
+            }
+        )
+        message = await ws.receive_json(timeout=5)
+    assert message["type"] in ("error", "next")
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+    await alice.gql(STOP, {"id": session["id"]})
