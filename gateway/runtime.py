@@ -19,6 +19,7 @@ from gateway.cache import Cache, build_backend
 from gateway.cached import CachedOperator
 from gateway.catalogue import Catalogue
 from gateway.config import Settings
+from gateway.health import RecentCalls
 from gateway.instrumented import UpstreamMetrics
 from gateway.ledger import session_service
 from gateway.metrics import Metrics
@@ -41,6 +42,7 @@ class Runtime:
     http: aiohttp.ClientSession
     operators: dict[str, CachedOperator] = field(default_factory=dict)
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
+    recent_calls: dict[str, RecentCalls] = field(default_factory=dict)  # per operator, for health
     sessions: SessionService | None = None
     payments: PaymentProvider = field(default_factory=NoPaymentProvider)
 
@@ -52,7 +54,8 @@ class Runtime:
             reset_after_s=self.settings.breaker.reset_after_s,
             metrics=self.metrics,
         )
-        measured = WrappedOperator(adapter, UpstreamMetrics(op_id, self.metrics))
+        self.recent_calls[op_id] = RecentCalls()
+        measured = WrappedOperator(adapter, UpstreamMetrics(op_id, self.metrics, self.recent_calls[op_id]))
         self.breakers[op_id] = breaker
         self.operators[op_id] = CachedOperator(
             WrappedOperator(measured, breaker),

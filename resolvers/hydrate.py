@@ -133,7 +133,7 @@ def tariff(tf: domain.Tariff) -> t.Tariff:
 
 
 def operator(info: OperatorInfo) -> t.Operator:
-    return t.Operator(id=ids.operator_id(info.id), name=info.name, protocol=info.protocol)
+    return t.Operator(id=ids.operator_id(info.id), name=info.name, protocol=info.protocol, key=info.id)
 
 
 async def hydrate(ctx: RequestContext, stations: Sequence[domain.Station], wants: Wants) -> list[t.Station]:

@@ -1,7 +1,8 @@
 """GraphQL object types: plain data, built once per request from the domain model.
 
 Fields are plain attributes, not resolvers, so completing a large result costs little; the only
-resolver is ``Connector.station`` (a back-reference).
+resolvers are ``Connector.station`` (a back-reference) and ``Operator.stationCount``/``health``
+(read from the runtime, and only when selected).
 """
 
 from __future__ import annotations
@@ -10,7 +11,12 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
 
+from gateway import health
+from gateway.security.apikeys import Scope
+from gateway.security.authz import principal_of
 from operators import domain
 
 ConnectorStatus = strawberry.enum(domain.ConnectorStatus, description="Live state of a connector.")
@@ -48,11 +54,48 @@ class GeoPoint:
     lon: float
 
 
+@strawberry.type(description="An operator's health, for internal tooling (API keys with the `admin` scope).")
+class OperatorHealth:
+    status: str = strawberry.field(
+        description="UP, DEGRADED (recent failures, circuit half-open or last sync failed), DOWN "
+        "(circuit open, or never synced) or SYNCING (first catalogue sync under way)."
+    )
+    circuit_open: bool = strawberry.field(description="True while the circuit breaker is not closed.")
+    latency_p50_ms: float | None = strawberry.field(description="Median of the latest upstream calls.")
+    last_sync_at: datetime | None = strawberry.field(description="Start of the last successful catalogue sync.")
+    last_error: str | None = strawberry.field(description="The latest upstream error, if any.")
+
+
 @strawberry.type
 class Operator(Node):
     id: strawberry.ID
     name: str
     protocol: str = strawberry.field(description='Native protocol: "tcec", "ocpi", …')
+    key: strawberry.Private[str] = ""  # the operator's own id, for the runtime lookups below
+
+    # Resolvers, not data: they run only when selected, so station search never pays for them.
+    @strawberry.field(description="Stations of this operator in the gateway's catalogue.")
+    def station_count(self, info: Info) -> int:
+        return info.context.runtime.catalogue.station_count(self.key)
+
+    @strawberry.field(
+        description="Health for internal tooling. Needs an API key with the `admin` scope: for any "
+        "other caller it is null, with a FORBIDDEN error on this field."
+    )
+    def health(self, info: Info) -> OperatorHealth | None:
+        if not principal_of(info.context.request).allows(Scope.ADMIN):
+            raise GraphQLError(
+                "Operator health needs an API key with the admin scope.",
+                extensions={"code": "FORBIDDEN", "scopes": [Scope.ADMIN.value]},
+            )
+        h = health.of_operator(info.context.runtime, self.key)
+        return OperatorHealth(
+            status=h.status.value,
+            circuit_open=h.circuit_open,
+            latency_p50_ms=h.latency_p50_ms,
+            last_sync_at=h.last_sync_at,
+            last_error=h.last_error,
+        )
 
 
 @strawberry.type(description="A time-of-use period, from `startTime` (local) to the next period.")
