@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -20,6 +21,7 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 
 from gateway.config import Settings
+from gateway.logs import RequestIdMiddleware
 from gateway.metrics import CONTENT_TYPE_LATEST
 from gateway.runtime import Runtime, running
 from gateway.security import negotiation
@@ -148,6 +150,6 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
         ],
-        middleware=security_middleware(settings.security),
+        middleware=[Middleware(RequestIdMiddleware), *security_middleware(settings.security)],
         lifespan=lifespan,
     )

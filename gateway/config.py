@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "CHARGEGATE__"
 MODES = ("production", "demo", "dev")
@@ -42,10 +43,15 @@ class GatewaySettings:
 
 @dataclass(frozen=True, slots=True)
 class CacheSettings:
-    backend: str = "memory"
+    backend: str = "memory"  # or "redis": replicas share the cache, pushes, rate limits and a lease
     status_ttl_s: float = 15.0  # a polled status is reused this long
     status_push_ttl_s: float = 300.0  # a pushed status is trusted this long
     tariff_ttl_s: float = 3600.0
+    redis_url: str = ""  # redis:// or rediss://; a password in it only from the environment
+    redis_password: str = ""  # environment only (for a redis_url written without one)
+    redis_prefix: str = "chargegate"  # of every key and channel, so deployments can share a server
+    redis_timeout_s: float = 1.0  # per Redis command
+    redis_lease_ttl_s: float = 15.0  # a crashed replica's reconciliation lease expires after this
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +89,7 @@ class SecuritySettings:
     csrf_prevention: bool = True
     cors_origins: tuple[str, ...] = ()  # e.g. ("https://app.example.com",); "*" for any
     persisted_queries: int = 1_000  # automatic persisted queries kept; 0 disables
+    rate_limit_backend: str = "auto"  # auto: redis when cache.backend is redis; or memory / redis
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +157,15 @@ SECTIONS: dict[str, type] = {
     "ledger": LedgerSettings,
 }
 # Secrets of the sections above: only ``{ env = "VAR" }`` or an environment override, never inline.
-SECTION_SECRETS = {"security.key_hash_secret", "auth.jwt_key", "credit.bureau_api_key"}
+SECTION_SECRETS = {
+    "security.key_hash_secret",
+    "auth.jwt_key",
+    "credit.bureau_api_key",
+    "cache.redis_password",
+}
+# URLs that may carry a password: written in the file only without one.
+SECTION_URLS = {"cache.redis_url"}
+REDIS_SCHEMES = ("redis", "rediss")
 
 
 def load(path: str | Path | None, env: Mapping[str, str] | None = None, **gateway: Any) -> Settings:
@@ -195,9 +210,20 @@ def _resolve_env(name: str, table: Any, env: Mapping[str, str]) -> dict[str, Any
             out[key] = env[value["env"]]
         elif f"{name}.{key}" in SECTION_SECRETS:
             raise ConfigError(f"{name}.{key}", 'secrets come from the environment: write { env = "VAR" }')
+        elif f"{name}.{key}" in SECTION_URLS and isinstance(value, str) and _has_password(value):
+            raise ConfigError(
+                f"{name}.{key}", 'a URL with a password comes from the environment: write { env = "VAR" }'
+            )
         else:
             out[key] = value
     return out
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return bool(urlsplit(url).password)
+    except ValueError:  # a malformed URL is reported by the checks, with its key
+        return False
 
 
 def _section(name: str, cls: type, values: Mapping[str, Any]) -> Any:
@@ -263,11 +289,7 @@ def _check(settings: Settings) -> None:
         raise ConfigError("gateway.port", "must be 0..65535")
     if g.request_deadline_s <= 0:
         raise ConfigError("gateway.request_deadline_s", "must be positive")
-    if settings.cache.backend != "memory":
-        raise ConfigError("cache.backend", "only 'memory' is supported so far")
-    for name in ("status_ttl_s", "status_push_ttl_s", "tariff_ttl_s"):
-        if getattr(settings.cache, name) <= 0:
-            raise ConfigError(f"cache.{name}", "must be positive")
+    _check_cache(settings)
     if settings.breaker.failure_threshold < 1:
         raise ConfigError("breaker.failure_threshold", "must be at least 1")
     _check_security(settings.security)
@@ -277,6 +299,33 @@ def _check(settings: Settings) -> None:
         if op["id"] in seen:
             raise ConfigError(f"operators[{i}].id", f"duplicate operator id {op['id']!r}")
         seen.add(op["id"])
+
+
+def _check_cache(settings: Settings) -> None:
+    c = settings.cache
+    if c.backend not in ("memory", "redis"):
+        raise ConfigError("cache.backend", "must be memory or redis")
+    positive = ("status_ttl_s", "status_push_ttl_s", "tariff_ttl_s", "redis_timeout_s", "redis_lease_ttl_s")
+    for name in positive:
+        if getattr(c, name) <= 0:
+            raise ConfigError(f"cache.{name}", "must be positive")
+    if settings.security.rate_limit_backend not in ("auto", "memory", "redis"):
+        raise ConfigError("security.rate_limit_backend", "must be auto, memory or redis")
+    wanted = c.backend == "redis" or settings.security.rate_limit_backend == "redis"
+    if wanted and not c.redis_url:
+        raise ConfigError("cache.redis_url", "is required with Redis (redis://host:port/db)")
+    if c.redis_url:
+        try:
+            parts = urlsplit(c.redis_url)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError as exc:
+            raise ConfigError("cache.redis_url", f"is not a URL: {exc}") from exc
+        if parts.scheme not in REDIS_SCHEMES or not parts.hostname:
+            raise ConfigError("cache.redis_url", "must be redis://host[:port][/db] or rediss://…")
+        if parts.path.strip("/") and not parts.path.strip("/").isdigit():
+            raise ConfigError("cache.redis_url", "the path must be a database number, e.g. /0")
+    if not c.redis_prefix or any(ch.isspace() for ch in c.redis_prefix):
+        raise ConfigError("cache.redis_prefix", "must be a non-empty word")
 
 
 def _check_security(s: SecuritySettings) -> None:

@@ -156,6 +156,20 @@ class PaymentDeclined(t.Error):
 
 # -- records → types -------------------------------------------------------------------------------
 
+CENT = Decimal("0.01")
+WATT_HOUR = Decimal("0.001")
+
+
+def tidy(value: Decimal, places: Decimal = CENT) -> Decimal:
+    """The ledger keeps fixed scales (money to 0.0001, energy to 0.000001); show ``12.30``, not
+    ``12.3000``, unless the extra places carry something."""
+    shorter = value.quantize(places)
+    return shorter if shorter == value else value
+
+
+def ledger_money(amount: Decimal, currency: str) -> t.Money:
+    return money(tidy(amount), currency)
+
 
 def page_info(page: Page, after: str | None) -> t.PageInfo:  # type: ignore[type-arg]
     return t.PageInfo(
@@ -172,11 +186,11 @@ def session(record: SessionRecord) -> ChargingSession:
         id=ids.encode("ChargingSession", record.id),
         status=record.status,
         payment_mode=record.payment_mode,
-        energy_kwh=record.energy_kwh,
-        cost=money(record.cost, c),
+        energy_kwh=tidy(record.energy_kwh, WATT_HOUR),
+        cost=ledger_money(record.cost, c),
         power_kw=record.power_kw,
         soc=record.soc,
-        max_cost=money(record.max_cost, c) if record.max_cost is not None else None,
+        max_cost=ledger_money(record.max_cost, c) if record.max_cost is not None else None,
         started_at=record.started_at,
         ended_at=record.ended_at,
         failure=record.failure,
@@ -188,10 +202,10 @@ def _line(line: BillLineRecord, currency: str) -> BillLine:
     return BillLine(
         kind=line.kind.value,
         description=line.description,
-        amount=money(line.amount, currency),
+        amount=ledger_money(line.amount, currency),
         starts_at=line.start,
         ends_at=line.end,
-        energy_kwh=line.energy_kwh,
+        energy_kwh=tidy(line.energy_kwh, WATT_HOUR) if line.energy_kwh is not None else None,
         unit_price=line.unit_price,
     )
 
@@ -201,10 +215,12 @@ def bill(record: BillRecord) -> Bill:
     return Bill(
         id=ids.encode("Bill", record.id),
         status=record.status,
-        total=money(record.total, c),
+        total=ledger_money(record.total, c),
         lines=[_line(line, c) for line in record.lines],
-        operator_total=money(record.operator_total, c),
-        recomputed_total=money(record.recomputed_total, c) if record.recomputed_total is not None else None,
+        operator_total=ledger_money(record.operator_total, c),
+        recomputed_total=ledger_money(record.recomputed_total, c)
+        if record.recomputed_total is not None
+        else None,
         due_at=record.due_at,
         created_at=record.created_at,
         paid_at=record.paid_at,

@@ -12,7 +12,6 @@ from resolvers import charging_types as ct
 from resolvers import ids
 from resolvers import types as t
 from resolvers.context import RequestContext
-from resolvers.hydrate import money
 
 MAX_PAGE = 100
 
@@ -55,9 +54,8 @@ class Driver(t.Node):
     @strawberry.field
     async def wallet(self, info: Info) -> t.Money:
         sessions = info.context.runtime.sessions
-        return money(
-            await sessions.store.wallet_balance(self.driver_id, sessions.currency), sessions.currency
-        )
+        balance = await sessions.store.wallet_balance(self.driver_id, sessions.currency)
+        return ct.ledger_money(balance, sessions.currency)
 
     @strawberry.field
     async def sessions(

@@ -202,8 +202,8 @@ class Mutation:
         if result.outcome is PaymentOutcome.INSUFFICIENT_FUNDS:
             return ct.InsufficientFunds(
                 message="the wallet does not cover this bill: top up or pay with the provider",
-                balance=money(result.balance or Decimal(0), bill.currency),
-                required=money(bill.total, bill.currency),
+                balance=ct.ledger_money(result.balance or Decimal(0), bill.currency),
+                required=ct.ledger_money(bill.total, bill.currency),
             )
         if result.outcome is PaymentOutcome.NOT_PAYABLE:
             return ct.InvalidInput(

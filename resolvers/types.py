@@ -62,7 +62,9 @@ class OperatorHealth:
     )
     circuit_open: bool = strawberry.field(description="True while the circuit breaker is not closed.")
     latency_p50_ms: float | None = strawberry.field(description="Median of the latest upstream calls.")
-    last_sync_at: datetime | None = strawberry.field(description="Start of the last successful catalogue sync.")
+    last_sync_at: datetime | None = strawberry.field(
+        description="Start of the last successful catalogue sync."
+    )
     last_error: str | None = strawberry.field(description="The latest upstream error, if any.")
 
 

@@ -118,7 +118,7 @@ async def test_alice_charges_by_qr_code_postpaid_and_pays(stack: Stack):
 
     short = (await alice.gql(PAY, {"id": bill["id"]}))["payBill"]  # alice's wallet is empty
     assert short["__typename"] == "InsufficientFunds"
-    assert short["balance"]["amount"] == "0" and short["required"]["amount"] == bill["total"]["amount"]
+    assert short["balance"]["amount"] == "0.00" and short["required"]["amount"] == bill["total"]["amount"]
     paid = (await alice.gql(PAY, {"id": bill["id"], "method": "PROVIDER"}))["payBill"]
     assert paid["__typename"] == "Bill" and paid["status"] == "PAID"
     twice = (await alice.gql(PAY, {"id": bill["id"], "method": "PROVIDER"}))["payBill"]
