@@ -1,7 +1,9 @@
 """The shared cache: one aiocache instance built at start-up, with hit/miss metrics per kind.
 
 Keys are ``{kind}:{operator_id}:{native_id}``. Values are domain objects (frozen dataclasses);
-the in-memory backend stores them as they are.
+the in-memory backend stores them as they are, the Redis backend (``cache.backend = "redis"``,
+shared by every replica) as tagged JSON (:mod:`gateway.redis_codec`) under
+``{cache.redis_prefix}:cache:``.
 """
 
 from __future__ import annotations
@@ -12,13 +14,34 @@ from typing import Any
 from aiocache import SimpleMemoryCache
 from aiocache.base import BaseCache
 
+from gateway.config import CacheSettings
 from gateway.metrics import Metrics
 
 
-def build_backend(backend: str) -> BaseCache:
+def build_backend(backend: str, settings: CacheSettings | None = None) -> BaseCache:
+    """The aiocache instance for ``backend``; Redis takes its URL and options from ``settings``."""
     if backend == "memory":
         # timeout=None: no asyncio.wait_for around in-process dict operations.
         return SimpleMemoryCache(timeout=None)
+    if backend == "redis" and settings is not None:
+        from aiocache import RedisCache
+
+        from gateway import redis_conn
+        from gateway.redis_codec import DomainSerializer
+
+        opts = redis_conn.options(settings)
+        return RedisCache(
+            serializer=DomainSerializer(),
+            namespace=redis_conn.key(settings, "cache"),
+            timeout=settings.redis_timeout_s,
+            endpoint=opts["host"],
+            port=opts["port"],
+            db=opts["db"],
+            password=opts["password"],
+            ssl=opts["ssl"],
+            create_connection_timeout=settings.redis_timeout_s,
+            connection_pool_kwargs={"username": opts["username"], "socket_timeout": settings.redis_timeout_s},
+        )
     raise ValueError(f"unknown cache backend {backend!r}")
 
 
@@ -47,4 +70,9 @@ class Cache:
             await self.backend.multi_set(pairs, ttl=ttl)
 
     async def close(self) -> None:
-        await self.backend.close()
+        client = getattr(self.backend, "client", None)
+        if client is not None and hasattr(client, "aclose"):
+            # aiocache's RedisBackend.close() calls redis-py's close(), deprecated since redis 5.0.1.
+            await client.aclose()
+        else:
+            await self.backend.close()

@@ -3,7 +3,12 @@
 Status is cached per connector so that a push (one connector) and a poll (whole stations) land in
 the same place: a station is served from cache only when every one of its connectors is cached;
 otherwise the whole station is fetched once and its connectors are cached. Pushed statuses are
-written by :meth:`CachedOperator.record_push` with their own, longer TTL.
+written by :meth:`CachedOperator.record_push` with their own, longer TTL; with the Redis backend every
+replica reads them, so a push received by one replica is seen by all.
+
+Identical concurrent misses (same operator, method and ids) share one upstream call
+(:mod:`gateway.singleflight`), so a burst of requests for the same uncached stations costs the
+operator one call.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 
 from gateway.cache import Cache
 from gateway.config import CacheSettings
+from gateway.singleflight import SingleFlight
 from gateway.wrapping import WrappedOperator
 from operators.base import Operator
 from operators.domain import ConnectorState, Tariff
@@ -38,6 +44,7 @@ class CachedOperator(WrappedOperator):
         self._settings = settings
         self._connectors_of = connectors_of
         self._id = inner.info.id
+        self._flight = SingleFlight()
 
     async def connector_statuses(self, station_ids: Sequence[str]) -> Mapping[str, ConnectorState]:
         wanted = {sid: self._connectors_of(sid) for sid in station_ids}
@@ -46,7 +53,16 @@ class CachedOperator(WrappedOperator):
         missing = [sid for sid, cids in wanted.items() if not cids or any(c not in cached for c in cids)]
         if not missing:
             return cached
-        fresh = await self.inner.connector_statuses(missing)
+        missing.sort()  # the same stations in another order are the same call
+        fetched = await self._flight.do(
+            ("connector_statuses", *missing), lambda: self._fetch_statuses(missing, cached)
+        )
+        return {**cached, **fetched}
+
+    async def _fetch_statuses(
+        self, station_ids: list[str], cached: Mapping[str, ConnectorState]
+    ) -> dict[str, ConnectorState]:
+        fresh = await self.inner.connector_statuses(station_ids)
         # A pushed status newer than what the poll saw wins: keep it rather than overwrite.
         fetched = {
             cid: state
@@ -54,16 +70,21 @@ class CachedOperator(WrappedOperator):
             if cid not in cached or cached[cid].observed_at <= state.observed_at
         }
         await self._cache.set_many(STATUS, self._id, fetched, self._settings.status_ttl_s)
-        return {**cached, **fetched}
+        return fetched
 
     async def tariffs(self, connector_ids: Sequence[str]) -> Mapping[str, Tariff]:
         cached: dict[str, Tariff] = await self._cache.get_many(TARIFF, self._id, connector_ids)
         missing = [cid for cid in connector_ids if cid not in cached]
         if not missing:
             return cached
-        fresh = await self.inner.tariffs(missing)
-        await self._cache.set_many(TARIFF, self._id, fresh, self._settings.tariff_ttl_s)
+        missing.sort()
+        fresh = await self._flight.do(("tariffs", *missing), lambda: self._fetch_tariffs(missing))
         return {**cached, **fresh}
+
+    async def _fetch_tariffs(self, connector_ids: list[str]) -> Mapping[str, Tariff]:
+        fresh = await self.inner.tariffs(connector_ids)
+        await self._cache.set_many(TARIFF, self._id, fresh, self._settings.tariff_ttl_s)
+        return fresh
 
     async def record_push(self, state: ConnectorState) -> None:
         await self._cache.set_many(

@@ -1,6 +1,6 @@
 """The ``chargegate`` command line.
 
-chargegate serve [--demo] [--config FILE] [--host H] [--port P]
+chargegate serve [--demo] [--config FILE] [--host H] [--port P] [--log-format json|text]
     Run the gateway. --demo embeds the built-in operator simulators (no external services).
 chargegate export-schema [--output schema.graphql]
     Write the GraphQL schema (SDL) exported from the code.
@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default 8000)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--log-format",
+        choices=["json", "text"],
+        help="json: one object per line with the request id (default in production); text (demo, dev)",
+    )
 
     export = commands.add_parser("export-schema", help="write schema.graphql")
     export.add_argument("--output", default="schema.graphql", help="file to write ('-' for stdout)")
@@ -149,19 +154,18 @@ def apikey_command(args: argparse.Namespace) -> int:
 def serve_command(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from gateway import logs
     from gateway.app import create_app
     from gateway.demo import demo_lifespan
     from gateway.server import KEEP_ALIVE_S
 
-    logging.basicConfig(
-        level=getattr(logging, args.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
         settings = load(args.config, host=args.host, port=args.port, mode="demo" if args.demo else None)
     except ConfigError as exc:
         print(f"chargegate: {exc}", file=sys.stderr)
         return 2
+    log_format = args.log_format or ("json" if settings.gateway.mode == "production" else "text")
+    logs.install(log_format, getattr(logging, args.log_level.upper()))
     app = create_app(settings, extra_lifespan=demo_lifespan if settings.demo else None)
     print(
         f"chargegate: GraphQL at http://{settings.gateway.host}:{settings.gateway.port}/graphql", flush=True
@@ -171,6 +175,7 @@ def serve_command(args: argparse.Namespace) -> int:
         host=settings.gateway.host,
         port=settings.gateway.port,
         log_level=args.log_level,
+        log_config=None,  # uvicorn's loggers propagate to ours (JSON or text, with request ids)
         timeout_keep_alive=KEEP_ALIVE_S,
     )
     return 0

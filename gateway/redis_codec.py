@@ -72,19 +72,21 @@ _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in DATACL
 
 def to_plain(value: Any) -> Any:
     """``value`` as JSON-ready data with type tags; TypeError for a type not in :data:`TYPES`."""
+    cls = type(value)
+    if isinstance(value, enum.Enum):  # first: a StrEnum is a str too
+        if TYPES.get(cls.__name__) is not cls:
+            raise TypeError(f"{cls.__name__} is not a type the gateway keeps in Redis")
+        return {"$e": cls.__name__, "v": value.value}
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Decimal):
         return {"$d": str(value)}
-    if isinstance(value, datetime):  # before time: a datetime is not a time, but be explicit
+    if isinstance(value, datetime):
         return {"$dt": value.isoformat()}
     if isinstance(value, time):
         return {"$t": value.isoformat()}
     if isinstance(value, tuple):
         return [to_plain(item) for item in value]
-    cls = type(value)
-    if isinstance(value, enum.Enum) and TYPES.get(cls.__name__) is cls:
-        return {"$e": cls.__name__, "v": value.value}
     if cls in _FIELDS:
         return {"$": cls.__name__, "f": {name: to_plain(getattr(value, name)) for name in _FIELDS[cls]}}
     raise TypeError(f"{cls.__name__} is not a type the gateway keeps in Redis")

@@ -76,14 +76,15 @@ async def running(public_url: str, *, status_interval_s: float = 5.0) -> AsyncIt
                     notify_url=f"{public_url}/push/tcec/{demo.operator_id}",
                     aggregator_operator_id=GATEWAY_OPERATOR_ID,
                     status_change_interval_s=status_interval_s,
-                    # A demo walkthrough should take minutes: an hour of charging passes in a
-                    # minute, progress arrives every 2 s, and e-buses and vans come to charge,
-                    # so a prepaid session can run into the driver's balance.
+                    # A demo walkthrough should take minutes: three hours of charging pass in a
+                    # minute, progress arrives every 2 s, and electric buses and trucks come to
+                    # charge, so a prepaid session runs into the driver's balance (¥200 for carol)
+                    # before the battery is full.
                     charge_push_interval_s=2.0,
-                    time_acceleration=60.0,
+                    time_acceleration=180.0,
                     start_delay_s=0.5,
                     order_retry_s=2.0,
-                    batteries_kwh=(90.0, 150.0, 250.0, 350.0),
+                    batteries_kwh=(400.0, 500.0, 600.0),
                 )
             )
             await stack.enter_async_context(sim)
@@ -107,7 +108,7 @@ async def running(public_url: str, *, status_interval_s: float = 5.0) -> AsyncIt
             country_code="CN",
             party_id="SHA",
             push_interval_s=2.0,
-            time_acceleration=60.0,
+            time_acceleration=180.0,
         )
         await stack.enter_async_context(ocpi)
         configs.append(

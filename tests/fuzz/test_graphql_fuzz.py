@@ -1,0 +1,107 @@
+"""Schemathesis against ``/graphql`` on a live gateway: no generated request may get a 5xx.
+
+The gateway runs in dev mode (introspection on, which schemathesis loads the schema with) in front
+of both T/CEC simulators, on loopback. Every Query and Mutation field is fuzzed in positive mode
+(valid documents with arbitrary arguments) and negative mode (documents that break the schema's
+input types), a bounded, derandomized number of examples each, within a time budget. Requests
+carry an admin API key and a driver's bearer token, so every resolver runs rather than stopping at
+the scope check. Schemathesis is synchronous (``requests``): it runs in a worker thread while the
+gateway serves from the test's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.graphql import nodes
+
+from gateway.auth import issue_token
+from gateway.config import AuthSettings, BreakerSettings, GatewaySettings, SecuritySettings, Settings
+from gateway.security.apikeys import create_key
+from tests.app.conftest import DEADLINE_S, running_stack
+
+MAX_EXAMPLES = 30  # per operation and mode
+BUDGET_S = 40.0  # generation stops being sent after this; the whole test stays under a minute
+PEPPER = "fuzz-pepper-0123456789abcdef0123"
+JWT_KEY = "fuzz-jwt-key-0123456789-0123456789-abcdef"
+ADMIN = create_key(["admin"], PEPPER, key_id="fuzzer")
+
+schemathesis.graphql.scalar(
+    "Decimal",
+    st.one_of(
+        st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str),
+        st.text(max_size=12),
+    ).map(nodes.String),
+)
+
+
+@dataclass
+class Findings:
+    cases: int = 0
+    server_errors: list[str] = field(default_factory=list)
+    by_status: dict[int, int] = field(default_factory=dict)
+
+
+def fuzz(url: str, headers: dict[str, str]) -> Findings:
+    schema = schemathesis.graphql.from_url(f"{url}/graphql", headers=headers)
+    findings = Findings()
+    stop_at = time.monotonic() + BUDGET_S
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(
+                max_examples=MAX_EXAMPLES,
+                derandomize=True,
+                database=None,
+                deadline=None,
+                phases=(Phase.explicit, Phase.generate),
+                suppress_health_check=list(HealthCheck),
+            )
+            def run(case: Any) -> None:
+                if time.monotonic() > stop_at:
+                    return
+                response = case.call(base_url=url, headers=headers, timeout=10)
+                findings.cases += 1
+                findings.by_status[response.status_code] = findings.by_status.get(response.status_code, 0) + 1
+                try:
+                    case.validate_response(response, checks=[not_a_server_error])
+                except AssertionError as exc:  # schemathesis' Failure is an AssertionError
+                    findings.server_errors.append(f"{operation.label} ({mode.value}): {case.body!r}\n{exc}")
+
+            run()
+    return findings
+
+
+def fuzz_settings() -> Settings:
+    r = ADMIN.record
+    key = {"id": r.id, "name": r.name, "scopes": ["admin"], "hash": r.digest}
+    return Settings(
+        gateway=GatewaySettings(mode="dev", request_deadline_s=DEADLINE_S),
+        breaker=BreakerSettings(failure_threshold=3, reset_after_s=60),
+        auth=AuthSettings(jwt_key=JWT_KEY),
+        security=SecuritySettings(
+            key_hash_secret=PEPPER, api_keys=(key,), key_rate_per_s=10_000, key_burst=10_000
+        ),
+    )
+
+
+async def test_schemathesis_finds_no_server_error():
+    headers = {"x-api-key": ADMIN.key, "authorization": f"Bearer {issue_token('alice', JWT_KEY)}"}
+    started = time.monotonic()
+    async with running_stack(fuzz_settings()) as stack:
+        findings = await asyncio.to_thread(fuzz, stack.url, headers)
+    elapsed = time.monotonic() - started
+    print(f"schemathesis: {findings.cases} requests in {elapsed:.1f}s, statuses {findings.by_status}")
+    assert not findings.server_errors, "\n\n".join(findings.server_errors[:5])
+    assert findings.cases >= 100  # the fuzzer really ran
+    assert elapsed < 60
