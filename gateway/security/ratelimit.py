@@ -1,18 +1,27 @@
 """Rate limits: a token bucket per API key (and per client IP for anonymous callers).
 
 :class:`RateLimiter` is the plug point. :class:`TokenBucketLimiter` keeps buckets in this process,
-which is right for one replica; a Redis implementation of the same Protocol (one Lua script doing
-the same arithmetic) lets replicas share the buckets.
+which is right for one replica; :class:`RedisTokenBucketLimiter` does the same arithmetic in one Lua
+script on Redis (atomic, on the server's clock), so replicas share the buckets. :func:`select`
+picks one from the settings (``security.rate_limit_backend``).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from gateway.config import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,63 @@ class TokenBucketLimiter:
         if len(self._buckets) > self._max:
             self._buckets.popitem(last=False)
         return wait
+
+
+# KEYS[1] bucket; ARGV rate_per_s, burst, cost. A hash {tokens, at}, gone once it would be full again.
+TOKEN_BUCKET = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or burst
+local at = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens >= cost then
+  tokens = tokens - cost
+else
+  wait = (cost - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return tostring(wait)
+"""
+
+
+class RedisTokenBucketLimiter:
+    """Token buckets in Redis under ``{prefix}:ratelimit:``, shared by every replica.
+
+    If Redis cannot answer, the request is counted against ``fallback`` (buckets in this process)
+    instead: limits hold per replica rather than failing every request or none.
+    """
+
+    def __init__(self, redis: aioredis.Redis, prefix: str, *, fallback: RateLimiter | None = None) -> None:
+        self._script = redis.register_script(TOKEN_BUCKET)
+        self._prefix = f"{prefix}:ratelimit:"
+        self._fallback = fallback or TokenBucketLimiter()
+
+    async def acquire(self, bucket: str, limit: Limit, cost: float = 1.0) -> float:
+        try:
+            args = [limit.rate_per_s, limit.burst, cost]
+            wait = await self._script(keys=[self._prefix + bucket], args=args)
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("rate limit from this replica's buckets: Redis did not answer (%s)", exc)
+            return await self._fallback.acquire(bucket, limit, cost)
+        return float(wait)
+
+
+def select(settings: Settings, redis: aioredis.Redis | None) -> RateLimiter:
+    """Redis buckets when ``security.rate_limit_backend`` says redis (or auto, with the Redis cache)."""
+    backend = settings.security.rate_limit_backend
+    if backend == "auto":
+        backend = settings.cache.backend
+    if backend == "redis":
+        if redis is None:
+            raise ValueError("a Redis rate limiter needs a Redis client")
+        return RedisTokenBucketLimiter(redis, settings.cache.redis_prefix)
+    return TokenBucketLimiter()
 
 
 def retry_after(wait_s: float) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +48,8 @@ schemathesis.graphql.scalar(
 class Findings:
     cases: int = 0
     server_errors: list[str] = field(default_factory=list)
-    by_status: dict[int, int] = field(default_factory=dict)
+    statuses: Counter[int] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)  # extensions.code of GraphQL errors
 
 
 def fuzz(url: str, headers: dict[str, str]) -> Findings:
@@ -57,29 +59,45 @@ def fuzz(url: str, headers: dict[str, str]) -> Findings:
     for result in schema.get_all_operations():
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(
-                max_examples=MAX_EXAMPLES,
-                derandomize=True,
-                database=None,
-                deadline=None,
-                phases=(Phase.explicit, Phase.generate),
-                suppress_health_check=list(HealthCheck),
-            )
-            def run(case: Any) -> None:
-                if time.monotonic() > stop_at:
-                    return
-                response = case.call(base_url=url, headers=headers, timeout=10)
-                findings.cases += 1
-                findings.by_status[response.status_code] = findings.by_status.get(response.status_code, 0) + 1
-                try:
-                    case.validate_response(response, checks=[not_a_server_error])
-                except AssertionError as exc:  # schemathesis' Failure is an AssertionError
-                    findings.server_errors.append(f"{operation.label} ({mode.value}): {case.body!r}\n{exc}")
-
-            run()
+            fuzz_one(operation, mode, url, headers, findings, stop_at)
     return findings
+
+
+def fuzz_one(
+    operation: Any,
+    mode: GenerationMode,
+    url: str,
+    headers: dict[str, str],
+    findings: Findings,
+    stop_at: float,
+) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        derandomize=True,  # the same examples every run
+        database=None,
+        deadline=None,
+        phases=(Phase.explicit, Phase.generate),
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: Any) -> None:
+        if time.monotonic() > stop_at:
+            return
+        response = case.call(base_url=url, headers=headers, timeout=10)
+        findings.cases += 1
+        findings.statuses[response.status_code] += 1
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        for error in (body.get("errors") or []) if isinstance(body, dict) else []:
+            findings.codes[(error.get("extensions") or {}).get("code", "?")] += 1
+        try:
+            case.validate_response(response, checks=[not_a_server_error])
+        except AssertionError as exc:  # schemathesis' Failure is an AssertionError
+            findings.server_errors.append(f"{operation.label} ({mode.value}): {case.body!r}\n{exc}")
+
+    run()
 
 
 def fuzz_settings() -> Settings:
@@ -101,7 +119,8 @@ async def test_schemathesis_finds_no_server_error():
     async with running_stack(fuzz_settings()) as stack:
         findings = await asyncio.to_thread(fuzz, stack.url, headers)
     elapsed = time.monotonic() - started
-    print(f"schemathesis: {findings.cases} requests in {elapsed:.1f}s, statuses {findings.by_status}")
+    print(f"schemathesis: {findings.cases} requests in {elapsed:.1f}s")
+    print(f"statuses {dict(findings.statuses)}, error codes {dict(findings.codes)}")
     assert not findings.server_errors, "\n\n".join(findings.server_errors[:5])
     assert findings.cases >= 100  # the fuzzer really ran
     assert elapsed < 60
