@@ -20,6 +20,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 
+from gateway import replicas
 from gateway.config import Settings
 from gateway.logs import RequestIdMiddleware
 from gateway.metrics import CONTENT_TYPE_LATEST
@@ -120,6 +121,7 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
     """The app for ``settings``. ``extra_lifespan(settings)`` (an async context manager yielding
     settings) runs first; demo mode uses it to start the embedded simulators."""
     schema = build_schema(QueryLimits.from_settings(settings))
+    shared = replicas.build(settings)  # the rate limiter is needed now, the rest in the lifespan
     graphql = GraphQLApp(
         schema,
         graphql_ide="graphiql" if settings.gateway.mode in ("demo", "dev") else None,
@@ -135,7 +137,8 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
             effective = settings
             if extra_lifespan is not None:
                 effective = await stack.enter_async_context(extra_lifespan(settings))
-            runtime = await stack.enter_async_context(running(effective))
+            stack.push_async_callback(shared.aclose)
+            runtime = await stack.enter_async_context(running(effective, shared))
             # Push routes exist only once the adapters do: add them before the first request.
             for op in runtime.operators.values():
                 app.router.routes.extend(op.inbound_routes())
@@ -150,6 +153,6 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
         ],
-        middleware=[Middleware(RequestIdMiddleware), *security_middleware(settings.security)],
+        middleware=[Middleware(RequestIdMiddleware), *security_middleware(settings.security, shared.limiter)],
         lifespan=lifespan,
     )

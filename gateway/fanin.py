@@ -72,11 +72,8 @@ class InProcessFanIn:
                 _put(member._inbox, event)
 
     async def run(self, apply: Apply) -> None:
-        try:
-            while True:
-                await _apply(apply, await self._inbox.get())
-        finally:
-            self._group.remove(self)
+        while True:
+            await _apply(apply, await self._inbox.get())
 
 
 class RedisFanIn:

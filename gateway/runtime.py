@@ -1,7 +1,9 @@
 """The runtime: everything shared, built once in the Starlette lifespan and injected downwards.
 
 Each operator is wrapped cache ▸ circuit breaker ▸ metrics ▸ adapter; the resolvers only see
-:attr:`Runtime.operators` (port-shaped) and the catalogue.
+:attr:`Runtime.operators` (port-shaped) and the catalogue. With several replicas
+(:mod:`gateway.replicas`), station and session updates fan in to every replica and only the holder
+of the sessions lease runs reconciliation; each replica syncs its own catalogue.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from gateway import replicas as replication
 from gateway.breaker import CircuitBreaker
 from gateway.cache import Cache, build_backend
 from gateway.cached import CachedOperator
 from gateway.catalogue import Catalogue
 from gateway.config import Settings
+from gateway.fanin import FanIn, InProcessFanIn, Shared
 from gateway.health import RecentCalls
 from gateway.instrumented import UpstreamMetrics
+from gateway.lease import while_held
 from gateway.ledger import session_service
 from gateway.metrics import Metrics
 from gateway.payments import DemoPaymentProvider, NoPaymentProvider, PaymentProvider
@@ -45,6 +50,7 @@ class Runtime:
     recent_calls: dict[str, RecentCalls] = field(default_factory=dict)  # per operator, for health
     sessions: SessionService | None = None
     payments: PaymentProvider = field(default_factory=NoPaymentProvider)
+    fanin: FanIn = field(default_factory=InProcessFanIn)
 
     def add(self, adapter: Operator) -> None:
         op_id = adapter.info.id
@@ -78,6 +84,7 @@ class Runtime:
             self.metrics.pushes.labels(operator_id, "status").inc()
         elif isinstance(event, Station):
             self.catalogue.upsert([event])
+            self.fanin.publish(event)
             self.metrics.pushes.labels(operator_id, "station").inc()
         elif self.sessions is None:
             log.warning("push %s from %s dropped: no session ledger", type(event).__name__, operator_id)
@@ -88,15 +95,29 @@ class Runtime:
             await self.sessions.apply_order(operator_id, event, order_raw(event))
             self.metrics.pushes.labels(operator_id, "order").inc()
 
+    async def apply_shared(self, event: Shared) -> None:
+        """What another replica received: a station for our catalogue, a session for our subscribers."""
+        if isinstance(event, Station):
+            if event.operator_id in self.operators:
+                self.catalogue.upsert([event])
+        elif self.sessions is not None:
+            self.sessions.broker.deliver(event)
+
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Runtime]:
-    """Build the runtime, start catalogue sync in the background, and tear everything down."""
+async def running(settings: Settings, shared: replication.Replicas | None = None) -> AsyncIterator[Runtime]:
+    """Build the runtime, start catalogue sync in the background, and tear everything down.
+
+    ``shared`` is what the replicas share (built from ``settings`` and closed here if not given)."""
+    own = shared is None
+    shared = shared or replication.build(settings)
     metrics = Metrics()
-    cache = Cache(build_backend(settings.cache.backend), metrics)
+    cache = Cache(build_backend(settings.cache.backend, settings.cache), metrics)
     # The adapters set their own per-call timeouts; this is only a ceiling for anything that forgets.
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), raise_for_status=False)
     runtime = Runtime(settings, metrics, cache, Catalogue(settings.catalogue, metrics), http)
+    runtime.fanin = shared.fanin
+    leased = replication.lease_gauge(metrics).labels(replication.SESSIONS_LEASE)
     if settings.gateway.mode in ("demo", "dev"):
         runtime.payments = DemoPaymentProvider()
     tasks: list[asyncio.Task[None]] = []
@@ -107,8 +128,11 @@ async def running(settings: Settings) -> AsyncIterator[Runtime]:
             settings, http, cache, runtime.catalogue, dict(runtime.operators)
         ) as sessions:
             runtime.sessions = sessions
+            sessions.broker.relay = shared.fanin.publish
             tasks.append(asyncio.create_task(runtime.catalogue.run(runtime.operators), name="catalogue-sync"))
-            tasks.append(asyncio.create_task(sessions.run(), name="sessions"))
+            tasks.append(asyncio.create_task(shared.fanin.run(runtime.apply_shared), name="fan-in"))
+            reconcile = while_held(shared.sessions_lease, sessions.run, on_change=leased.set)
+            tasks.append(asyncio.create_task(reconcile, name="sessions"))
             try:
                 yield runtime
             finally:
@@ -118,6 +142,8 @@ async def running(settings: Settings) -> AsyncIterator[Runtime]:
             await op.aclose()
         await http.close()
         await cache.close()
+        if own:
+            await shared.aclose()
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

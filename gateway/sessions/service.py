@@ -181,15 +181,24 @@ class SessionService:
             return None
         if updated.version != session.version:
             self.broker.publish(updated)
-        await self._enforce_limits(updated)
+        await self._enforce_limits(session, updated)
         return updated
 
-    async def _enforce_limits(self, session: SessionRecord) -> None:
-        """Stop a session whose cost reached its cap or budget (or its energy limit)."""
+    async def _enforce_limits(self, before: SessionRecord, session: SessionRecord) -> None:
+        """Stop a session before its cost passes its cap or budget (or its energy limit).
+
+        Reports arrive every few seconds, so waiting for the limit to be *reached* overshoots it by
+        up to one report's worth; a prepaid driver would then owe more than their balance. The
+        session is stopped once the next report would cross the limit at the current pace.
+        """
         if session.status is not SessionPhase.CHARGING or session.id in self._stopping:
             return
-        over_cost = session.max_cost is not None and session.cost >= session.max_cost
-        over_energy = session.max_energy_kwh is not None and session.energy_kwh >= session.max_energy_kwh
+        cost_step = max(session.cost - before.cost, Decimal(0))
+        energy_step = max(session.energy_kwh - before.energy_kwh, Decimal(0))
+        over_cost = session.max_cost is not None and session.cost + cost_step >= session.max_cost
+        over_energy = (
+            session.max_energy_kwh is not None and session.energy_kwh + energy_step >= session.max_energy_kwh
+        )
         if not (over_cost or over_energy):
             return
         self._stopping.add(session.id)

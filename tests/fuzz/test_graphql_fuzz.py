@@ -12,6 +12,7 @@ gateway serves from the test's event loop.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,8 +30,10 @@ from gateway.config import AuthSettings, BreakerSettings, GatewaySettings, Secur
 from gateway.security.apikeys import create_key
 from tests.app.conftest import DEADLINE_S, running_stack
 
-MAX_EXAMPLES = 30  # per operation and mode
-BUDGET_S = 40.0  # generation stops being sent after this; the whole test stays under a minute
+# Per operation and mode; the budget stops sending after that long, so the test stays under a minute.
+# Raise both for a deeper local hunt: CHARGEGATE_FUZZ_EXAMPLES=500 CHARGEGATE_FUZZ_BUDGET_S=600.
+MAX_EXAMPLES = int(os.environ.get("CHARGEGATE_FUZZ_EXAMPLES", "30"))
+BUDGET_S = float(os.environ.get("CHARGEGATE_FUZZ_BUDGET_S", "40"))
 PEPPER = "fuzz-pepper-0123456789abcdef0123"
 JWT_KEY = "fuzz-jwt-key-0123456789-0123456789-abcdef"
 ADMIN = create_key(["admin"], PEPPER, key_id="fuzzer")
@@ -50,6 +53,7 @@ class Findings:
     server_errors: list[str] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     codes: Counter[str] = field(default_factory=Counter)  # extensions.code of GraphQL errors
+    masked: list[str] = field(default_factory=list)  # INTERNAL_SERVER_ERROR: an exception escaped
 
 
 def fuzz(url: str, headers: dict[str, str]) -> Findings:
@@ -91,7 +95,10 @@ def fuzz_one(
         except ValueError:
             body = {}
         for error in (body.get("errors") or []) if isinstance(body, dict) else []:
-            findings.codes[(error.get("extensions") or {}).get("code", "?")] += 1
+            code = (error.get("extensions") or {}).get("code", "?")
+            findings.codes[code] += 1
+            if code == "INTERNAL_SERVER_ERROR":
+                findings.masked.append(f"{operation.label} ({mode.value}): {case.body!r}\n{error}")
         try:
             case.validate_response(response, checks=[not_a_server_error])
         except AssertionError as exc:  # schemathesis' Failure is an AssertionError
@@ -122,5 +129,6 @@ async def test_schemathesis_finds_no_server_error():
     print(f"schemathesis: {findings.cases} requests in {elapsed:.1f}s")
     print(f"statuses {dict(findings.statuses)}, error codes {dict(findings.codes)}")
     assert not findings.server_errors, "\n\n".join(findings.server_errors[:5])
+    assert not findings.masked, "\n\n".join(findings.masked[:5])  # a 500 in all but status
     assert findings.cases >= 100  # the fuzzer really ran
     assert elapsed < 60
