@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
 from gateway.auth import AuthError
-from gateway.store import InvalidCursor
+from gateway.store import InvalidCursor, Page
 from resolvers import charging_types as ct
 from resolvers import ids
 from resolvers import types as t
 from resolvers.context import RequestContext
 
 MAX_PAGE = 100
+T = TypeVar("T")
 
 
 def current_driver(info: Info) -> str | None:
@@ -32,11 +36,6 @@ def require_driver(info: Info) -> str:
             "sign in first: send Authorization: Bearer <driver token>", extensions={"code": "UNAUTHENTICATED"}
         )
     return driver_id
-
-
-def _page(first: int, after: str | None) -> None:
-    if not 1 <= first <= MAX_PAGE:
-        raise GraphQLError(f"first must be between 1 and {MAX_PAGE}", extensions={"code": "BAD_USER_INPUT"})
 
 
 @strawberry.type
@@ -61,31 +60,32 @@ class Driver(t.Node):
     async def sessions(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> ct.ChargingSessionConnection:
-        _page(first, after)
-        try:
-            page = await info.context.runtime.sessions.store.list_sessions(self.driver_id, first, after)
-        except InvalidCursor:
-            raise GraphQLError(
-                "after is not a cursor of this list", extensions={"code": "BAD_USER_INPUT"}
-            ) from None
+        page = await _fetch(info.context.runtime.sessions.store.list_sessions, self.driver_id, first, after)
         return ct.ChargingSessionConnection(
-            nodes=[ct.session(r) for r in page.items],
-            page_info=ct.page_info(page, after),
+            nodes=[ct.session(r) for r in page.items], page_info=ct.page_info(page, after)
         )
 
     @strawberry.field
     async def bills(self, info: Info, first: int = 20, after: str | None = None) -> ct.BillConnection:
-        _page(first, after)
-        try:
-            page = await info.context.runtime.sessions.store.list_bills(self.driver_id, first, after)
-        except InvalidCursor:
-            raise GraphQLError(
-                "after is not a cursor of this list", extensions={"code": "BAD_USER_INPUT"}
-            ) from None
-        return ct.BillConnection(
-            nodes=[ct.bill(r) for r in page.items],
-            page_info=ct.page_info(page, after),
-        )
+        page = await _fetch(info.context.runtime.sessions.store.list_bills, self.driver_id, first, after)
+        return ct.BillConnection(nodes=[ct.bill(r) for r in page.items], page_info=ct.page_info(page, after))
+
+
+async def _fetch(
+    list_page: Callable[[str, int, str | None], Awaitable[Page[T]]],
+    driver_id: str,
+    first: int,
+    after: str | None,
+) -> Page[T]:
+    """One page of the driver's history; bad ``first``/``after`` are ``BAD_USER_INPUT``."""
+    if not 1 <= first <= MAX_PAGE:
+        raise GraphQLError(f"first must be between 1 and {MAX_PAGE}", extensions={"code": "BAD_USER_INPUT"})
+    try:
+        return await list_page(driver_id, first, after)
+    except InvalidCursor:
+        raise GraphQLError(
+            "after is not a cursor of this list", extensions={"code": "BAD_USER_INPUT"}
+        ) from None
 
 
 async def driver(info: Info, driver_id: str) -> Driver:
