@@ -20,7 +20,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 
-from gateway import replicas
+from gateway import replicas, tracing
 from gateway.config import Settings
 from gateway.logs import RequestIdMiddleware
 from gateway.metrics import CONTENT_TYPE_LATEST
@@ -121,6 +121,7 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
     """The app for ``settings``. ``extra_lifespan(settings)`` (an async context manager yielding
     settings) runs first; demo mode uses it to start the embedded simulators."""
     schema = build_schema(QueryLimits.from_settings(settings))
+    tracing.instrument_schema(schema, settings.tracing)  # nothing unless [tracing] enabled
     shared = replicas.build(settings)  # the rate limiter is needed now, the rest in the lifespan
     graphql = GraphQLApp(
         schema,

@@ -154,7 +154,7 @@ def apikey_command(args: argparse.Namespace) -> int:
 def serve_command(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from gateway import logs
+    from gateway import logs, tracing
     from gateway.app import create_app
     from gateway.demo import demo_lifespan
     from gateway.server import KEEP_ALIVE_S
@@ -166,6 +166,7 @@ def serve_command(args: argparse.Namespace) -> int:
         return 2
     log_format = args.log_format or ("json" if settings.gateway.mode == "production" else "text")
     logs.install(log_format, getattr(logging, args.log_level.upper()))
+    tracing.install(settings.tracing)  # imports OpenTelemetry only when [tracing] enabled
     app = create_app(settings, extra_lifespan=demo_lifespan if settings.demo else None)
     print(
         f"chargegate: GraphQL at http://{settings.gateway.host}:{settings.gateway.port}/graphql", flush=True

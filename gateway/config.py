@@ -123,6 +123,17 @@ class LedgerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TracingSettings:
+    """``[tracing]``: OpenTelemetry, off by default; on needs the ``tracing`` extra installed."""
+
+    enabled: bool = False
+    service_name: str = "chargegate"
+    exporter: str = "otlp"  # otlp (protobuf over HTTP) or console
+    otlp_endpoint: str = ""  # e.g. http://collector:4318/v1/traces; empty: OTEL_EXPORTER_OTLP_* or default
+    sample_ratio: float = 1.0  # of new traces; a sampled parent is always followed
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
@@ -132,6 +143,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     credit: CreditSettings = field(default_factory=CreditSettings)
     ledger: LedgerSettings = field(default_factory=LedgerSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
     operators: tuple[Mapping[str, Any], ...] = ()
 
     @property
@@ -155,6 +167,7 @@ SECTIONS: dict[str, type] = {
     "auth": AuthSettings,
     "credit": CreditSettings,
     "ledger": LedgerSettings,
+    "tracing": TracingSettings,
 }
 # Secrets of the sections above: only ``{ env = "VAR" }`` or an environment override, never inline.
 SECTION_SECRETS = {
@@ -294,6 +307,11 @@ def _check(settings: Settings) -> None:
         raise ConfigError("breaker.failure_threshold", "must be at least 1")
     _check_security(settings.security)
     _check_billing(settings)
+    t = settings.tracing
+    if t.exporter not in ("otlp", "console"):
+        raise ConfigError("tracing.exporter", "must be otlp or console")
+    if not 0 <= t.sample_ratio <= 1:
+        raise ConfigError("tracing.sample_ratio", "must be between 0 and 1")
     seen: set[str] = set()
     for i, op in enumerate(settings.operators):
         if op["id"] in seen:

@@ -30,6 +30,7 @@ from gateway.ledger import session_service
 from gateway.metrics import Metrics
 from gateway.payments import DemoPaymentProvider, NoPaymentProvider, PaymentProvider
 from gateway.sessions.service import SessionService, order_raw
+from gateway.tracing import upstream_tracer
 from gateway.wrapping import WrappedOperator
 from operators import registry
 from operators.base import Operator, OperatorInfo
@@ -61,7 +62,10 @@ class Runtime:
             metrics=self.metrics,
         )
         self.recent_calls[op_id] = RecentCalls()
-        measured = WrappedOperator(adapter, UpstreamMetrics(op_id, self.metrics, self.recent_calls[op_id]))
+        policy = UpstreamMetrics(
+            op_id, self.metrics, self.recent_calls[op_id], upstream_tracer(self.settings.tracing)
+        )
+        measured = WrappedOperator(adapter, policy)
         self.breakers[op_id] = breaker
         self.operators[op_id] = CachedOperator(
             WrappedOperator(measured, breaker),

@@ -1,4 +1,4 @@
-"""The per-request context: runtime handle, deadline, DataLoaders and collected operator errors."""
+"""The per-request context: runtime handle, deadline, batch loaders and collected operator errors."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-
-from strawberry.dataloader import DataLoader
 
 from gateway.auth import driver_from_header
 from gateway.runtime import Runtime
@@ -24,12 +22,12 @@ class RequestContext:
     now: datetime
     operator_errors: dict[str, OperatorError] = field(default_factory=dict)
     connection_params: Any = None  # graphql-transport-ws connection_init payload (subscriptions)
-    statuses: DataLoader[tuple[str, str], dict[str, ConnectorState]] = field(init=False)
-    tariffs: DataLoader[tuple[str, str], Tariff | None] = field(init=False)
+    statuses: loaders.BatchLoader[tuple[str, str], dict[str, ConnectorState]] = field(init=False)
+    tariffs: loaders.BatchLoader[tuple[str, str], Tariff | None] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.statuses = DataLoader(lambda keys: loaders.load_statuses(self, keys))
-        self.tariffs = DataLoader(lambda keys: loaders.load_tariffs(self, keys))
+        self.statuses = loaders.BatchLoader(lambda keys: loaders.load_statuses(self, keys))
+        self.tariffs = loaders.BatchLoader(lambda keys: loaders.load_tariffs(self, keys))
 
     @classmethod
     def create(cls, runtime: Runtime, request: Any) -> RequestContext:

@@ -6,7 +6,6 @@ upstream call at all.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
@@ -138,33 +137,51 @@ def operator(info: OperatorInfo) -> t.Operator:
 
 async def hydrate(ctx: RequestContext, stations: Sequence[domain.Station], wants: Wants) -> list[t.Station]:
     """GraphQL stations for ``stations``, in the same order."""
-    status_task = tariff_task = None
-    if wants.status and stations:
-        status_task = ctx.statuses.load_many([(s.operator_id, s.id) for s in stations])
-    if (wants.price or wants.tariff) and stations:
-        tariff_task = ctx.tariffs.load_many([(s.operator_id, c.id) for s in stations for c in s.connectors])
-    statuses, tariffs = await asyncio.gather(status_task or _nothing(), tariff_task or _nothing())
+    statuses: list[dict[str, domain.ConnectorState]] | None = None
+    tariffs: list[domain.Tariff | None] | None = None
+    if stations:
+        # Both batches join their loaders before either is awaited, so they run concurrently.
+        status_wait = (
+            ctx.statuses.load_many([(s.operator_id, s.id) for s in stations]) if wants.status else None
+        )
+        tariff_wait = (
+            ctx.tariffs.load_many([(s.operator_id, c.id) for s in stations for c in s.connectors])
+            if wants.price or wants.tariff
+            else None
+        )
+        if status_wait is not None:
+            statuses = await status_wait
+        if tariff_wait is not None:
+            tariffs = await tariff_wait
     operators = {op.info.id: operator(op.info) for op in ctx.runtime.operators.values()}
-    tariff_iter = iter(tariffs or ())
+    Station, GeoPoint, station_id = t.Station, t.GeoPoint, ids.station_id  # noqa: N806 - hoisted
+    want_price, want_tariff = wants.price, wants.tariff
+    no_states: dict[str, domain.ConnectorState] = {}
+    tariff_index = 0
     out = []
     for index, s in enumerate(stations):
-        tz_now = ctx.now.astimezone(_zone(s.timezone)).time() if tariffs else None
-        states = statuses[index] if statuses else {}
+        op_id = s.operator_id
+        local_now = ctx.now.astimezone(_zone(s.timezone)).time() if tariffs and want_price else None
+        states = statuses[index] if statuses else no_states
         connectors = []
         first_tariff = None
         for c in s.connectors:
-            tf = next(tariff_iter) if tariffs else None
-            if first_tariff is None:
-                first_tariff = tf
-            connectors.append(_connector(s.operator_id, c, states.get(c.id), tf, tz_now))
-        node = t.Station(
-            id=ids.station_id(s.operator_id, s.id),
+            tf = None
+            if tariffs:
+                tf = tariffs[tariff_index]
+                tariff_index += 1
+                if first_tariff is None:
+                    first_tariff = tf
+            connectors.append(_connector(op_id, c, states.get(c.id), tf, local_now))
+        location = s.location
+        node = Station(
+            id=station_id(op_id, s.id),
             name=s.name,
-            operator=operators[s.operator_id],
-            location=t.GeoPoint(lat=s.location.lat, lon=s.location.lon),
+            operator=operators[op_id],
+            location=GeoPoint(lat=location.lat, lon=location.lon),
             address=s.address,
             connectors=connectors,
-            tariff=tariff(first_tariff) if (wants.tariff and first_tariff) else None,
+            tariff=tariff(first_tariff) if (want_tariff and first_tariff) else None,
         )
         for connector in connectors:
             connector.parent = node
@@ -189,7 +206,3 @@ def _connector(
         current_price=price(tf.price_at(local_now)) if tf and local_now is not None else None,
         qr_code=c.qr_code,
     )
-
-
-async def _nothing() -> None:
-    return None

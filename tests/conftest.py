@@ -3,6 +3,10 @@
 
 import pytest
 
+from tests.servers import postgres_server_url, redis_server_url
+
+__all__ = ["postgres_server_url", "redis_server_url"]  # session-wide fixtures, one server per run
+
 
 @pytest.fixture(autouse=True)
 def _own_working_directory(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:

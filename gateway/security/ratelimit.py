@@ -23,6 +23,8 @@ from gateway.config import Settings
 
 log = logging.getLogger(__name__)
 
+WARN_EVERY_S = 10.0
+
 
 @dataclass(frozen=True, slots=True)
 class Limit:
@@ -103,14 +105,17 @@ class RedisTokenBucketLimiter:
     def __init__(self, redis: aioredis.Redis, prefix: str, *, fallback: RateLimiter | None = None) -> None:
         self._script = redis.register_script(TOKEN_BUCKET)
         self._prefix = f"{prefix}:ratelimit:"
-        self._fallback = fallback or TokenBucketLimiter()
+        self._fallback = fallback if fallback is not None else TokenBucketLimiter()
+        self._warned_at = -math.inf
 
     async def acquire(self, bucket: str, limit: Limit, cost: float = 1.0) -> float:
         try:
             args = [limit.rate_per_s, limit.burst, cost]
             wait = await self._script(keys=[self._prefix + bucket], args=args)
         except (RedisError, OSError, TimeoutError) as exc:
-            log.warning("rate limit from this replica's buckets: Redis did not answer (%s)", exc)
+            if time.monotonic() - self._warned_at > WARN_EVERY_S:  # not once per request
+                self._warned_at = time.monotonic()
+                log.warning("rate limits from this replica's buckets: Redis did not answer (%s)", exc)
             return await self._fallback.acquire(bucket, limit, cost)
         return float(wait)
 

@@ -1,20 +1,16 @@
 """Fixtures for the ledger store suite: every test runs on SQLite and on a real PostgreSQL server.
 
-The PostgreSQL server is started once per test run by ``scripts/postgres.sh`` (which apt-installs
-PostgreSQL first if it is missing) in a temporary directory on loopback, and stopped at the end; set
-``CHARGEGATE_TEST_POSTGRES_URL`` to use an existing database instead: it is wiped before every test.
-If the server cannot be had, the ``postgres`` tests fail: they never skip.
+The PostgreSQL server is the suite-wide ``postgres_server_url`` fixture (:mod:`tests.servers`): started
+once per test run by ``scripts/postgres.sh`` (which apt-installs PostgreSQL first if it is missing) on
+loopback and stopped at the end; with ``CHARGEGATE_TEST_POSTGRES_URL`` an existing database is used
+instead: it is wiped before every test. If the server cannot be had, the ``postgres`` tests fail: they
+never skip.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
-import subprocess
-import tempfile
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -36,44 +32,7 @@ from gateway.store import (
 from gateway.store.migrations import LATEST
 from gateway.store.tables import metadata
 
-ROOT = Path(__file__).resolve().parents[3]
-SCRIPT = ROOT / "scripts" / "postgres.sh"
-ENV_URL = "CHARGEGATE_TEST_POSTGRES_URL"
-START_TIMEOUT_S = 900  # covers a first-time apt-get install
 LEDGER_TABLES = [table.name for table in metadata.sorted_tables]
-
-
-@pytest.fixture(scope="session")
-def postgres_server_url() -> Iterator[str]:
-    if os.environ.get(ENV_URL):
-        yield os.environ[ENV_URL]
-        return
-    directory = tempfile.mkdtemp(prefix="chargegate-pg-")
-    started = time.monotonic()
-    try:
-        result = subprocess.run(
-            ["bash", str(SCRIPT), "start", directory],
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        _stop(directory)
-        pytest.fail(f"PostgreSQL did not start within {START_TIMEOUT_S} s: {exc.stderr!r}")
-    if result.returncode != 0:
-        _stop(directory)
-        pytest.fail(f"scripts/postgres.sh could not start PostgreSQL:\n{result.stderr}")
-    print(f"\nPostgreSQL for the store tests ready in {time.monotonic() - started:.1f} s")
-    try:
-        yield result.stdout.strip().splitlines()[-1]
-    finally:
-        _stop(directory)
-
-
-def _stop(directory: str) -> None:
-    subprocess.run(["bash", str(SCRIPT), "stop", directory], capture_output=True, timeout=60, check=False)
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 async def _reset(url: str, *, keep_schema: bool) -> None:

@@ -1,0 +1,379 @@
+"""Two gateway replicas behind one Redis and one PostgreSQL (DESIGN §6), as real OS processes.
+
+Replica A and replica B run ``python -m gateway.cli serve --config FILE``, each on its own port, with
+the same settings: ``cache.backend = "redis"`` on the suite's redis-server and a ledger database of
+their own on the suite's PostgreSQL server (both started by ``tests/servers.py``). The T/CEC operator
+and the credit bureau are simulators in this process; the operator pushes to replica A only. What
+A learns from a push must show through B: a connector's status (shared cache), a session and its
+live progress (shared ledger, session updates fanned in over Redis pub/sub). One replica at a time
+holds the reconciliation lease, and the other takes it over when the holder is killed. Rate limits
+are one budget across both.
+
+A second, in-process test checks station pushes (OCPI location PUT) reaching the other replica's
+catalogue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy.engine import make_url
+
+from gateway.auth import issue_token
+from gateway.config import CacheSettings, Settings
+from gateway.credit.sim_config import BureauConfig
+from gateway.credit.simulator import CreditBureauSimulator
+from gateway.security.apikeys import create_key
+from gateway.server import bind
+from operators.tcec.simulator import SimulatorConfig, TcecSimulator
+from resolvers import ids
+from tests.app.conftest import CENTERS, HZ, OCPI, US, operator_secret, poll, running_stack, secrets_for
+
+ROOT = Path(__file__).resolve().parents[2]
+JWT_KEY = "replicas-test-jwt-key-0123456789-abcdefgh"
+BUREAU_KEY = "replicas-bureau-key"
+PEPPER = "replicas-test-key-pepper-0123456789"
+LEASE_TTL_S = 1.0
+LIMITED_BURST = 4
+LEASE_METRIC = re.compile(r'^chargegate_lease_held\{lease="sessions"\} (\S+)$', re.M)
+
+STATUS = "query($id: ID!) { node(id: $id) { ... on Connector { status statusUpdatedAt } } }"
+START = """mutation($qr: String!) { startCharging(input: {qrCode: $qr, idempotencyKey: "replicas-1"}) {
+  __typename ... on ChargingSession { id status } ... on Error { message } } }"""
+STOP = "mutation($id: ID!) { stopCharging(input: {sessionId: $id}) { __typename } }"
+SESSION = """query($id: ID!) { node(id: $id) { ... on ChargingSession { id status energyKwh
+  bill { total { amount } } } } }"""
+MY_SESSIONS = "{ me { sessions { nodes { id status } } } }"
+SUBSCRIBE = """subscription($id: ID!) { chargingSession(id: $id) { status energyKwh } }"""
+
+
+def free_port() -> int:
+    sock = bind()
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+class Replica:
+    """One gateway process; its log is kept in ``log`` for failure messages."""
+
+    def __init__(self, name: str, config: Path, port: int, env: dict[str, str], log: Path) -> None:
+        self.name, self.config, self.port, self.env, self.log = name, config, port, env, log
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    async def start(self, http: aiohttp.ClientSession) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gateway.cli", "serve", "--config", str(self.config)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+        async def ready() -> bool:
+            assert self.alive(), f"replica {self.name} exited:\n{self.tail()}"
+            try:
+                async with http.get(f"{self.url}/readyz") as r:
+                    return r.status == 200
+            except aiohttp.ClientError:
+                return False
+
+        await poll(ready, timeout_s=30, interval_s=0.1)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, the lease is not given back."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.alive():
+            assert self.process is not None
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    async def holds_lease(self, http: aiohttp.ClientSession) -> bool:
+        async with http.get(f"{self.url}/metrics") as r:
+            found = LEASE_METRIC.search(await r.text())
+        return bool(found and float(found.group(1)) == 1.0)
+
+    async def post(self, http: aiohttp.ClientSession, query: str, variables: dict | None = None, **kw):
+        async with http.post(f"{self.url}/graphql", json={"query": query, "variables": variables}, **kw) as r:
+            return r.status, await r.json()
+
+    async def data(self, http: aiohttp.ClientSession, query: str, variables: dict | None = None, **kw):
+        status, body = await self.post(http, query, variables, **kw)
+        assert status == 200 and not body.get("errors"), (status, body)
+        return body["data"]
+
+
+@dataclass
+class World:
+    a: Replica
+    b: Replica
+    sim: TcecSimulator
+    http: aiohttp.ClientSession
+    redis: aioredis.Redis
+    lease_key: str
+    limited_key: str
+
+
+@pytest.fixture
+async def ledger_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """A database of its own on the suite's PostgreSQL server (the store tests wipe theirs)."""
+    url = make_url(postgres_server_url)
+    name = f"replicas_{uuid.uuid4().hex[:10]}"
+    connect = dict(user=url.username, password=url.password, host=url.host, port=url.port)
+    admin = await asyncpg.connect(**connect, database=url.database)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield url.set(database=name).render_as_string(hide_password=False)
+    admin = await asyncpg.connect(**connect, database=url.database)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def world(tmp_path: Path, redis_server_url: str, ledger_url: str) -> AsyncIterator[World]:
+    ports = {"a": free_port(), "b": free_port()}
+    prefix = f"replicas-{uuid.uuid4().hex[:10]}"
+    secrets = secrets_for(HZ)
+    limited = create_key(["stations:read"], PEPPER, name="Limited", key_id="limited")
+    sim = TcecSimulator(
+        SimulatorConfig(
+            operator_id=HZ,
+            operator_secret=operator_secret(HZ),
+            secrets=secrets,
+            stations=20,
+            seed=7,
+            center=CENTERS[HZ],
+            notify_url=f"http://127.0.0.1:{ports['a']}/push/tcec/{HZ}",  # pushes reach replica A only
+            aggregator_operator_id=US,
+            charge_push_interval_s=0.5,
+            time_acceleration=120.0,
+            start_delay_s=0.1,
+            order_retry_s=0.5,
+        )
+    )
+    env = os.environ | {
+        "TEST_REDIS_URL": redis_server_url,  # carries the server's password
+        "TEST_DATABASE_URL": ledger_url,  # and so does this one
+        "TEST_JWT_KEY": JWT_KEY,
+        "TEST_BUREAU_KEY": BUREAU_KEY,
+        "TEST_KEY_PEPPER": PEPPER,
+        "TEST_OP_SECRET": operator_secret(HZ),
+        "TEST_DATA_SECRET": secrets.data_secret,
+        "TEST_DATA_IV": secrets.data_iv,
+        "TEST_SIG_SECRET": secrets.sig_secret,
+        "PYTHONPATH": str(ROOT),
+    }
+    async with sim, CreditBureauSimulator(BureauConfig(api_key=BUREAU_KEY)) as bureau:
+        replicas = {}
+        for name, port in ports.items():
+            config = tmp_path / f"replica-{name}.toml"
+            config.write_text(
+                f"""
+[gateway]
+port = {port}
+mode = "dev"
+request_deadline_s = 3.0
+[cache]
+backend = "redis"
+redis_url = {{ env = "TEST_REDIS_URL" }}
+redis_prefix = "{prefix}"
+redis_lease_ttl_s = {LEASE_TTL_S}
+status_ttl_s = 300
+[security]
+key_hash_secret = {{ env = "TEST_KEY_PEPPER" }}
+anonymous_rate_per_s = 0
+{limited.toml()}rate_per_s = 0.001
+burst = {LIMITED_BURST}
+[auth]
+jwt_key = {{ env = "TEST_JWT_KEY" }}
+[credit]
+bureau_url = "{bureau.base_url}"
+bureau_api_key = {{ env = "TEST_BUREAU_KEY" }}
+[ledger]
+database_url = {{ env = "TEST_DATABASE_URL" }}
+progress_poll_s = 0.5
+[[operators]]
+id = "{HZ}"
+protocol = "tcec"
+name = "Replicas test"
+base_url = "{sim.base_url}"
+our_operator_id = "{US}"
+operator_secret = {{ env = "TEST_OP_SECRET" }}
+data_secret = {{ env = "TEST_DATA_SECRET" }}
+data_iv = {{ env = "TEST_DATA_IV" }}
+sig_secret = {{ env = "TEST_SIG_SECRET" }}
+""",
+                encoding="utf-8",
+            )
+            replicas[name] = Replica(name, config, port, env, tmp_path / f"replica-{name}.log")
+        redis = aioredis.Redis.from_url(redis_server_url)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+            try:
+                yield World(
+                    replicas["a"],
+                    replicas["b"],
+                    sim,
+                    http,
+                    redis,
+                    f"{prefix}:lease:sessions",
+                    limited.key,
+                )
+            finally:
+                for replica in replicas.values():
+                    replica.stop()
+                keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
+                if keys:
+                    await redis.delete(*keys)
+                await redis.aclose()
+
+
+async def test_two_replicas_share_pushes_sessions_limits_and_one_lease(world: World):
+    a, b, http = world.a, world.b, world.http
+    # A starts first and takes the reconciliation lease; B, started next, must leave it to A. So
+    # every session update B's subscriber sees below came from A through the fan-in.
+    await a.start(http)
+    await poll(lambda: a.holds_lease(http), timeout_s=10, interval_s=0.1)
+    await b.start(http)
+    await asyncio.sleep(3 * LEASE_TTL_S)  # B has had several chances to take the lease
+    assert await a.holds_lease(http) and not await b.holds_lease(http)
+    holder = (await world.redis.get(world.lease_key)).decode()
+    assert holder.startswith(f"{socket.gethostname()}:{a.process.pid}:"), holder
+
+    # -- a status pushed to A is what B answers, from the shared cache --------------------------
+    station = world.sim.network.stations[0]
+    connector = station.equipments[0].connectors[0]
+    gid = ids.connector_id(HZ, connector.id)
+    before = (await b.data(http, STATUS, {"id": gid}))["node"]  # B polls once; cached for 300 s
+    polls = world.sim.calls["query_station_status"]
+    new_status, expected = (255, "FAULTED") if before["status"] != "FAULTED" else (1, "AVAILABLE")
+    assert await world.sim.set_connector_status(connector.id, new_status)  # acknowledged by A
+
+    async def b_sees_the_push():
+        node = (await b.data(http, STATUS, {"id": gid}))["node"]
+        return node if node["status"] == expected else None
+
+    await poll(b_sees_the_push, timeout_s=5, interval_s=0.1)
+    assert world.sim.calls["query_station_status"] == polls  # B did not ask the operator again
+
+    # -- one rate-limit budget across both replicas --------------------------------------------
+    limited = {"X-Api-Key": world.limited_key}
+    codes = [(await r.post(http, "{ operators { id } }", headers=limited))[0] for r in (a, b, a, b, b, a)]
+    assert codes == [200] * LIMITED_BURST + [429, 429]
+
+    # -- a session started on A is B's too, and B's subscriber follows A's pushes --------------
+    alice = {"Authorization": f"Bearer {issue_token('alice', JWT_KEY)}"}
+    idle = next(c for c in world.sim.network.by_connector.values() if c.status == 1 and c.is_dc)
+    started = (await a.data(http, START, {"qr": f"hlht://{idle.id}.{HZ}/"}, headers=alice))["startCharging"]
+    assert started["__typename"] == "ChargingSession", started
+    mine = (await b.data(http, MY_SESSIONS, headers=alice))["me"]["sessions"]["nodes"]
+    assert [s["id"] for s in mine] == [started["id"]]
+    bob = {"Authorization": f"Bearer {issue_token('bob', JWT_KEY)}"}
+    assert (await b.data(http, SESSION, {"id": started["id"]}, headers=bob))["node"] is None  # alice's only
+
+    updates = await follow_on(b, http, alice, started["id"], stop_via=b)
+    assert updates[-1]["status"] == "COMPLETED"
+    energies = [Decimal(u["energyKwh"]) for u in updates]
+    assert len(updates) >= 3 and energies == sorted(energies) and energies[-1] > 0
+
+    async def billed():
+        node = (await b.data(http, SESSION, {"id": started["id"]}, headers=alice))["node"]
+        return node if node["bill"] else None
+
+    node = await poll(billed, timeout_s=10, interval_s=0.1)
+    assert Decimal(node["bill"]["total"]["amount"]) > 0
+    assert world.sim.calls["query_start_charge"] == 1
+
+    # -- the holder dies without a word; the other replica takes the lease over ----------------
+    a.kill()
+    loop = asyncio.get_running_loop()
+    killed_at = loop.time()
+    await poll(lambda: b.holds_lease(http), timeout_s=10 * LEASE_TTL_S, interval_s=0.1)
+    assert loop.time() - killed_at >= LEASE_TTL_S * 0.5  # not before A's key could expire
+    holder = (await world.redis.get(world.lease_key)).decode()
+    assert holder.startswith(f"{socket.gethostname()}:{b.process.pid}:"), holder
+
+
+async def follow_on(replica: Replica, http, headers, session_id: str, *, stop_via: Replica) -> list[dict]:
+    """Subscribe on ``replica`` until the session ends, stopping it once it is charging."""
+    updates: list[dict] = []
+    async with http.ws_connect(f"{replica.url}/graphql", protocols=["graphql-transport-ws"]) as ws:
+        await ws.send_json({"type": "connection_init", "payload": headers})
+        assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+        payload = {"query": SUBSCRIBE, "variables": {"id": session_id}}
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": payload})
+        stopped = False
+        while True:
+            message = await ws.receive_json(timeout=20)
+            if message["type"] == "complete":
+                return updates
+            assert message["type"] == "next" and "errors" not in message["payload"], message
+            update = message["payload"]["data"]["chargingSession"]
+            updates.append(update)
+            if update["status"] == "CHARGING" and Decimal(update["energyKwh"]) > 0 and not stopped:
+                status, body = await stop_via.post(http, STOP, {"id": session_id}, headers=headers)
+                assert status == 200 and body["data"]["stopCharging"]["__typename"] == "ChargingSession"
+                stopped = True
+
+
+async def test_a_station_pushed_to_one_replica_reaches_the_others_catalogue(
+    stack_settings: Settings, redis_server_url: str
+):
+    """Two in-process replicas (each with its own copy of the same simulated operators) on one
+    Redis: an OCPI location PUT received by A renames the station in B's catalogue too."""
+    cache = CacheSettings(
+        backend="redis", redis_url=redis_server_url, redis_prefix=f"st-{uuid.uuid4().hex[:8]}"
+    )
+    settings = replace(stack_settings, cache=cache)
+    async with (
+        running_stack(settings, ocpi_stations=3) as one,
+        running_stack(settings, ocpi_stations=3) as two,
+    ):
+        assert one.ocpi is not None and two.ocpi is not None
+        location_id = sorted(one.ocpi.locations)[0]
+        gid = ids.station_id(OCPI, location_id)
+        query = "query($id: ID!) { node(id: $id) { ... on Station { name } } }"
+        assert (await two.data(query, {"id": gid}))["node"]["name"] != "Renamed by a push"
+
+        location = dict(one.ocpi.locations[location_id], name="Renamed by a push")
+        cc, party = one.ocpi.config.country_code, one.ocpi.config.party_id
+        assert await one.ocpi.push("PUT", "locations", f"/{cc}/{party}/{location_id}", location) == 200
+        assert (await one.data(query, {"id": gid}))["node"]["name"] == "Renamed by a push"
+
+        async def renamed_on_two():
+            return (await two.data(query, {"id": gid}))["node"]["name"] == "Renamed by a push"
+
+        await poll(renamed_on_two, timeout_s=5, interval_s=0.05)
