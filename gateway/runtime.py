@@ -77,27 +77,30 @@ class Runtime:
     def operator_info(self) -> list[OperatorInfo]:
         return [op.info for op in self.operators.values()]
 
-    async def on_event(self, operator_id: str, event: OperatorEvent) -> None:
-        """The event sink every adapter pushes into."""
+    async def on_event(self, operator_id: str, event: OperatorEvent) -> object:
+        """The event sink every adapter pushes into; answers a reconciliation with disputes."""
         op = self.operators.get(operator_id)
         if op is None:
             log.warning("push for unknown operator %s dropped", operator_id)
-            return
+            return None
+        kind = type(event).__name__
         if isinstance(event, ConnectorState):
             await op.record_push(event)
-            self.metrics.pushes.labels(operator_id, "status").inc()
         elif isinstance(event, Station):
             self.catalogue.upsert([event])
             self.fanin.publish(event)
-            self.metrics.pushes.labels(operator_id, "station").inc()
         elif self.sessions is None:
-            log.warning("push %s from %s dropped: no session ledger", type(event).__name__, operator_id)
+            log.warning("push %s from %s dropped: no session ledger", kind, operator_id)
+            return None
         elif isinstance(event, SessionProgress):
             await self.sessions.apply_progress(operator_id, event)
-            self.metrics.pushes.labels(operator_id, "session").inc()
         elif isinstance(event, FinalOrder):
             await self.sessions.apply_order(operator_id, event, order_raw(event))
-            self.metrics.pushes.labels(operator_id, "order").inc()
+        else:
+            self.metrics.pushes.labels(operator_id, kind).inc()
+            return await self.sessions.check_orders(operator_id, event)
+        self.metrics.pushes.labels(operator_id, kind).inc()
+        return None
 
     async def apply_shared(self, event: Shared) -> None:
         """What another replica received: a station for our catalogue, a session for our subscribers."""

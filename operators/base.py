@@ -79,8 +79,9 @@ class OperatorInfo:
     capabilities: frozenset[Capability]
 
 
-EventSink = Callable[[str, OperatorEvent], Awaitable[None]]
-"""Called by an adapter with ``(operator_id, event)`` for every verified push it receives."""
+EventSink = Callable[[str, OperatorEvent], Awaitable[object]]
+"""Called by an adapter with ``(operator_id, event)`` for every verified push it receives; returns
+the gateway's answer where the protocol needs one (disputes for a ``Reconciliation``), else None."""
 
 
 @runtime_checkable

@@ -235,5 +235,38 @@ class FinalOrder:
     stop_reason: str | None = None
 
 
-OperatorEvent = ConnectorState | SessionProgress | FinalOrder | Station
-"""What an adapter hands to the gateway when an operator pushes something to us."""
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    """One order as the operator's reconciliation lists it."""
+
+    session_ref: str | None  # None: the operator's order matches no session of ours
+    operator_ref: str  # the protocol's own key (T/CEC StartChargeSeq), to answer with
+    energy_kwh: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """The operator's list of orders for a period (T/CEC ``check_charge_orders``).
+
+    The gateway answers with a :class:`Dispute` for every order it does not agree with.
+    """
+
+    period_start: datetime | None
+    period_end: datetime | None
+    orders: tuple[OrderSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """``reason`` is ``NOT_FOUND``, ``MONEY`` or ``ENERGY``; amounts are what *we* hold."""
+
+    operator_ref: str
+    reason: str
+    energy_kwh: Decimal
+    total: Decimal
+
+
+OperatorEvent = ConnectorState | SessionProgress | FinalOrder | Station | Reconciliation
+"""What an adapter hands to the gateway when an operator pushes something to us. The sink answers
+a :class:`Reconciliation` with a tuple of :class:`Dispute`; every other event with None."""

@@ -29,12 +29,21 @@ from gateway.sessions.ids import new_session_id
 from gateway.store import PaymentMethod, SessionRecord, Store, progress_fields
 from gateway.store.codec import tariff_to_json
 from operators.base import Operator, OperatorError, OperatorRejected, OperatorTimeout
-from operators.domain import Capability, ConnectorStatus, FinalOrder, SessionPhase, SessionProgress
+from operators.domain import (
+    Capability,
+    ConnectorStatus,
+    Dispute,
+    FinalOrder,
+    Reconciliation,
+    SessionPhase,
+    SessionProgress,
+)
 
 log = logging.getLogger(__name__)
 
 STARTABLE = frozenset({ConnectorStatus.AVAILABLE, ConnectorStatus.OCCUPIED})
 LIVE = (SessionPhase.STARTING, SessionPhase.CHARGING, SessionPhase.STOPPING)
+ENERGY_TOLERANCE_KWH = Decimal("0.01")  # T/CEC energy has two decimals (§4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +253,27 @@ class SessionService:
         self._stopping.discard(session.id)
         if updated:
             self.broker.publish(updated)
+
+    async def check_orders(self, operator_id: str, request: Reconciliation) -> tuple[Dispute, ...]:
+        """Compare the operator's orders for a period with our bills; what we dispute, and why."""
+        refs = [o.session_ref for o in request.orders if o.session_ref]
+        bills = await self.store.bills_for_sessions(refs)
+        disputes = []
+        for order in request.orders:
+            bill = bills.get(order.session_ref) if order.session_ref else None
+            session = await self.store.get_session(order.session_ref) if bill else None
+            if bill is None or session is None or session.operator_id != operator_id:
+                disputes.append(Dispute(order.operator_ref, "NOT_FOUND", Decimal(0), Decimal(0)))
+            elif bill.operator_total != order.total:
+                disputes.append(Dispute(order.operator_ref, "MONEY", session.energy_kwh, bill.operator_total))
+            elif abs(session.energy_kwh - order.energy_kwh) > ENERGY_TOLERANCE_KWH:
+                disputes.append(
+                    Dispute(order.operator_ref, "ENERGY", session.energy_kwh, bill.operator_total)
+                )
+        if disputes:
+            log.warning("reconciliation with %s: %d of %d orders disputed", operator_id, len(disputes),
+                        len(request.orders))  # fmt: skip
+        return tuple(disputes)
 
     # -- background duties ---------------------------------------------------------------------
 

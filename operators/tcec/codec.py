@@ -11,8 +11,10 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -83,8 +85,22 @@ def response_sig(ret: int, msg: str, data: str, secrets: Secrets) -> str:
     return sign(str(ret) + msg + data, secrets)
 
 
+_DECIMAL_MARK = "\x00D:"
+# json.dumps escapes the NUL marker as \u0000, so a marked Decimal looks like "\u0000D:12.30".
+_MARKED = re.compile(r'"\\u0000D:(-?\d+(?:\.\d+)?)"')
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{_DECIMAL_MARK}{value:f}"
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
 def dumps(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON in which a ``Decimal`` is a number written exactly (``95.40``): T/CEC
+    money is BigDecimal-style with its trailing zeros (§9 vector C), and never passes a float."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_default)
+    return _MARKED.sub(r"\1", text).encode("utf-8")
 
 
 def loads_object(raw: bytes) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -25,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from operators.base import EventSink
-from operators.domain import ConnectorState, OperatorEvent, StatusSource
+from operators.domain import ConnectorState, OperatorEvent, OrderSummary, Reconciliation, StatusSource
 from operators.tcec import codec, sessions
 from operators.tcec.client import (
     CONTENT_TYPE,
@@ -36,7 +37,7 @@ from operators.tcec.client import (
     RET_INTERNAL,
     RET_OK,
 )
-from operators.tcec.fields import MappingError, field_str
+from operators.tcec.fields import MappingError, field_decimal, field_str, objects, optional_datetime
 from operators.tcec.mapping import parse_connector_status_infos
 from operators.tcec.profile import Profile
 
@@ -62,7 +63,13 @@ class _Refusal(Exception):
 
 
 # A push handler: canonical Data in; the events for the sink and the answer Data out.
-Handler = Callable[[Mapping[str, Any]], tuple[list[OperatorEvent], dict[str, Any]]]
+Answer = dict[str, Any] | Callable[[list[object]], dict[str, Any]]
+"""The response Data, or a function of the gateway's replies to the events (reconciliation)."""
+Handler = Callable[[Mapping[str, Any]], tuple[list[OperatorEvent], Answer]]
+
+
+# §5.12 DisputeReason for each of the gateway's dispute reasons.
+DISPUTE_REASONS = {"NOT_FOUND": 1, "MONEY": 2, "ENERGY": 3}
 
 
 class TcecReceiver:
@@ -145,8 +152,9 @@ class TcecReceiver:
                     events, answer = handler(data)
                 except MappingError as exc:
                     raise _Refusal(RET_BAD_PARAMS) from exc
-                for event in events:
-                    await self._sink(self._operator_id, event)
+                replies = [await self._sink(self._operator_id, event) for event in events]
+                if callable(answer):  # an answer that depends on what the gateway replied
+                    answer = answer(replies)
             except _Refusal as refusal:
                 logger.info("refused %s push from %s: Ret %d", interface, self._operator_id, refusal.ret)
                 return self._answer(refusal.ret, MESSAGES[refusal.ret], None)
@@ -205,17 +213,44 @@ class TcecReceiver:
             "ConfirmResult": confirm,
         }
 
-    def _check_orders(self, data: Mapping[str, Any]) -> tuple[list[OperatorEvent], dict[str, Any]]:
-        # §5.12 reconciliation: no dispute detection yet, so every day is answered as agreed.
-        return [], {
-            "CheckOrderSeq": field_str(data, "CheckOrderSeq"),
-            "StartTime": data.get("StartTime"),
-            "EndTime": data.get("EndTime"),
-            "TotalDisputeOrder": 0,
-            "TotalDisputePower": 0,
-            "TotalDisputeMoney": 0,
-            "DisputeOrders": [],
-        }
+    def _check_orders(self, data: Mapping[str, Any]) -> tuple[list[OperatorEvent], Answer]:
+        """§5.12 reconciliation: the gateway compares each order with its ledger; we answer with
+        the orders it disputes (DisputeReason 1 no such order, 2 money, 3 energy)."""
+        summaries = tuple(
+            OrderSummary(
+                session_ref=self._seqs.ref_for(seq),
+                operator_ref=seq,
+                energy_kwh=field_decimal(order, "TotalPower"),
+                total=field_decimal(order, "TotalMoney"),
+            )
+            for order in objects(data, "ChargeOrders")
+            for seq in [field_str(order, "StartChargeSeq")]
+        )
+        request = Reconciliation(
+            optional_datetime(data, "StartTime"), optional_datetime(data, "EndTime"), summaries
+        )
+
+        def answer(replies: list[object]) -> dict[str, Any]:
+            disputes = [d for reply in replies if isinstance(reply, tuple) for d in reply]
+            return {
+                "CheckOrderSeq": field_str(data, "CheckOrderSeq"),
+                "StartTime": data.get("StartTime"),
+                "EndTime": data.get("EndTime"),
+                "TotalDisputeOrder": len(disputes),
+                "TotalDisputePower": sum((d.energy_kwh for d in disputes), Decimal(0)),
+                "TotalDisputeMoney": sum((d.total for d in disputes), Decimal(0)),
+                "DisputeOrders": [
+                    {
+                        "StartChargeSeq": d.operator_ref,
+                        "TotalPower": d.energy_kwh,
+                        "TotalMoney": d.total,
+                        "DisputeReason": DISPUTE_REASONS[d.reason],
+                    }
+                    for d in disputes
+                ],
+            }
+
+        return [request], answer
 
     # --- envelope -----------------------------------------------------------------------------------
 

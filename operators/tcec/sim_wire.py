@@ -7,8 +7,6 @@ top of it: money serialised as exact 2-dp JSON numbers (T/CEC 102 §4 expects a 
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -40,25 +38,12 @@ DATE_FORMAT = "%Y-%m-%d"
 CENT = Decimal("0.01")
 PRICE_UNIT = Decimal("0.0001")
 
-_DECIMAL_MARK = "\x00D:"
-# json.dumps escapes the NUL marker as \u0000, so a marked Decimal looks like "\u0000D:12.30".
-_MARKED = re.compile(r'"\\u0000D:(-?\d+(?:\.\d+)?)"')
-
 
 class BusinessParamError(ValueError):
     """The decrypted Data is well-formed JSON but its parameters are invalid (Ret 4004)."""
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return f"{_DECIMAL_MARK}{value:f}"
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-def dumps(payload: Any) -> bytes:
-    """Compact UTF-8 JSON in which a ``Decimal`` becomes a number written exactly (``95.40``)."""
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_default)
-    return _MARKED.sub(r"\1", text).encode("utf-8")
+dumps = codec.dumps  # money as exact JSON numbers (``95.40``)
 
 
 def build_response(ret: int, payload: dict[str, Any] | None, secrets: codec.Secrets, msg: str = "") -> dict:

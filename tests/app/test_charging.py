@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -14,9 +15,11 @@ from gateway.config import AuthSettings, CreditSettings, Settings
 from gateway.credit.sim_config import BureauConfig
 from gateway.credit.simulator import CreditBureauSimulator
 from gateway.store import WalletEntryKind
+from operators.domain import OrderSummary, Reconciliation
 from operators.ocpi import mapping as ocpi_mapping
+from operators.tcec.codec import SHANGHAI
 from resolvers import ids
-from tests.app.conftest import HZ, OCPI, Stack, poll, running_stack
+from tests.app.conftest import HZ, OCPI, US, Stack, poll, running_stack
 
 JWT_KEY = "test-jwt-key-0123456789-0123456789-abcdef"
 SESSION_FIELDS = "id status paymentMode energyKwh cost { amount currency } maxCost { amount } failure"
@@ -123,6 +126,24 @@ async def test_alice_charges_by_qr_code_postpaid_and_pays(stack: Stack):
     assert paid["__typename"] == "Bill" and paid["status"] == "PAID"
     twice = (await alice.gql(PAY, {"id": bill["id"], "method": "PROVIDER"}))["payBill"]
     assert twice == paid  # paying again charges nothing more
+    # Daily reconciliation (T/CEC check_charge_orders): the operator's orders agree with our bills.
+    day = datetime.now(SHANGHAI).date()
+    assert len(stack.sims[HZ].sessions.ended_on(day)) == 1  # alice's order is in the day's list
+    answer = await stack.sims[HZ].send_check_charge_orders(day)
+    assert answer is not None and answer["TotalDisputeOrder"] == 0, answer
+    native_id = ids.decode(session["id"])[1][0]
+    seq = f"{US}{native_id}"
+    disputes = await stack.runtime.sessions.check_orders(
+        HZ,
+        Reconciliation(None, None, (
+            OrderSummary(native_id, seq, Decimal(done["energyKwh"]), Decimal(bill["total"]["amount"]) + 1),
+            OrderSummary(None, "MA1ZZZZZZ000000000000000001", Decimal(1), Decimal(1)),
+        )),
+    )  # fmt: skip
+    assert [(d.operator_ref, d.reason) for d in disputes] == [
+        (seq, "MONEY"),
+        ("MA1ZZZZZZ000000000000000001", "NOT_FOUND"),
+    ]
     me = await alice.gql("{ me { sessions { nodes { id } } bills { nodes { id status } } } }")
     assert [s["id"] for s in me["me"]["sessions"]["nodes"]] == [session["id"]]
     assert me["me"]["bills"]["nodes"] == [{"id": bill["id"], "status": "PAID"}]
