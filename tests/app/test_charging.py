@@ -302,3 +302,30 @@ async def test_a_subscription_to_someone_elses_session_is_refused(stack: Stack):
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"
     await alice.gql(STOP, {"id": session["id"]})
+
+
+class TestOverdue:
+    @pytest.fixture
+    def stack_settings(self, stack_settings: Settings) -> Settings:
+        ledger = replace(stack_settings.ledger, bill_due_days=1e-6, overdue_sweep_s=0.1, progress_poll_s=0.1)
+        return replace(stack_settings, ledger=ledger)
+
+    async def test_an_overdue_bill_blocks_postpay_until_paid(self, stack: Stack):
+        alice = Driver(stack, "alice")
+        first = await alice.start(
+            qrCode=f"hlht://{idle_tcec_connector(stack).id}.{HZ}/", idempotencyKey="o-1"
+        )
+        await alice.until(first["id"], lambda s: s["status"] == "CHARGING")
+        await alice.gql(STOP, {"id": first["id"]})
+        done = await alice.until(first["id"], lambda s: s["bill"] and s["bill"]["status"] == "OVERDUE")
+        denied = await alice.start(
+            qrCode=f"hlht://{idle_tcec_connector(stack, skip=1).id}.{HZ}/", idempotencyKey="o-2"
+        )
+        assert denied["__typename"] == "CreditDenied" and denied["code"] == "OVERDUE_BILL", denied
+        paid = (await alice.gql(PAY, {"id": done["bill"]["id"], "method": "PROVIDER"}))["payBill"]
+        assert paid["status"] == "PAID"
+        allowed = await alice.start(
+            qrCode=f"hlht://{idle_tcec_connector(stack, skip=1).id}.{HZ}/", idempotencyKey="o-3"
+        )
+        assert allowed["__typename"] == "ChargingSession" and allowed["paymentMode"] == "POSTPAID"
+        await alice.gql(STOP, {"id": allowed["id"]})
