@@ -7,9 +7,10 @@ off, default query limits); ``chargegate export-schema`` prints the same SDL wha
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
@@ -25,6 +26,24 @@ from resolvers.query import Query
 from resolvers.subscription import Subscription
 from resolvers.timing import OperationTiming
 
+
+class GatewaySchema(strawberry.Schema):
+    """Logs only what is unexpected: errors we raised on purpose (they carry an ``extensions.code``,
+    like BAD_USER_INPUT) and the client's own mistakes (validation, no original exception) are the
+    client's business, not an operator's alarm."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        unexpected = [
+            e
+            for e in errors
+            if e.original_error is not None
+            and not (e.extensions and "code" in e.extensions)
+            and not isinstance(e.original_error, GraphQLError)
+        ]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 DOCUMENT_CACHE_SIZE = 1024  # parsed and validated documents kept (LRU), so limits run once per text
 
 
@@ -33,7 +52,7 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
     rules: list[type[ASTValidationRule]] = [limit_rule(limits)]
     if not limits.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    return strawberry.Schema(
+    return GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -162,7 +162,7 @@ def security_middleware(settings: SecuritySettings, limiter: RateLimiter | None 
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"],
             allow_headers=["content-type", "authorization", "x-api-key", *csrf.PREFLIGHT_HEADERS],
-            expose_headers=["retry-after"],
+            expose_headers=["retry-after", "x-request-id"],
             max_age=600,
         )
         stack.insert(0, cors)
