@@ -8,14 +8,24 @@ shared by every replica) as tagged JSON (:mod:`gateway.redis_codec`) under
 
 from __future__ import annotations
 
+import logging
+import math
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiocache import SimpleMemoryCache
 from aiocache.base import BaseCache
+from redis.exceptions import RedisError
 
 from gateway.config import CacheSettings
 from gateway.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+# What a shared (Redis) backend raises when the server is away: the cache then degrades to misses.
+SHARED_BACKEND_ERRORS = (RedisError, OSError, TimeoutError)
+WARN_EVERY_S = 10.0
 
 
 def build_backend(backend: str, settings: CacheSettings | None = None) -> BaseCache:
@@ -40,7 +50,11 @@ def build_backend(backend: str, settings: CacheSettings | None = None) -> BaseCa
             password=opts["password"],
             ssl=opts["ssl"],
             create_connection_timeout=settings.redis_timeout_s,
-            connection_pool_kwargs={"username": opts["username"], "socket_timeout": settings.redis_timeout_s},
+            connection_pool_kwargs={
+                "username": opts["username"],
+                "socket_timeout": settings.redis_timeout_s,
+                "retry": redis_conn.retry(),
+            },
         )
     raise ValueError(f"unknown cache backend {backend!r}")
 
@@ -49,6 +63,7 @@ class Cache:
     def __init__(self, backend: BaseCache, metrics: Metrics) -> None:
         self.backend = backend
         self._metrics = metrics
+        self._warned_at = -math.inf
 
     @staticmethod
     def key(kind: str, operator_id: str, native_id: str) -> str:
@@ -58,7 +73,11 @@ class Cache:
         """The cached values of ``ids`` that are present, keyed by id."""
         if not ids:
             return {}
-        values = await self.backend.multi_get([self.key(kind, operator_id, i) for i in ids])
+        try:
+            values = await self.backend.multi_get([self.key(kind, operator_id, i) for i in ids])
+        except SHARED_BACKEND_ERRORS as exc:  # Redis down: every key is a miss, fetched upstream
+            self._unavailable("read", exc)
+            values = [None] * len(ids)
         found = {i: v for i, v in zip(ids, values, strict=True) if v is not None}
         self._metrics.cache_hits.labels(kind).inc(len(found))
         self._metrics.cache_misses.labels(kind).inc(len(ids) - len(found))
@@ -67,7 +86,16 @@ class Cache:
     async def set_many(self, kind: str, operator_id: str, values: Mapping[str, Any], ttl: float) -> None:
         if values:
             pairs = [(self.key(kind, operator_id, i), v) for i, v in values.items()]
-            await self.backend.multi_set(pairs, ttl=ttl)
+            try:
+                await self.backend.multi_set(pairs, ttl=ttl)
+            except SHARED_BACKEND_ERRORS as exc:
+                self._unavailable("write", exc)
+
+    def _unavailable(self, what: str, exc: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._warned_at > WARN_EVERY_S:  # not once per request while Redis is down
+            self._warned_at = now
+            log.warning("cache %s failed, carrying on without the cache: %r", what, exc)
 
     async def close(self) -> None:
         client = getattr(self.backend, "client", None)

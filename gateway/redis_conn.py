@@ -12,10 +12,18 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 from gateway.config import CacheSettings
 
 DEFAULT_PORT = 6379
+
+
+def retry() -> Retry:
+    """One quick retry of a dropped connection. redis-py's default backs off for seconds, which a
+    request (a rate-limit check, a cache read) cannot afford while Redis is down."""
+    return Retry(ExponentialBackoff(cap=0.1, base=0.02), retries=1)
 
 
 def options(settings: CacheSettings) -> dict[str, Any]:
@@ -38,6 +46,7 @@ def client(settings: CacheSettings) -> aioredis.Redis:
         **options(settings),
         socket_timeout=settings.redis_timeout_s,
         socket_connect_timeout=settings.redis_timeout_s,
+        retry=retry(),
         decode_responses=False,
     )
 

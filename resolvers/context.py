@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from gateway.auth import driver_from_header
@@ -26,8 +28,11 @@ class RequestContext:
     tariffs: loaders.BatchLoader[tuple[str, str], Tariff | None] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.statuses = loaders.BatchLoader(lambda keys: loaders.load_statuses(self, keys))
-        self.tariffs = loaders.BatchLoader(lambda keys: loaders.load_tariffs(self, keys))
+        # The loaders reach back through a weak proxy: no reference cycle, so a finished request's
+        # context (and all it loaded) is freed at once instead of waiting for the cycle collector.
+        me = weakref.proxy(self)
+        self.statuses = loaders.BatchLoader(partial(loaders.load_statuses, me))
+        self.tariffs = loaders.BatchLoader(partial(loaders.load_tariffs, me))
 
     @classmethod
     def create(cls, runtime: Runtime, request: Any) -> RequestContext:

@@ -24,6 +24,7 @@ from resolvers.context import RequestContext
 STATUS_FIELDS = frozenset({"status", "statusUpdatedAt"})
 PRICE_FIELDS = frozenset({"currentPrice"})
 TARIFF_FIELDS = frozenset({"tariff"})
+PARENT_FIELDS = frozenset({"station"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,9 @@ class Wants:
     status: bool
     price: bool
     tariff: bool
+    # ``Connector.station`` selected somewhere below: only then do connectors point back at their
+    # station (a reference cycle, which only the garbage collector could free).
+    station: bool = True
 
     @classmethod
     def of(cls, info: Info) -> Wants:
@@ -52,7 +56,12 @@ class Wants:
 
     @classmethod
     def of_names(cls, names: set[str]) -> Wants:
-        return cls(bool(names & STATUS_FIELDS), bool(names & PRICE_FIELDS), bool(names & TARIFF_FIELDS))
+        return cls(
+            bool(names & STATUS_FIELDS),
+            bool(names & PRICE_FIELDS),
+            bool(names & TARIFF_FIELDS),
+            bool(names & PARENT_FIELDS),
+        )
 
 
 MAX_WANTS = 1024
@@ -155,7 +164,7 @@ async def hydrate(ctx: RequestContext, stations: Sequence[domain.Station], wants
             tariffs = await tariff_wait
     operators = {op.info.id: operator(op.info) for op in ctx.runtime.operators.values()}
     Station, GeoPoint, station_id = t.Station, t.GeoPoint, ids.station_id  # noqa: N806 - hoisted
-    want_price, want_tariff = wants.price, wants.tariff
+    want_price, want_tariff, want_parent = wants.price, wants.tariff, wants.station
     no_states: dict[str, domain.ConnectorState] = {}
     tariff_index = 0
     out = []
@@ -183,8 +192,9 @@ async def hydrate(ctx: RequestContext, stations: Sequence[domain.Station], wants
             connectors=connectors,
             tariff=tariff(first_tariff) if (want_tariff and first_tariff) else None,
         )
-        for connector in connectors:
-            connector.parent = node
+        if want_parent:
+            for connector in connectors:
+                connector.parent = node
         out.append(node)
     return out
 

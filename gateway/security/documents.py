@@ -23,9 +23,29 @@ def document_cache(max_tokens: int, maxsize: int) -> Parser:
 
     @lru_cache(maxsize=maxsize)
     def cached(query: str) -> DocumentNode:
-        return parse(query, max_lexical_tokens=max_tokens, max_comments=max_tokens)
+        parsed = parse(query, max_lexical_tokens=max_tokens, max_comments=max_tokens)
+        document = object.__new__(CachedDocument)
+        document.__dict__.update(parsed.__dict__)
+        return document
 
     return cached
+
+
+class CachedDocument(DocumentNode):
+    """A parsed document that is its own cache key: hashed and compared by identity.
+
+    graphql-core's nodes are frozen dataclasses whose hash walks the whole tree, and the validation
+    cache hashes the document on every request; this cache hands out one object per text, so
+    identity is the same key at a constant cost.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+
+CachedDocument.kind = "document"  # not "cached_document": visitors dispatch on the kind
 
 
 class CachedParsing(SchemaExtension):

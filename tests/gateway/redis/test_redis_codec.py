@@ -160,3 +160,15 @@ async def test_a_credit_score_fetched_by_one_replica_serves_the_other(redis_sett
     finally:
         for cache in caches:
             await cache.close()
+
+
+async def test_with_redis_down_the_cache_is_all_misses_and_requests_carry_on(redis_settings: CacheSettings):
+    from dataclasses import replace
+
+    dead = replace(redis_settings, redis_url="redis://127.0.0.1:1/0", redis_timeout_s=0.2)
+    cache = Cache(build_backend("redis", dead), Metrics())
+    try:
+        await cache.set_many("status", "OP", {"C1": STATE}, ttl=30.0)  # dropped, no error
+        assert await cache.get_many("status", "OP", ["C1"]) == {}
+    finally:
+        await cache.close()
