@@ -1,0 +1,138 @@
+"""The settings, as plain frozen data: one dataclass per ``[section]`` of the settings file.
+
+Loading, environment overrides and validation live in :mod:`gateway.config`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""  # where operators push to; defaults to http://{host}:{port}
+    mode: str = "production"
+    request_deadline_s: float = 3.0
+    max_page_size: int = 100
+    max_radius_km: float = 200.0
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSettings:
+    backend: str = "memory"  # or "redis": replicas share the cache, pushes, rate limits and a lease
+    status_ttl_s: float = 15.0  # a polled status is reused this long
+    status_push_ttl_s: float = 300.0  # a pushed status is trusted this long
+    tariff_ttl_s: float = 3600.0
+    redis_url: str = ""  # redis:// or rediss://; a password in it only from the environment
+    redis_password: str = ""  # environment only (for a redis_url written without one)
+    redis_prefix: str = "chargegate"  # of every key and channel, so deployments can share a server
+    redis_timeout_s: float = 1.0  # per Redis command
+    redis_lease_ttl_s: float = 15.0  # a crashed replica's reconciliation lease expires after this
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueSettings:
+    refresh_s: float = 300.0  # incremental sync interval
+    overlap_s: float = 60.0  # re-ask for changes this far before the last sync, for clock skew
+    cell_deg: float = 0.02  # spatial index cell size (about 2 km)
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerSettings:
+    failure_threshold: int = 5
+    reset_after_s: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class SecuritySettings:
+    """``[security]``: API keys, rate limits, query limits, CSRF, CORS, persisted queries."""
+
+    require_api_key: bool = False  # false: anonymous clients may read stations
+    key_hash_secret: str = ""  # HMAC key (pepper) for API key hashes; environment only
+    api_keys: tuple[Mapping[str, Any], ...] = ()  # [[security.api_keys]]: id, name, scopes, hash, ...
+    key_rate_per_s: float = 50.0  # per API key, unless the key sets rate_per_s
+    key_burst: int = 200
+    anonymous_rate_per_s: float = 20.0  # per client IP; 0 disables
+    anonymous_burst: int = 100
+    max_body_bytes: int = 100_000
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5_000
+    max_cost: int = 50_000  # a full page of 100 stations with every field costs about 37,000
+    default_list_size: int = 10  # assumed length of a list field without `first`
+    max_batch: int = 10  # operations in one JSON array; 0 disables batching
+    introspection: str = "auto"  # auto: on in demo/dev mode, off in production; or "on" / "off"
+    csrf_prevention: bool = True
+    cors_origins: tuple[str, ...] = ()  # e.g. ("https://app.example.com",); "*" for any
+    persisted_queries: int = 1_000  # automatic persisted queries kept; 0 disables
+    rate_limit_backend: str = "auto"  # auto: redis when cache.backend is redis; or memory / redis
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    jwt_key: str = ""  # HS256 key for driver tokens, >= 32 bytes; environment only (demo: a public key)
+    token_ttl_s: int = 86_400
+    issuer: str = ""  # empty: not checked
+    audience: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CreditSettings:
+    bureau_url: str = ""  # empty: no bureau, so nobody gets postpay (demo: the embedded simulator)
+    bureau_api_key: str = ""  # environment only
+    timeout_s: float = 1.0
+    score_ttl_s: float = 3600.0
+    postpay_min_score: int = 600
+    postpay_bands: str = "600:200,680:500,750:1000"  # min score:outstanding limit, per band
+    postpay_session_cap: str = "300"  # yuan; a postpaid session stops here at the latest
+    prepaid_min_balance: str = "20"  # yuan in the wallet to start a prepaid session
+    currency: str = "CNY"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerSettings:
+    database_url: str = "sqlite+aiosqlite:///var/chargegate.sqlite3"
+    bill_due_days: float = 14.0  # an unpaid bill becomes OVERDUE after this
+    dispute_tolerance: str = "0.05"  # yuan; operator total vs our recomputation
+    overdue_sweep_s: float = 3600.0
+    progress_poll_s: float = 30.0  # poll live sessions this often when pushes go quiet
+
+
+@dataclass(frozen=True, slots=True)
+class TracingSettings:
+    """``[tracing]``: OpenTelemetry, off by default; on needs the ``tracing`` extra installed."""
+
+    enabled: bool = False
+    service_name: str = "chargegate"
+    exporter: str = "otlp"  # otlp (protobuf over HTTP) or console
+    otlp_endpoint: str = ""  # e.g. http://collector:4318/v1/traces; empty: OTEL_EXPORTER_OTLP_* or default
+    sample_ratio: float = 1.0  # of new traces; a sampled parent is always followed
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
+    breaker: BreakerSettings = field(default_factory=BreakerSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    credit: CreditSettings = field(default_factory=CreditSettings)
+    ledger: LedgerSettings = field(default_factory=LedgerSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
+    operators: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def demo(self) -> bool:
+        return self.gateway.mode == "demo"
+
+    @property
+    def public_url(self) -> str:
+        return (self.gateway.public_url or f"http://{self.gateway.host}:{self.gateway.port}").rstrip("/")
+
+    def with_operators(self, operators: tuple[Mapping[str, Any], ...]) -> Settings:
+        return replace(self, operators=operators)
