@@ -163,14 +163,21 @@ async def hydrate(ctx: RequestContext, stations: Sequence[domain.Station], wants
         if tariff_wait is not None:
             tariffs = await tariff_wait
     operators = {op.info.id: operator(op.info) for op in ctx.runtime.operators.values()}
-    Station, GeoPoint, station_id = t.Station, t.GeoPoint, ids.station_id  # noqa: N806 - hoisted
+    # Hoisted: this loop runs for every station and connector of the page.
+    Station, GeoPoint, Connector, Price, Money = t.Station, t.GeoPoint, t.Connector, t.Price, t.Money  # noqa: N806
+    station_id, connector_id, unknown = ids.station_id, ids.connector_id, domain.ConnectorStatus.UNKNOWN
     want_price, want_tariff, want_parent = wants.price, wants.tariff, wants.station
+    local_times: dict[str, time] = {}  # station time zone → local time now
     no_states: dict[str, domain.ConnectorState] = {}
     tariff_index = 0
     out = []
     for index, s in enumerate(stations):
         op_id = s.operator_id
-        local_now = ctx.now.astimezone(_zone(s.timezone)).time() if tariffs and want_price else None
+        local_now = None
+        if tariffs and want_price:
+            local_now = local_times.get(s.timezone)
+            if local_now is None:
+                local_now = local_times[s.timezone] = ctx.now.astimezone(_zone(s.timezone)).time()
         states = statuses[index] if statuses else no_states
         connectors = []
         first_tariff = None
@@ -181,7 +188,29 @@ async def hydrate(ctx: RequestContext, stations: Sequence[domain.Station], wants
                 tariff_index += 1
                 if first_tariff is None:
                     first_tariff = tf
-            connectors.append(_connector(op_id, c, states.get(c.id), tf, local_now))
+            state = states.get(c.id)
+            current_price = None
+            if tf is not None and local_now is not None:
+                # domain.Tariff.price_at, without the intermediate domain.Price
+                period, currency = tf.period_at(local_now), tf.currency
+                energy, service = period.energy_per_kwh, period.service_per_kwh
+                current_price = Price(
+                    energy_per_kwh=Money(amount=energy, currency=currency),
+                    service_per_kwh=Money(amount=service, currency=currency),
+                    total_per_kwh=Money(amount=energy + service, currency=currency),
+                )
+            connectors.append(
+                Connector(
+                    id=connector_id(op_id, c.id),
+                    type=c.type,
+                    power_type=c.power_type,
+                    max_power_kw=c.max_power_kw,
+                    status=state.status if state else unknown,
+                    status_updated_at=state.observed_at if state else None,
+                    current_price=current_price,
+                    qr_code=c.qr_code,
+                )
+            )
         location = s.location
         node = Station(
             id=station_id(op_id, s.id),
@@ -197,22 +226,3 @@ async def hydrate(ctx: RequestContext, stations: Sequence[domain.Station], wants
                 connector.parent = node
         out.append(node)
     return out
-
-
-def _connector(
-    op_id: str,
-    c: domain.Connector,
-    state: domain.ConnectorState | None,
-    tf: domain.Tariff | None,
-    local_now: time | None,
-) -> t.Connector:
-    return t.Connector(
-        id=ids.connector_id(op_id, c.id),
-        type=c.type,
-        power_type=c.power_type,
-        max_power_kw=c.max_power_kw,
-        status=state.status if state else domain.ConnectorStatus.UNKNOWN,
-        status_updated_at=state.observed_at if state else None,
-        current_price=price(tf.price_at(local_now)) if tf and local_now is not None else None,
-        qr_code=c.qr_code,
-    )

@@ -6,6 +6,7 @@ import base64
 import binascii
 import math
 from collections.abc import Callable
+from functools import lru_cache
 
 from strawberry.types import Info
 
@@ -22,6 +23,7 @@ CURSOR_PREFIX = "offset:"
 ConnectorTest = Callable[[domain.Connector], bool]
 
 
+@lru_cache(maxsize=4096)
 def encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{offset}".encode()).decode("ascii")
 

@@ -17,7 +17,6 @@ The client owns three things the adapter should not care about:
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -196,7 +195,7 @@ class TcecClient:
                         raise OperatorUnavailable(self._operator_id, f"{interface}: HTTP {resp.status}")
                     if resp.status != 200:  # §2: protocol errors still come with HTTP 200
                         raise OperatorProtocolError(self._operator_id, f"{interface}: HTTP {resp.status}")
-                    body = json.loads(await resp.read())
+                    body = codec.loads(await resp.read())
             return codec.parse_response(body, self._secrets)
 
     def _redact(self, text: str) -> str:
