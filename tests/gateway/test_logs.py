@@ -78,17 +78,23 @@ def test_redact_headers():
 
 def test_install_routes_the_root_logger_through_one_handler():
     root = logging.getLogger()
-    saved, level = list(root.handlers), root.level
+    saved, level, disabled = list(root.handlers), root.level, root.manager.disable
     stream = io.StringIO()
+    logger = logging.getLogger("chargegate.tests.install")
     try:
+        # Other tests in the process (uvicorn, schemathesis, …) may leave global logging switches
+        # set; this test is about where records go once they are emitted.
+        logging.disable(logging.NOTSET)
+        logger.disabled = False
         install("json", logging.INFO, stream)
-        logging.getLogger("chargegate.tests.install").info("started")  # any logger, through the root
+        logger.info("started")  # any logger, through the root
         assert json.loads(stream.getvalue())["logger"] == "chargegate.tests.install"
         with pytest.raises(ValueError, match="log format"):
             install("xml")
     finally:
         root.handlers[:] = saved
         root.setLevel(level)
+        logging.disable(disabled)
 
 
 @pytest.fixture
