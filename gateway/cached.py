@@ -28,6 +28,7 @@ TARIFF = "tariff"
 
 
 async def _passthrough(method: str, call: Callable[[], Awaitable[Any]]) -> Any:
+    """Every method this wrapper does not cache goes straight to the wrapped operator."""
     return await call()
 
 

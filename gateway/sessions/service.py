@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -320,6 +319,3 @@ def order_raw(order: FinalOrder) -> str:
         },
         ensure_ascii=False,
     )
-
-
-__all__: Sequence[str] = ("Refused", "SessionService", "StartOutcome", "order_raw")
