@@ -9,35 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
-from typing import Any
 
 from gateway.credit.demo import demo_scores
 from gateway.credit.provider import SCORE_MAX, SCORE_MIN
 from gateway.credit.sim_config import DEFAULT_API_KEY
 from gateway.credit.simulator import BureauConfig, BureauFaults, CreditBureauSimulator
+from operators.sim_args import bounded, rate
 
 DEFAULT_PORT = 9501
-
-
-def _bounded(low: float, high: float | None = None, kind: type = float) -> Callable[[str], Any]:
-    """An argparse ``type`` for a number of ``kind`` within [low, high]."""
-
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a {kind.__name__}") from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(
-                f"must be between {low} and {high}" if high is not None else f"must be >= {low}"
-            )
-        return value
-
-    return parse
-
-
-_rate = _bounded(0.0, 1.0)
 
 
 def _score(text: str) -> tuple[str, int]:
@@ -61,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``simulate credit`` flags to ``parser``."""
     bureau = parser.add_argument_group("bureau")
     bureau.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
-    bureau.add_argument("--port", type=_bounded(0, 65535, int), default=DEFAULT_PORT, help="0 = ephemeral")
+    bureau.add_argument("--port", type=bounded(0, 65535, int), default=DEFAULT_PORT, help="0 = ephemeral")
     bureau.add_argument("--api-key", type=_api_key, default=DEFAULT_API_KEY,
                         help="bearer key clients must present (default: the public demo key)")  # fmt: skip
     bureau.add_argument("--seed", type=int, default=1, help="seeds derived scores and fault dice")
@@ -71,9 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bureau.add_argument("--table-only", action="store_true",
                         help="drivers outside the table are unknown (404), not derived")  # fmt: skip
     faults = parser.add_argument_group("fault injection (rates are probabilities 0..1)")
-    faults.add_argument("--latency-ms", type=_bounded(0.0), default=0.0)
-    faults.add_argument("--error-rate", type=_rate, default=0.0, help="answer HTTP 500")
-    faults.add_argument("--timeout-rate", type=_rate, default=0.0, help="never answer")
+    faults.add_argument("--latency-ms", type=bounded(0.0), default=0.0)
+    faults.add_argument("--error-rate", type=rate, default=0.0, help="answer HTTP 500")
+    faults.add_argument("--timeout-rate", type=rate, default=0.0, help="never answer")
     faults.add_argument("--down", action="store_true", help="answer HTTP 503 to everything")
 
 

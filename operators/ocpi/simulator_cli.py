@@ -25,23 +25,7 @@ import argparse
 import asyncio
 
 from operators.ocpi.simulator import OcpiFaults, OcpiSimulator, OcpiSimulatorConfig
-
-
-def _center(text: str) -> tuple[float, float]:
-    try:
-        lat, lon = (float(part) for part in text.split(","))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError("expected LAT,LON, e.g. 31.230,121.474") from exc
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise argparse.ArgumentTypeError("latitude must be within ±90 and longitude within ±180")
-    return lat, lon
-
-
-def _rate(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError("a rate is between 0 and 1")
-    return value
+from operators.sim_args import center, rate
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token", default="sim-token-a", help="credentials token A for the eMSP")
     parser.add_argument("--stations", type=int, default=50, help="number of locations")
     parser.add_argument("--seed", type=int, default=1, help="seed of the network and faults")
-    parser.add_argument("--center", type=_center, default=(31.230, 121.474), help="LAT,LON of the network")
+    parser.add_argument("--center", type=center, default=(31.230, 121.474), help="LAT,LON of the network")
     parser.add_argument("--country-code", default="CN", help="CPO country code (CN: GB/T, CNY)")
     parser.add_argument("--party-id", default="SHA", help="CPO party id")
     parser.add_argument("--page-limit", type=int, default=50, help="server maximum page size (X-Limit)")
@@ -61,9 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     faults = parser.add_argument_group("fault injection")
     faults.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
-    faults.add_argument("--error-rate", type=_rate, default=0.0, help="share of HTTP 500 / OCPI 3000 answers")
-    faults.add_argument("--timeout-rate", type=_rate, default=0.0, help="share of requests that hang")
-    faults.add_argument("--malformed-rate", type=_rate, default=0.0, help="share of non-JSON answers")
+    faults.add_argument("--error-rate", type=rate, default=0.0, help="share of HTTP 500 / OCPI 3000 answers")
+    faults.add_argument("--timeout-rate", type=rate, default=0.0, help="share of requests that hang")
+    faults.add_argument("--malformed-rate", type=rate, default=0.0, help="share of non-JSON answers")
     faults.add_argument("--down", action="store_true", help="answer every request with HTTP 503")
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
-from typing import Any
 
+from operators.sim_args import bounded, center, rate
 from operators.tcec import codec
 from operators.tcec.sim_faults import Faults
 from operators.tcec.simulator import SimulatorConfig, TcecSimulator
@@ -37,42 +36,11 @@ def _secret(text: str) -> str:
     return text
 
 
-def _center(text: str) -> tuple[float, float]:
-    try:
-        lat_text, lon_text = text.split(",")
-        lat, lon = float(lat_text), float(lon_text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be LAT,LON, e.g. 30.274,120.155") from None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise argparse.ArgumentTypeError("latitude must be within ±90 and longitude within ±180")
-    return lat, lon
-
-
-def _bounded(low: float, high: float | None = None, kind: type = float) -> Callable[[str], Any]:
-    """An argparse ``type`` for a number of ``kind`` within [low, high]."""
-
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a {kind.__name__}") from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(
-                f"must be between {low} and {high}" if high is not None else f"must be >= {low}"
-            )
-        return value
-
-    return parse
-
-
-_rate = _bounded(0.0, 1.0)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``simulate tcec`` flags to ``parser``."""
     net = parser.add_argument_group("operator and network")
     net.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
-    net.add_argument("--port", type=_bounded(0, 65535, int), default=DEFAULT_PORT, help="0 = ephemeral")
+    net.add_argument("--port", type=bounded(0, 65535, int), default=DEFAULT_PORT, help="0 = ephemeral")
     net.add_argument("--path-prefix", default="/evcs/v20160701", help="URL prefix of the interfaces")
     net.add_argument("--operator-id", type=_operator_id, default=DEFAULT_OPERATOR_ID, help="our OperatorID")
     net.add_argument("--operator-secret", type=_secret, default=DEFAULT_OPERATOR_SECRET,
@@ -82,27 +50,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     net.add_argument("--sig-secret", type=_secret, default=DEFAULT_SIG_SECRET, help="HMAC-MD5 key")
     net.add_argument("--aggregator-id", type=_operator_id, default=None,
                      help="only accept this calling OperatorID (default: any)")  # fmt: skip
-    net.add_argument("--stations", type=_bounded(0, 1_000_000, int), default=300)
+    net.add_argument("--stations", type=bounded(0, 1_000_000, int), default=300)
     net.add_argument("--seed", type=int, default=1)
-    net.add_argument("--center", type=_center, default=_center(DEFAULT_CENTER), metavar="LAT,LON")
+    net.add_argument("--center", type=center, default=center(DEFAULT_CENTER), metavar="LAT,LON")
     net.add_argument("--notify-url", default=None, metavar="URL",
                      help="aggregator base URL for pushes: URL/query_token, URL/notification_…")  # fmt: skip
-    net.add_argument("--token-ttl", type=_bounded(1, None, int), default=7200, help="seconds")
+    net.add_argument("--token-ttl", type=bounded(1, None, int), default=7200, help="seconds")
     net.add_argument("--token-reissue", choices=("same", "new"), default="same")
-    net.add_argument("--push-interval", type=_bounded(1.0), default=30.0, metavar="SECONDS",
+    net.add_argument("--push-interval", type=bounded(1.0), default=30.0, metavar="SECONDS",
                      help="charging progress push interval (default 30, min 1)")  # fmt: skip
-    net.add_argument("--status-interval", type=_bounded(0.0), default=10.0, metavar="SECONDS",
+    net.add_argument("--status-interval", type=bounded(0.0), default=10.0, metavar="SECONDS",
                      help="a random connector changes status this often (0 = never)")  # fmt: skip
-    net.add_argument("--time-acceleration", type=_bounded(0.001), default=1.0,
+    net.add_argument("--time-acceleration", type=bounded(0.001), default=1.0,
                      help="sessions charge this many times faster than real time")  # fmt: skip
     faults = parser.add_argument_group("fault injection (rates are probabilities 0..1)")
-    faults.add_argument("--latency-ms", type=_bounded(0.0), default=0.0)
-    faults.add_argument("--error-rate", type=_rate, default=0.0, help="answer Ret 500")
-    faults.add_argument("--busy-rate", type=_rate, default=0.0, help="answer Ret -1")
-    faults.add_argument("--timeout-rate", type=_rate, default=0.0, help="never answer")
-    faults.add_argument("--bad-signature-rate", type=_rate, default=0.0, help="wrong response Sig")
-    faults.add_argument("--malformed-rate", type=_rate, default=0.0, help="undecodable response Data")
-    faults.add_argument("--drop-push-rate", type=_rate, default=0.0, help="silently skip pushes")
+    faults.add_argument("--latency-ms", type=bounded(0.0), default=0.0)
+    faults.add_argument("--error-rate", type=rate, default=0.0, help="answer Ret 500")
+    faults.add_argument("--busy-rate", type=rate, default=0.0, help="answer Ret -1")
+    faults.add_argument("--timeout-rate", type=rate, default=0.0, help="never answer")
+    faults.add_argument("--bad-signature-rate", type=rate, default=0.0, help="wrong response Sig")
+    faults.add_argument("--malformed-rate", type=rate, default=0.0, help="undecodable response Data")
+    faults.add_argument("--drop-push-rate", type=rate, default=0.0, help="silently skip pushes")
 
 
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
