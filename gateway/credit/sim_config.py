@@ -10,6 +10,7 @@ from typing import Any
 
 from gateway.credit.demo import demo_scores
 from gateway.credit.provider import SCORE_MAX, SCORE_MIN
+from operators import fault_fields
 
 DEFAULT_API_KEY = "demo-credit-bureau-key"  # a public demo string: pass your own for anything shared
 _RATES = ("error_rate", "timeout_rate")
@@ -32,33 +33,14 @@ class BureauFaults:
     down: bool = False
 
     def __post_init__(self) -> None:
-        if self.latency_ms < 0:
-            raise ValueError("latency_ms must be >= 0")
-        for name in _RATES:
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1")
+        fault_fields.validate(self, _RATES)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def updated(self, changes: Any) -> BureauFaults:
         """A copy with ``changes`` (field name → JSON value) applied; ValueError on bad input."""
-        if not isinstance(changes, dict):
-            raise ValueError("faults must be a JSON object")
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
-        if unknown:
-            raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
-        clean: dict[str, Any] = {}
-        for name, value in changes.items():
-            if name == "down":
-                if not isinstance(value, bool):
-                    raise ValueError("down must be a boolean")
-                clean[name] = value
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                clean[name] = float(value)
-            else:
-                raise ValueError(f"{name} must be a number")
-        return dataclasses.replace(self, **clean)
+        return fault_fields.updated(self, changes)
 
 
 @dataclass(frozen=True, slots=True)

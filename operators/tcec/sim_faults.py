@@ -7,6 +7,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from operators import fault_fields
+
 _RATES = (
     "error_rate",
     "busy_rate",
@@ -43,34 +45,14 @@ class Faults:
     down: bool = False
 
     def __post_init__(self) -> None:
-        if self.latency_ms < 0:
-            raise ValueError("latency_ms must be >= 0")
-        for name in _RATES:
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1")
+        fault_fields.validate(self, _RATES)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def updated(self, changes: dict[str, Any]) -> Faults:
         """A copy with ``changes`` (field name → JSON value) applied; ValueError on bad input."""
-        if not isinstance(changes, dict):
-            raise ValueError("faults must be a JSON object")
-        known = {f.name for f in dataclasses.fields(self)}
-        unknown = set(changes) - known
-        if unknown:
-            raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
-        clean: dict[str, Any] = {}
-        for name, value in changes.items():
-            if name == "down":
-                if not isinstance(value, bool):
-                    raise ValueError("down must be a boolean")
-                clean[name] = value
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                clean[name] = float(value)
-            else:
-                raise ValueError(f"{name} must be a number")
-        return dataclasses.replace(self, **clean)
+        return fault_fields.updated(self, changes)
 
 
 class FaultDice:
