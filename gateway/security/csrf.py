@@ -10,9 +10,11 @@ operation (a GET query, or a ``text/plain`` POST) with the visitor's ambient cre
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import parse_qsl
 
 SIMPLE_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 PREFLIGHT_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
+OPERATION_PARAMETERS = frozenset({"query", "extensions"})  # GET parameters that make it run something
 
 MESSAGE = (
     "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). Please either "
@@ -35,8 +37,12 @@ def is_preflighted(headers: Mapping[str, str]) -> bool:
 
 def runs_an_operation(method: str, query_string: bytes) -> bool:
     """Whether the request could execute anything: a GET without ``query`` or ``extensions``
-    (persisted queries) only renders GraphiQL or fails, so it is not refused."""
+    (persisted queries) only renders GraphiQL or fails, so it is not refused.
+
+    Names are compared after URL-decoding, exactly as Starlette decodes them for the GraphQL app
+    (``%71uery`` is ``query``), so an encoded or repeated name cannot walk around the check.
+    """
     if method != "GET":
         return True
-    params = {part.split(b"=", 1)[0] for part in query_string.split(b"&")}
-    return b"query" in params or b"extensions" in params
+    names = {name for name, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)}
+    return not names.isdisjoint(OPERATION_PARAMETERS)

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import aiohttp
 import pytest
+import yarl
 
 from gateway.app import create_app
 from gateway.config import GatewaySettings, SecuritySettings, Settings
@@ -140,6 +141,22 @@ async def test_simple_requests_are_refused_as_csrf(stack: Stack, method, headers
         body = await r.json()
     assert body["errors"][0]["extensions"]["code"] == "CSRF_BLOCKED"
     assert "apollo-require-preflight" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "query_string",
+    [
+        "%71uery=%7B__typename%7D",
+        "%71%75%65%72%79=%7B__typename%7D",
+        "foo=1&query=x&%71uery=%7B__typename%7D",
+    ],
+)
+async def test_encoded_or_repeated_parameter_names_are_refused_as_csrf(stack: Stack, query_string: str):
+    url = yarl.URL(f"{stack.url}/graphql?{query_string}", encoded=True)  # sent exactly as written
+    async with stack.http.get(url) as r:
+        assert r.status == 400
+        body = await r.json()
+    assert body["errors"][0]["extensions"]["code"] == "CSRF_BLOCKED"
 
 
 async def test_preflighted_gets_and_the_graphiql_page_pass(stack: Stack):

@@ -31,6 +31,12 @@ def test_preflight_forcing_requests(headers, safe):
         ("GET", b"foo=1", False),
         ("GET", b"query=%7B__typename%7D", True),
         ("GET", b"extensions=%7B%7D", True),  # a persisted query by hash
+        ("GET", b"%71uery=%7B__typename%7D", True),  # an encoded name is still `query`
+        ("GET", b"%71%75%65%72%79=x", True),
+        ("GET", b"%65xtensions=%7B%7D", True),
+        ("GET", b"foo=1&query=%7B__typename%7D&query=x", True),  # repeated: Starlette takes the last
+        ("GET", b"query=&foo=1", True),
+        ("GET", b"qu+ery=x&%71uer=1", False),  # `qu ery`, `quer`: not the parameter
         ("POST", b"", True),
     ],
 )
