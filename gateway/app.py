@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -69,13 +70,46 @@ class GraphQLApp(GraphQL):
         # A GET carrying only a persisted query's hash is an operation, not a visit to GraphiQL.
         return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:  # Strawberry answers these in plain text
+            response = self.request_refused(request, exc)
+        await response(scope, receive, send)
+
+    def request_refused(self, request: Request, exc: HTTPException) -> Response:
+        """A request that is not a GraphQL request at all (body not JSON, too deep, not an object):
+        a 4xx in the GraphQL error shape, ``BAD_REQUEST``, under the negotiated media type."""
+        media = negotiation.media_type(request.headers.get("accept"))
+        error = {"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}
+        return Response(orjson.dumps({"errors": [error]}), exc.status_code, media_type=media)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson refuses nesting deeper than 1024 with a JSONDecodeError (json.loads would raise a
+        # RecursionError, a 500); Strawberry turns the JSONDecodeError into a 400.
+        return orjson.loads(data)
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        out = dict(params)
+        for name in ("variables", "extensions"):
+            if out.get(name):
+                out[name] = super().parse_json(out[name])
+        return out
+
     def parse_json(self, data: str | bytes) -> Any:
+        """A request body: one operation (an object) or a batch (an array of objects)."""
         parsed = super().parse_json(data)
         if isinstance(parsed, list):
             try:
                 check_batch(parsed, self.max_batch)
             except ValueError as exc:
                 raise HTTPException(400, str(exc)) from exc
+        elif not isinstance(parsed, dict):
+            raise HTTPException(400, "The request body must be a JSON object (or an array of them).")
         return parsed
 
     async def execute_single(self, *, request_data: GraphQLRequestData, **kwargs: Any) -> ExecutionResult:

@@ -19,8 +19,8 @@ from gateway.security.documents import CachedParsing, document_cache
 from gateway.security.limits import QueryLimits, limit_rule
 from resolvers import charging_types as ct
 from resolvers import types as t
-from resolvers.compiled import CompiledExecutionContext
 from resolvers.errors import ErrorShaping
+from resolvers.execution import GatewayExecutionContext
 from resolvers.mutation import Mutation
 from resolvers.query import Query
 from resolvers.subscription import Subscription
@@ -65,8 +65,9 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
             partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
             ScopeCheck,
         ],
-        # Plain-data selections are completed by compiled closures (documents are cached above).
-        execution_context_class=CompiledExecutionContext,
+        # Plain-data selections are completed by compiled closures (documents are cached above);
+        # variables that do not coerce are the client's error.
+        execution_context_class=GatewayExecutionContext,
         config=StrawberryConfig(
             auto_camel_case=True,
             disable_field_suggestions=not limits.field_suggestions,
