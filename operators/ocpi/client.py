@@ -10,7 +10,7 @@ the method, path and codes, never the token.
 from __future__ import annotations
 
 import contextlib
-import uuid
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -26,7 +26,9 @@ from operators.base import (
     OperatorTimeout,
     OperatorUnavailable,
 )
-from operators.ocpi import auth, codec
+from operators.ocpi import auth, codec, headers
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -123,23 +125,34 @@ class OcpiClient:
     ) -> tuple[Any, Mapping[str, str]]:
         """One request; returns the envelope's ``data`` and the response headers."""
         what = f"{method} {URL(url).path}"
-        headers = {"Authorization": auth.header(self.token, self.encoding), "X-Request-ID": str(uuid.uuid4())}
-        headers["X-Correlation-ID"] = str(uuid.uuid4())
+        ids = headers.new_ids()  # §4.1.3: unique per request, logged so both sides can be traced
+        sent = {"Authorization": auth.header(self.token, self.encoding), **ids}
         if routed:
-            headers.update(self.routing)
+            sent.update(self.routing)
         data = None
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            sent["Content-Type"] = "application/json"
             data = codec.dumps(body).encode("utf-8")
         timeout = self.timeout if timeout_s is None else aiohttp.ClientTimeout(total=timeout_s)
         with self._translate(what):
             async with self.http.request(
-                method, url, params=params, data=data, headers=headers, timeout=timeout
+                method, url, params=params, data=data, headers=sent, timeout=timeout
             ) as resp:
                 raw = await resp.read()
                 status, resp_headers = resp.status, resp.headers
                 link = resp.links.get("next", {}).get("url")
+            rid, cid = ids[headers.REQUEST_ID], ids[headers.CORRELATION_ID]
             parsed = _envelope(raw)
+            ocpi_code = parsed["status_code"] if parsed else None
+            ok = status < 400 and ocpi_code is not None and ocpi_code < 2000
+            level = logging.DEBUG if ok else logging.WARNING
+            logger.log(
+                level,
+                "OCPI %s %s: HTTP %d status_code %s request_id=%s correlation_id=%s",
+                *(self.operator_id, what, status, ocpi_code, rid, cid),
+            )
+            if resp_headers.get(headers.REQUEST_ID, rid) != rid:
+                logger.warning("OCPI %s %s: response echoes another X-Request-ID", self.operator_id, what)
             if status >= 400:
                 code = f", status_code {parsed['status_code']}" if parsed else ""
                 raise error_for_http(status)(self.operator_id, f"{what}: HTTP {status}{code}")
@@ -157,14 +170,14 @@ class OcpiClient:
             return parsed.get("data"), headers_out
 
     async def page(self, url: str, params: Mapping[str, str] | None = None) -> Page:
-        data, headers = await self.call("GET", url, params=params)
+        data, got = await self.call("GET", url, params=params)
         if not isinstance(data, list):
             raise OperatorProtocolError(self.operator_id, f"GET {URL(url).path}: data is not a list")
-        next_url = headers.get("link-next")
+        next_url = got.get("link-next")
         if next_url is not None and URL(next_url).origin() != URL(url).origin():
             # Never send our token to another host because a Link header said so.
             raise OperatorProtocolError(self.operator_id, "Link rel=next points at another origin")
-        return Page(data, next_url, _int(headers.get("x-total-count")), _int(headers.get("x-limit")))
+        return Page(data, next_url, _int(got.get("x-total-count")), _int(got.get("x-limit")))
 
 
 def _envelope(raw: bytes) -> dict[str, Any] | None:

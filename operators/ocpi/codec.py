@@ -96,12 +96,16 @@ def parse_datetime(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+DATETIME_MAX_LEN = 25  # OCPI 2.2.1 types §DateTime: string(25), so at most milliseconds
+
+
 def format_datetime(value: datetime) -> str:
-    """UTC with a ``Z`` (what maintainers advise sending); fractions only when present."""
+    """UTC with a ``Z`` (what maintainers advise sending), truncated to milliseconds when it has a
+    fraction: ``2026-12-02T12:26:55.181Z`` (24 characters), never the 27 of microseconds."""
     utc = value.astimezone(UTC) if value.tzinfo else value
     text = utc.strftime("%Y-%m-%dT%H:%M:%S")
-    if utc.microsecond:
-        text += f".{utc.microsecond:06d}".rstrip("0")
+    if utc.microsecond // 1000:
+        text += f".{utc.microsecond // 1000:03d}"
     return text + "Z"
 
 

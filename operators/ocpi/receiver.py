@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from operators import domain
-from operators.ocpi import auth, codec, mapping
+from operators.ocpi import auth, codec, headers, mapping
 from operators.ocpi.messages import Cdr, CommandResult, Session
 from operators.ocpi.models import EVSE, Connector, Location, Tariff
 
@@ -55,9 +55,11 @@ def routes(op: OcpiOperator) -> Sequence[BaseRoute]:
     base, v = op.base_path, f"{op.base_path}/{VERSION}"
     loc = f"{v}/locations/{{cc}}/{{pid}}/{{location_id}}"
     return [
-        Route(f"{base}/versions", r.guard(r.versions), methods=["GET"]),
-        Route(v, r.guard(r.details), methods=["GET"]),
-        Route(f"{v}/credentials", r.guard(r.credentials), methods=["GET", "POST", "PUT", "DELETE"]),
+        Route(f"{base}/versions", r.guard(r.versions, routed=False), methods=["GET"]),
+        Route(v, r.guard(r.details, routed=False), methods=["GET"]),
+        Route(
+            f"{v}/credentials", r.guard(r.credentials, routed=False), methods=["GET", "POST", "PUT", "DELETE"]
+        ),
         Route(loc, r.guard(r.location), methods=["GET", "PUT", "PATCH"]),
         Route(loc + "/{evse_uid}", r.guard(r.location), methods=["GET", "PUT", "PATCH"]),
         Route(loc + "/{evse_uid}/{connector_id}", r.guard(r.location), methods=["GET", "PUT", "PATCH"]),
@@ -81,9 +83,22 @@ class Receiver:
         self.store = op.store
 
     def guard(
-        self, handler: Callable[[Request], Awaitable[Response]]
+        self, handler: Callable[[Request], Awaitable[Response]], *, routed: bool = True
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            response = await checked(request)
+            # §4.1.3: every response echoes the ids (and, routed, swaps the routing headers).
+            echo = headers.echo(request.headers, routed=routed)
+            response.headers.update(echo)
+            logger.log(
+                logging.INFO if response.status_code >= 400 else logging.DEBUG,
+                "OCPI %s %s from %s: HTTP %d request_id=%s correlation_id=%s",
+                *(request.method, request.url.path, self.op.settings.id, response.status_code),
+                *(echo[headers.REQUEST_ID], echo[headers.CORRELATION_ID]),
+            )
+            return response
+
+        async def checked(request: Request) -> Response:
             if auth.matches(request.headers.get("authorization"), [self.op.token_b]) is None:
                 return reply(None, 2000, "unknown or missing token", http_status=401)
             params = request.path_params

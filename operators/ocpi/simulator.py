@@ -19,7 +19,7 @@ import contextlib
 import dataclasses
 import logging
 import random
-import uuid
+import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from operators.ocpi import auth, codec, sim_network
+from operators.ocpi import auth, codec, headers, sim_network
 from operators.ocpi.messages import Credentials, VersionDetails
 from operators.ocpi.sim_sender import SenderApi, ocpi_response
 from operators.ocpi.sim_sessions import SimSessions
@@ -78,10 +78,20 @@ class OcpiSimulatorConfig:
 
 
 class OcpiSimulator:
-    """``OcpiSimulator(config, **overrides)``; ``start()``/``stop()`` or ``async with``."""
+    """``OcpiSimulator(config, **overrides)``; ``start()``/``stop()`` or ``async with``.
 
-    def __init__(self, config: OcpiSimulatorConfig | None = None, **overrides: Any) -> None:
+    ``http`` is the client session for call-backs and pushes (one of its own if None, closed on stop).
+    """
+
+    def __init__(
+        self,
+        config: OcpiSimulatorConfig | None = None,
+        *,
+        http: aiohttp.ClientSession | None = None,
+        **overrides: Any,
+    ) -> None:
         self.config = dataclasses.replace(config or OcpiSimulatorConfig(), **overrides)
+        self._own_http = http is None
         cfg = self.config
         self.faults = dataclasses.replace(cfg.faults)
         self.calls: Counter[str] = Counter()
@@ -98,16 +108,17 @@ class OcpiSimulator:
         self.token_b: str | None = None
         self.token_c: str | None = None
         self.emsp: VersionDetails | None = None
+        self.emsp_party: tuple[str, str] | None = None  # (country_code, party_id) from its credentials
         self._closing = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
-        self._http: aiohttp.ClientSession | None = None
+        self._http: aiohttp.ClientSession | None = http
         self.base_url = ""
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        app = web.Application(middlewares=[self._faults_mw, self._auth_mw])
+        app = web.Application(middlewares=[self._echo_mw, self._faults_mw, self._auth_mw])
         prefix = f"/ocpi/{VERSION}"
         app.router.add_get("/ocpi/versions", self._versions)
         app.router.add_get(prefix, self._details)
@@ -121,7 +132,8 @@ class OcpiSimulator:
         except OSError:
             await self._runner.cleanup()
             raise
-        self._http = aiohttp.ClientSession()
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
         host, port = self._runner.addresses[0][:2]
         self.base_url = f"http://{host}:{port}"
 
@@ -132,7 +144,7 @@ class OcpiSimulator:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
-        if self._http is not None:
+        if self._http is not None and self._own_http:
             await self._http.close()
 
     async def __aenter__(self) -> OcpiSimulator:
@@ -160,6 +172,18 @@ class OcpiSimulator:
     def _module(request: web.Request) -> str:
         parts = request.path.strip("/").split("/")
         return parts[2] if len(parts) > 2 else "versions"
+
+    @web.middleware
+    async def _echo_mw(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """§4.1.3: every response, faults and refusals included, echoes the request's ids."""
+        echo = headers.echo(request.headers, routed=self._module(request) not in headers.UNROUTED_MODULES)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # e.g. an unknown path: still traceable
+            exc.headers.update(echo)
+            raise
+        response.headers.update(echo)
+        return response
 
     @web.middleware
     async def _faults_mw(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -235,7 +259,8 @@ class OcpiSimulator:
         except (aiohttp.ClientError, TimeoutError, codec.ModelError) as exc:
             return ocpi_response(None, 3001, f"cannot use the client's API: {type(exc).__name__}")
         self.token_b = theirs.token
-        self.token_c = f"sim-c-{self.rng.getrandbits(64):016x}"
+        self.emsp_party = (theirs.roles[0].country_code, theirs.roles[0].party_id) if theirs.roles else None
+        self.token_c = secrets.token_urlsafe(32)  # §4.1.5: unguessable; never from the seeded RNG
         return ocpi_response(self._own_credentials(self.token_c))
 
     async def _fetch_details(self, versions_url: str, token: str) -> VersionDetails:
@@ -249,7 +274,7 @@ class OcpiSimulator:
         assert self._http is not None
         timeout = aiohttp.ClientTimeout(total=5)
         async with self._http.get(
-            url, headers={"Authorization": auth.header(token)}, timeout=timeout
+            url, headers={"Authorization": auth.header(token), **headers.new_ids()}, timeout=timeout
         ) as resp:
             body = codec.loads(await resp.read())
         if resp.status != 200 or body.get("status_code") != 1000:
@@ -270,15 +295,15 @@ class OcpiSimulator:
 
     async def send(self, method: str, url: str, body: Any) -> int | None:
         assert self._http is not None and self.token_b is not None
-        headers = {
-            "Authorization": auth.header(self.token_b),
-            "Content-Type": "application/json",
-            "X-Request-ID": str(uuid.uuid4()),
-            "X-Correlation-ID": str(uuid.uuid4()),
-        }
+        sent = {"Authorization": auth.header(self.token_b), "Content-Type": "application/json"}
+        sent |= headers.new_ids()
+        if self.emsp_party is not None:  # §4.1.4: pushes to functional modules are routed
+            cfg, (cc, party) = self.config, self.emsp_party
+            sent |= {"OCPI-from-country-code": cfg.country_code, "OCPI-from-party-id": cfg.party_id}
+            sent |= {"OCPI-to-country-code": cc, "OCPI-to-party-id": party}
         try:
             async with self._http.request(
-                method, url, data=codec.dumps(body), headers=headers, timeout=aiohttp.ClientTimeout(total=5)
+                method, url, data=codec.dumps(body), headers=sent, timeout=aiohttp.ClientTimeout(total=5)
             ) as resp:
                 await resp.read()
                 return resp.status

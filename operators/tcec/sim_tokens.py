@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-import random
+import secrets
 import time
 from typing import Any
 
@@ -14,18 +14,20 @@ REISSUE_POLICIES = ("same", "new")
 
 
 class TokenIssuer:
-    """Seeded random tokens with a TTL; re-issue returns the live token ("same") or replaces it ("new").
+    """Unpredictable tokens with a TTL; re-issue returns the live token ("same") or replaces it ("new").
+
+    Tokens come from :mod:`secrets`, never from the simulator's seeded RNG: a token is a bearer
+    credential, so two simulators (two partners) must never hand out the same one.
 
     Partners differ on re-issue (§3.4 [?]); "new" invalidates the previous token at once, which is
     what makes two gateway replicas sharing one partner account fight over it.
     """
 
-    def __init__(self, ttl_s: float, reissue: str, seed: int) -> None:
+    def __init__(self, ttl_s: float, reissue: str) -> None:
         if reissue not in REISSUE_POLICIES:
             raise ValueError(f"token_reissue must be one of {REISSUE_POLICIES}")
         self._ttl_s = ttl_s
         self._reissue = reissue
-        self._rng = random.Random(f"tcec-sim-tokens:{seed}")
         self._expiry: dict[str, tuple[str, float]] = {}  # token → (OperatorID, monotonic expiry)
         self._current: dict[str, str] = {}  # OperatorID → its latest token
 
@@ -38,7 +40,7 @@ class TokenIssuer:
             if self._reissue == "same" and expires > now:
                 return current, max(1, int(expires - now))
             del self._expiry[current]
-        token = f"{self._rng.getrandbits(256):064x}"  # §3.4: real tokens are 32–64 chars
+        token = secrets.token_hex(32)  # §3.4: opaque, globally unique; real tokens are 32–64 chars
         self._expiry[token] = (operator_id, now + self._ttl_s)
         self._current[operator_id] = token
         return token, int(self._ttl_s)

@@ -87,7 +87,7 @@ class TcecSimulator:
         self._faults = config.faults
         self._dice = FaultDice(config.seed)
         self._churn_rng = random.Random(f"tcec-sim-churn:{config.seed}")
-        self._tokens = TokenIssuer(config.token_ttl_s, config.token_reissue, config.seed)
+        self._tokens = TokenIssuer(config.token_ttl_s, config.token_reissue)
         self._filter = StationFilter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = asyncio.Event()

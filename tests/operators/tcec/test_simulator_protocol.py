@@ -215,3 +215,12 @@ async def test_calls_are_counted(sim_server, sim_client):
     await sim_client.query("query_station_status", {"StationIDs": []})
     await sim_client.query("query_station_status", {"StationIDs": []})
     assert sim_server.calls["query_token"] == 1 and sim_server.calls["query_station_status"] == 2
+
+
+async def test_tokens_are_unpredictable_and_unique_per_partner(sim_start, sim_client_for):
+    # Same seed, different partner secrets: a seeded RNG would hand both the same first token.
+    first = await sim_client_for(await sim_start(seed=7)).token()
+    other_secret = "another-secret16"
+    other = await sim_client_for(await sim_start(seed=7, operator_secret=other_secret)).token(other_secret)
+    again = await sim_client_for(await sim_start(seed=7)).token()
+    assert len({first, other, again}) == 3
