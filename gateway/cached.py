@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from gateway.cache import Cache
+from gateway.clock import bounded_state, utc_now
 from gateway.config import CacheSettings
 from gateway.singleflight import SingleFlight
 from gateway.wrapping import WrappedOperator
@@ -63,7 +64,11 @@ class CachedOperator(WrappedOperator):
     async def _fetch_statuses(
         self, station_ids: list[str], cached: Mapping[str, ConnectorState]
     ) -> dict[str, ConnectorState]:
-        fresh = await self.inner.connector_statuses(station_ids)
+        now = utc_now()
+        fresh = {
+            cid: bounded_state(s, now)
+            for cid, s in (await self.inner.connector_statuses(station_ids)).items()
+        }
         # A pushed status newer than what the poll saw wins: keep it rather than overwrite.
         fetched = {
             cid: state
@@ -89,5 +94,8 @@ class CachedOperator(WrappedOperator):
 
     async def record_push(self, state: ConnectorState) -> None:
         await self._cache.set_many(
-            STATUS, self._id, {state.connector_id: state}, self._settings.status_push_ttl_s
+            STATUS,
+            self._id,
+            {state.connector_id: bounded_state(state, utc_now())},
+            self._settings.status_push_ttl_s,
         )

@@ -12,6 +12,7 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
+from gateway.currency import to_minor
 from gateway.store import BillLineRecord, BillRecord, Page, SessionRecord
 from gateway.store import BillStatus as StoreBillStatus
 from gateway.store import PaymentMode as StorePaymentMode
@@ -39,7 +40,10 @@ class BillLine:
     starts_at: datetime | None
     ends_at: datetime | None
     energy_kwh: Decimal | None
-    unit_price: Decimal | None
+    unit_price: Decimal | None = strawberry.field(
+        description="Price per kWh in the bill's currency; a unit price, so it may keep more than "
+        "the currency's decimals."
+    )
 
 
 @strawberry.type
@@ -156,19 +160,19 @@ class PaymentDeclined(t.Error):
 
 # -- records → types -------------------------------------------------------------------------------
 
-CENT = Decimal("0.01")
 WATT_HOUR = Decimal("0.001")
 
 
-def tidy(value: Decimal, places: Decimal = CENT) -> Decimal:
-    """The ledger keeps fixed scales (money to 0.0001, energy to 0.000001); show ``12.30``, not
-    ``12.3000``, unless the extra places carry something."""
+def tidy(value: Decimal, places: Decimal) -> Decimal:
+    """The ledger keeps energy to 0.000001 kWh; show ``12.3`` as ``12.300``, not ``12.300000``,
+    unless the extra places carry something."""
     shorter = value.quantize(places)
     return shorter if shorter == value else value
 
 
 def ledger_money(amount: Decimal, currency: str) -> t.Money:
-    return money(tidy(amount), currency)
+    """An amount (not a unit price) as the API shows it: at the currency's minor unit."""
+    return money(to_minor(amount, currency), currency)
 
 
 def page_info(page: Page, after: str | None) -> t.PageInfo:  # type: ignore[type-arg]

@@ -19,7 +19,6 @@ from gateway.store import PaymentMethod, PaymentOutcome, WalletEntryKind
 from resolvers import charging_types as ct
 from resolvers import ids
 from resolvers.driver import Driver, driver, require_driver
-from resolvers.hydrate import money
 
 MAX_KEY = 128
 MAX_TOP_UP = Decimal("10000")
@@ -158,7 +157,7 @@ class Mutation:
                 code=outcome.reason_code.value,
                 score=outcome.score,
                 unlock=outcome.unlock,
-                top_up=money(outcome.top_up, info.context.runtime.sessions.currency)
+                top_up=ct.ledger_money(outcome.top_up, info.context.runtime.sessions.currency)
                 if outcome.top_up
                 else None,
             )

@@ -23,6 +23,7 @@ from resolvers.errors import ErrorShaping
 from resolvers.execution import GatewayExecutionContext
 from resolvers.mutation import Mutation
 from resolvers.query import Query
+from resolvers.scalars import SCALARS
 from resolvers.subscription import Subscription
 from resolvers.timing import OperationTiming
 
@@ -70,6 +71,7 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
         execution_context_class=GatewayExecutionContext,
         config=StrawberryConfig(
             auto_camel_case=True,
+            scalar_map=SCALARS,
             disable_field_suggestions=not limits.field_suggestions,
             batching_config={"max_operations": limits.max_batch} if limits.max_batch else None,
         ),

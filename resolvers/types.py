@@ -35,17 +35,24 @@ class Error:
     code: str
 
 
-@strawberry.type
+UNIT_PRICE = "A unit price: it keeps the places the operator gave (e.g. 0.8765 per kWh)."
+
+
+@strawberry.type(
+    description="An amount of money. Amounts (costs, caps, bills, balances) are at the currency's "
+    "minor unit (CNY: 2 decimals), rounded half up; unit prices (per kWh, per hour) may keep more "
+    "places and say so."
+)
 class Money:
-    amount: Decimal
-    currency: str
+    amount: Decimal = strawberry.field(description="A plain decimal string, e.g. `12.30`.")
+    currency: str = strawberry.field(description="ISO 4217 code, e.g. `CNY`.")
 
 
 @strawberry.type(description="Per-kWh price in force now, in the station's local time.")
 class Price:
-    energy_per_kwh: Money
-    service_per_kwh: Money
-    total_per_kwh: Money
+    energy_per_kwh: Money = strawberry.field(description=UNIT_PRICE)
+    service_per_kwh: Money = strawberry.field(description=UNIT_PRICE)
+    total_per_kwh: Money = strawberry.field(description=UNIT_PRICE)
 
 
 @strawberry.type
@@ -103,15 +110,15 @@ class Operator(Node):
 @strawberry.type(description="A time-of-use period, from `startTime` (local) to the next period.")
 class TariffPeriod:
     start_time: str
-    energy_per_kwh: Money
-    service_per_kwh: Money
-    total_per_kwh: Money
+    energy_per_kwh: Money = strawberry.field(description=UNIT_PRICE)
+    service_per_kwh: Money = strawberry.field(description=UNIT_PRICE)
+    total_per_kwh: Money = strawberry.field(description=UNIT_PRICE)
 
 
 @strawberry.type(description="A fee beyond the per-kWh price: FLAT (per session), TIME or PARKING.")
 class TariffExtra:
     kind: str
-    amount: Money
+    amount: Money = strawberry.field(description="Per `unit`. " + UNIT_PRICE)
     unit: str
 
 

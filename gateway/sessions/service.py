@@ -19,9 +19,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from gateway.catalogue import Catalogue
+from gateway.clock import bounded_order, bounded_progress, utc_now
 from gateway.config import LedgerSettings
 from gateway.credit.check import CreditCheck, Standing
 from gateway.credit.decision import Denied, PaymentMode, Postpaid
+from gateway.currency import limit_to_minor
 from gateway.sessions.billing import assess
 from gateway.sessions.broker import SessionBroker
 from gateway.sessions.ids import new_session_id
@@ -121,6 +123,7 @@ class SessionService:
             return decision
         limit = decision.cap if isinstance(decision, Postpaid) else decision.budget
         tariff = tariffs.get(connector_id)
+        currency = tariff.currency if tariff else self.currency
         session, created = await self.store.create_session(
             driver_id=driver_id,
             idempotency_key=idempotency_key,
@@ -128,8 +131,8 @@ class SessionService:
             connector_id=connector_id,
             station_id=station.id,
             payment_mode=decision.mode,
-            currency=tariff.currency if tariff else self.currency,
-            max_cost=min(limit, max_cost) if max_cost is not None else limit,
+            currency=currency,
+            max_cost=limit_to_minor(min(limit, max_cost) if max_cost is not None else limit, currency),
             max_energy_kwh=max_energy_kwh,
             tariff_json=tariff_to_json(tariff) if tariff else None,
             session_id=new_session_id(),
@@ -181,7 +184,7 @@ class SessionService:
         if session is None or session.operator_id != operator_id:
             log.warning("progress for unknown session %s from %s ignored", progress.session_ref, operator_id)
             return None
-        fields = progress_fields(progress)
+        fields = progress_fields(bounded_progress(progress, utc_now()))
         if progress.cost is not None:
             fields["cost"] = progress.cost.quantize(Decimal("0.0001"))
         updated = await self.store.apply_progress(session.id, **fields)
@@ -228,6 +231,7 @@ class SessionService:
         session = await self.store.get_session(order.session_ref)
         if session is None or session.operator_id != operator_id:
             raise LookupError(f"final order for unknown session {order.session_ref}")
+        order = bounded_order(order, utc_now())
         assessment = assess(session.tariff_json, order, Decimal(self._settings.dispute_tolerance))
         due = datetime.now(UTC) + timedelta(days=self._settings.bill_due_days)
         bill, _ = await self.store.create_bill(
