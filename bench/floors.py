@@ -25,9 +25,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.ranking import StationOrder, encode_cursor
 from gateway.runtime import Runtime
 from resolvers import ids
-from resolvers.search import encode_cursor
 
 SDL = Path(__file__).resolve().parent.parent / "schema.graphql"
 
@@ -56,7 +56,7 @@ async def search_payload(runtime: Runtime, lat: float, lon: float, radius_km: fl
     tariffs = dict(zip(order, found[len(order) :], strict=True))
     now = datetime.now(UTC)
     edges = []
-    for i, (distance, s) in enumerate(page):
+    for distance, s in page:
         local = now.astimezone(_zone(s.timezone)).time()
         states, prices = statuses[s.operator_id], tariffs[s.operator_id]
         out = []
@@ -79,7 +79,7 @@ async def search_payload(runtime: Runtime, lat: float, lon: float, radius_km: fl
             )
         edges.append(
             {
-                "cursor": encode_cursor(i),
+                "cursor": encode_cursor(StationOrder.DISTANCE, (0, 0, distance, s.operator_id, s.id)),
                 "distanceKm": round(distance, 3),
                 "node": {
                     "id": ids.station_id(s.operator_id, s.id),

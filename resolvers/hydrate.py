@@ -6,7 +6,7 @@ upstream call at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
 from functools import lru_cache
@@ -20,11 +20,13 @@ from operators.base import OperatorInfo
 from resolvers import ids
 from resolvers import types as t
 from resolvers.context import RequestContext
+from resolvers.estimate_types import ConnectorSummary, ConnectorTypeCount, PowerTypeCount
 
 STATUS_FIELDS = frozenset({"status", "statusUpdatedAt"})
 PRICE_FIELDS = frozenset({"currentPrice"})
 TARIFF_FIELDS = frozenset({"tariff"})
 PARENT_FIELDS = frozenset({"station"})
+SUMMARY_FIELDS = frozenset({"connectorSummary"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class Wants:
     # ``Connector.station`` selected somewhere below: only then do connectors point back at their
     # station (a reference cycle, which only the garbage collector could free).
     station: bool = True
+    summary: bool = False  # ``Station.connectorSummary``: needs statuses and prices
 
     @classmethod
     def of(cls, info: Info) -> Wants:
@@ -56,11 +59,13 @@ class Wants:
 
     @classmethod
     def of_names(cls, names: set[str]) -> Wants:
+        summary = bool(names & SUMMARY_FIELDS)
         return cls(
-            bool(names & STATUS_FIELDS),
-            bool(names & PRICE_FIELDS),
+            summary or bool(names & STATUS_FIELDS),
+            summary or bool(names & PRICE_FIELDS),
             bool(names & TARIFF_FIELDS),
             bool(names & PARENT_FIELDS),
+            summary,
         )
 
 
@@ -144,8 +149,14 @@ def operator(info: OperatorInfo) -> t.Operator:
     return t.Operator(id=ids.operator_id(info.id), name=info.name, protocol=info.protocol, key=info.id)
 
 
-async def hydrate(ctx: RequestContext, stations: Sequence[domain.Station], wants: Wants) -> list[t.Station]:
-    """GraphQL stations for ``stations``, in the same order."""
+async def hydrate(
+    ctx: RequestContext,
+    stations: Sequence[domain.Station],
+    wants: Wants,
+    matches: Callable[[domain.Connector], bool] | None = None,
+) -> list[t.Station]:
+    """GraphQL stations for ``stations``, in the same order; ``matches`` is the search's connector
+    filter, which the station's summary and estimate consider."""
     statuses: list[dict[str, domain.ConnectorState]] | None = None
     tariffs: list[domain.Tariff | None] | None = None
     if stations:
@@ -166,7 +177,12 @@ async def hydrate(ctx: RequestContext, stations: Sequence[domain.Station], wants
     # Hoisted: this loop runs for every station and connector of the page.
     Station, GeoPoint, Connector, Price, Money = t.Station, t.GeoPoint, t.Connector, t.Price, t.Money  # noqa: N806
     station_id, connector_id, unknown = ids.station_id, ids.connector_id, domain.ConnectorStatus.UNKNOWN
-    want_price, want_tariff, want_parent = wants.price, wants.tariff, wants.station
+    want_price, want_tariff, want_parent, want_summary = (
+        wants.price,
+        wants.tariff,
+        wants.station,
+        wants.summary,
+    )
     local_times: dict[str, time] = {}  # station time zone → local time now
     no_states: dict[str, domain.ConnectorState] = {}
     tariff_index = 0
@@ -209,6 +225,8 @@ async def hydrate(ctx: RequestContext, stations: Sequence[domain.Station], wants
                     status_updated_at=state.observed_at if state else None,
                     current_price=current_price,
                     qr_code=c.qr_code,
+                    source=c,
+                    operator_key=op_id,
                 )
             )
         location = s.location
@@ -220,9 +238,42 @@ async def hydrate(ctx: RequestContext, stations: Sequence[domain.Station], wants
             address=s.address,
             connectors=connectors,
             tariff=tariff(first_tariff) if (want_tariff and first_tariff) else None,
+            connector_summary=summary(s, connectors, matches) if want_summary else None,
+            source=s,
+            matches=matches,
         )
         if want_parent:
             for connector in connectors:
                 connector.parent = node
         out.append(node)
     return out
+
+
+def summary(
+    station: domain.Station,
+    connectors: Sequence[t.Connector],
+    matches: Callable[[domain.Connector], bool] | None,
+) -> ConnectorSummary:
+    """Counts by power and plug type, the lowest price now and the highest power of the matching
+    connectors (``connectors`` are the station's, hydrated, in the same order)."""
+    chosen = [n for c, n in zip(station.connectors, connectors, strict=True) if matches is None or matches(c)]
+    available = domain.ConnectorStatus.AVAILABLE
+    powers: dict[domain.PowerType, list[int]] = {}
+    kinds: dict[domain.ConnectorType, list[int]] = {}
+    for n in chosen:
+        free = int(n.status is available)
+        for table, key in ((powers, n.power_type), (kinds, n.type)):
+            counts = table.setdefault(key, [0, 0])
+            counts[0] += 1
+            counts[1] += free
+    priced = [n.current_price for n in chosen if n.current_price is not None]
+    return ConnectorSummary(
+        total=len(chosen),
+        available=sum(int(n.status is available) for n in chosen),
+        by_power_type=[PowerTypeCount(power_type=k, total=a, available=b) for k, (a, b) in powers.items()],
+        by_connector_type=[
+            ConnectorTypeCount(connector_type=k, total=a, available=b) for k, (a, b) in kinds.items()
+        ],
+        lowest_price=min(priced, key=lambda p: p.total_per_kwh.amount) if priced else None,
+        highest_power_kw=max((n.max_power_kw for n in chosen), default=None),
+    )

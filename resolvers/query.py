@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
+from gateway import ranking
 from resolvers import ids
 from resolvers import types as t
 from resolvers.context import RequestContext
 from resolvers.driver import Driver, current_driver, driver, owned_node
 from resolvers.hydrate import Wants, hydrate, operator
-from resolvers.search import search
+from resolvers.search import charge_of, search
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Charging stations within `radiusKm` of a point, nearest first.")
+    @strawberry.field(
+        description="Charging stations within `radiusKm` of a point, ordered by `orderBy` (nearest "
+        "first by default). " + t.ORDER_FRESHNESS
+    )
     async def stations(
         self,
         info: Info,
@@ -24,8 +31,18 @@ class Query:
         filter: t.StationFilter | None = None,
         first: int = 20,
         after: str | None = None,
+        order_by: t.StationOrder = t.StationOrder.DISTANCE,
+        energy_kwh: Annotated[
+            Decimal | None, strawberry.argument(description="The charge ESTIMATED_COST prices.")
+        ] = None,
+        vehicle_max_power_kw: Annotated[
+            float | None, strawberry.argument(description="The vehicle's charging limit, for ESTIMATED_COST.")
+        ] = None,
     ) -> t.StationConnection:
-        return await search(info, near, radius_km, filter, first, after)
+        charge = charge_of(energy_kwh, vehicle_max_power_kw)
+        return await search(
+            info, near, radius_km, filter, first, after, ranking.StationOrder(order_by.value), charge
+        )
 
     @strawberry.field(description="Any object by its global ID; null when it does not exist.")
     async def node(self, info: Info, id: strawberry.ID) -> t.Node | None:

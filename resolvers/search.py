@@ -1,15 +1,16 @@
-"""``Query.stations``: radius search over the catalogue, filtered, sorted by distance, paginated."""
+"""``Query.stations``: radius search over the catalogue, filtered, ordered, paginated by keyset cursors."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
+from bisect import bisect_right
 from collections.abc import Callable
-from functools import lru_cache
+from decimal import Decimal
 
 from strawberry.types import Info
 
+from gateway import ranking
+from gateway.ranking import StationOrder
 from operators import domain
 from operators.base import OperatorUnavailable
 from resolvers import ids
@@ -18,26 +19,8 @@ from resolvers.context import RequestContext
 from resolvers.errors import bad_input
 from resolvers.hydrate import Wants, hydrate
 
-CURSOR_PREFIX = "offset:"
-
 ConnectorTest = Callable[[domain.Connector], bool]
-
-
-@lru_cache(maxsize=4096)
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{offset}".encode()).decode("ascii")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
-        if raw.startswith(CURSOR_PREFIX):
-            offset = int(raw[len(CURSOR_PREFIX) :])
-            if offset >= 0:
-                return offset
-    except (binascii.Error, UnicodeError, ValueError):
-        pass
-    raise bad_input("after is not a cursor returned by this query", "after")
+MAX_ENERGY_KWH = Decimal(1000)
 
 
 def _validate(ctx: RequestContext, near: t.GeoPointInput, radius_km: float, first: int) -> None:
@@ -80,6 +63,19 @@ def _connector_test(f: t.StationFilter | None) -> ConnectorTest | None:
     return lambda c: all(test(c) for test in tests)
 
 
+def charge_of(energy_kwh: Decimal | None, vehicle_max_power_kw: float | None) -> ranking.Charge | None:
+    """The charge an estimate or the ``ESTIMATED_COST`` ordering prices, validated."""
+    if vehicle_max_power_kw is not None and not (
+        math.isfinite(vehicle_max_power_kw) and 0 < vehicle_max_power_kw <= 10_000
+    ):
+        raise bad_input("vehicleMaxPowerKw must be greater than 0 and at most 10000", "vehicleMaxPowerKw")
+    if energy_kwh is None:
+        return None
+    if not (energy_kwh.is_finite() and 0 < energy_kwh <= MAX_ENERGY_KWH):
+        raise bad_input(f"energyKwh must be greater than 0 and at most {MAX_ENERGY_KWH}", "energyKwh")
+    return ranking.Charge(energy_kwh, vehicle_max_power_kw)
+
+
 async def search(
     info: Info,
     near: t.GeoPointInput,
@@ -87,10 +83,17 @@ async def search(
     filter: t.StationFilter | None,
     first: int,
     after: str | None,
+    order_by: StationOrder = StationOrder.DISTANCE,
+    charge: ranking.Charge | None = None,
 ) -> t.StationConnection:
     ctx: RequestContext = info.context
     _validate(ctx, near, radius_km, first)
-    offset = decode_cursor(after) + 1 if after is not None else 0
+    if order_by is StationOrder.ESTIMATED_COST and charge is None:
+        raise bad_input("orderBy ESTIMATED_COST needs energyKwh", "energyKwh")
+    try:
+        last = ranking.decode_cursor(order_by, after) if after is not None else None
+    except ranking.CursorError as exc:
+        raise bad_input(str(exc), "after") from None
     catalogue = ctx.runtime.catalogue
     wanted_ops = _operator_ids(ctx, filter.operator_ids if filter else None)
     for op_id in ctx.runtime.operators:
@@ -108,18 +111,23 @@ async def search(
     if filter and filter.available_only:
         hits = await _available(ctx, hits, test)
 
-    page = hits[offset : offset + first]
-    nodes = await hydrate(ctx, [s for _, s in page], Wants.of(info))
+    tariffs: list[domain.Tariff | None] = []
+    if order_by in ranking.NEEDS_TARIFFS:
+        tariffs = await ctx.tariffs.load_many(ranking.tariff_keys(hits, test))
+    ranked = ranking.rank(hits, order_by, test, tariffs, ctx.now, charge)
+    start = bisect_right(ranked, last, key=lambda item: item[0]) if last is not None else 0
+    page = ranked[start : start + first]
+    nodes = await hydrate(ctx, [s for _, _, s in page], Wants.of(info), test)
     edges = [
-        t.StationEdge(cursor=encode_cursor(offset + i), distance_km=round(d, 3), node=node)
-        for i, ((d, _), node) in enumerate(zip(page, nodes, strict=True))
+        t.StationEdge(cursor=ranking.encode_cursor(order_by, key), distance_km=round(d, 3), node=node)
+        for (key, d, _), node in zip(page, nodes, strict=True)
     ]
     return t.StationConnection(
         edges=edges,
         total_count=len(hits),
         page_info=t.PageInfo(
-            has_next_page=offset + len(page) < len(hits),
-            has_previous_page=offset > 0,
+            has_next_page=start + len(page) < len(ranked),
+            has_previous_page=start > 0,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),

@@ -1,27 +1,60 @@
 """GraphQL object types: plain data, built once per request from the domain model.
 
 Fields are plain attributes, not resolvers, so completing a large result costs little; the only
-resolvers are ``Connector.station`` (a back-reference) and ``Operator.stationCount``/``health``
-(read from the runtime, and only when selected).
+resolvers are ``Connector.station`` (a back-reference), ``Operator.stationCount``/``health``
+(read from the runtime, and only when selected) and the ``estimate`` fields (priced on demand).
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from gateway import health
+from gateway import health, ranking
 from gateway.security.apikeys import Scope
 from gateway.security.authz import principal_of
 from operators import domain
 
+if TYPE_CHECKING:
+    from resolvers.estimate_types import ChargeEstimate, ConnectorSummary
+
 ConnectorStatus = strawberry.enum(domain.ConnectorStatus, description="Live state of a connector.")
 ConnectorType = strawberry.enum(domain.ConnectorType, description="Physical plug standard.")
 PowerType = strawberry.enum(domain.PowerType)
+
+
+@strawberry.enum(description="How `stations` orders its results; ties go to the nearer station.")
+class StationOrder(enum.Enum):
+    DISTANCE = strawberry.enum_value(ranking.StationOrder.DISTANCE.value, description="Nearest first.")
+    PRICE = strawberry.enum_value(
+        ranking.StationOrder.PRICE.value,
+        description="Lowest total price per kWh in force now among the connectors that match the "
+        "filter first; stations without a known price last.",
+    )
+    POWER = strawberry.enum_value(
+        ranking.StationOrder.POWER.value,
+        description="Highest maximum power among the connectors that match the filter first.",
+    )
+    ESTIMATED_COST = strawberry.enum_value(
+        ranking.StationOrder.ESTIMATED_COST.value,
+        description="Lowest estimated cost of charging `energyKwh` now first (the station's best "
+        "matching connector, as `Station.estimate` prices it); stations without a price last.",
+    )
+
+
+ORDER_FRESHNESS = (
+    "Ordering uses the same cached statuses and tariffs as the fields: a polled status is at most "
+    "15 s old by default (a pushed one is trusted up to 5 min), a tariff at most an hour "
+    "(`cache.*_ttl_s`). Cursors are keyset cursors: paging on never repeats a station, whatever "
+    "the ordering."
+)
 
 
 @strawberry.interface(description="An object with an opaque global ID, resolvable with `node(id:)`.")
@@ -130,6 +163,13 @@ class Tariff:
     extras: list[TariffExtra]
 
 
+ESTIMATE_DESCRIPTION = (
+    "What charging `energyKwh` would cost, starting at `startAt` (default: now; a time without "
+    "offset is UTC) at the connector's maximum power or `vehicleMaxPowerKw` if lower; one line per "
+    "fee and time-of-use period crossed. Null when the operator gives no tariff for it."
+)
+
+
 @strawberry.type
 class Connector(Node):
     id: strawberry.ID
@@ -143,11 +183,25 @@ class Connector(Node):
         description="The code printed on the pile, e.g. hlht://{ConnectorID}.{OperatorID}/"
     )
     parent: strawberry.Private[Station | None] = None
+    source: strawberry.Private[domain.Connector | None] = None
+    operator_key: strawberry.Private[str] = ""
 
     @strawberry.field
     def station(self) -> Station:
         assert self.parent is not None  # set by hydrate() for every connector it builds
         return self.parent
+
+    @strawberry.field(description=ESTIMATE_DESCRIPTION)
+    async def estimate(
+        self,
+        info: Info,
+        energy_kwh: Decimal,
+        start_at: datetime | None = None,
+        vehicle_max_power_kw: float | None = None,
+    ) -> Annotated[ChargeEstimate, strawberry.lazy("resolvers.estimate_types")] | None:
+        from resolvers import estimates  # a resolver module that imports these types
+
+        return await estimates.of_connector(info, self, energy_kwh, start_at, vehicle_max_power_kw)
 
 
 @strawberry.type
@@ -159,6 +213,31 @@ class Station(Node):
     address: str | None
     connectors: list[Connector]
     tariff: Tariff | None
+    connector_summary: Annotated[ConnectorSummary, strawberry.lazy("resolvers.estimate_types")] | None = (
+        strawberry.field(
+            default=None,
+            description="Counts, lowest price now and highest power, for maps and lists "
+            "(see ConnectorSummary).",
+        )
+    )
+    source: strawberry.Private[domain.Station | None] = None
+    matches: strawberry.Private[Callable[[domain.Connector], bool] | None] = None  # the search filter
+
+    @strawberry.field(
+        description="The estimate of the station's best connector for this charge: the cheapest "
+        "among those that match the search filter (all of them outside a filtered search), the "
+        "faster on a tie. " + ESTIMATE_DESCRIPTION
+    )
+    async def estimate(
+        self,
+        info: Info,
+        energy_kwh: Decimal,
+        start_at: datetime | None = None,
+        vehicle_max_power_kw: float | None = None,
+    ) -> Annotated[ChargeEstimate, strawberry.lazy("resolvers.estimate_types")] | None:
+        from resolvers import estimates  # a resolver module that imports these types
+
+        return await estimates.of_station(info, self, energy_kwh, start_at, vehicle_max_power_kw)
 
 
 @strawberry.type

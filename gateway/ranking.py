@@ -1,0 +1,161 @@
+"""Station orderings for search — distance, price, power, estimated cost — and their keyset cursors.
+
+Every ordering sorts on a total key ``(unknown, value, distance, operator id, station id)``:
+stations whose value is unknown (no tariff, no priced connector) come last, ties go to the nearer
+station, then to ids. A cursor is the key of the last station seen, so the next page starts just
+after it wherever it now stands: a station never shows twice and none is skipped unless its own
+value changed between the pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from gateway import pricing
+from operators.domain import Connector, Station, Tariff
+
+ConnectorTest = Callable[[Connector], bool]
+Hit = tuple[float, Station]
+Key = tuple[int, Decimal | float, float, str, str]
+
+
+class StationOrder(enum.Enum):
+    DISTANCE = "DISTANCE"
+    PRICE = "PRICE"
+    POWER = "POWER"
+    ESTIMATED_COST = "ESTIMATED_COST"
+
+
+NEEDS_TARIFFS = frozenset({StationOrder.PRICE, StationOrder.ESTIMATED_COST})
+
+
+class CursorError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What ``ESTIMATED_COST`` prices: the energy, and the vehicle's power limit when given."""
+
+    energy_kwh: Decimal
+    vehicle_max_kw: float | None = None
+
+    def power(self, connector: Connector) -> Decimal:
+        """The power a charge draws on ``connector``: its maximum, capped by the vehicle's limit."""
+        kw = connector.max_power_kw
+        if self.vehicle_max_kw is not None:
+            kw = min(kw, self.vehicle_max_kw)
+        return _decimal_kw(kw)
+
+
+_KW: dict[float, Decimal] = {}
+
+
+def _decimal_kw(kw: float) -> Decimal:
+    value = _KW.get(kw)
+    if value is None:
+        if len(_KW) > 4096:
+            _KW.clear()
+        value = _KW[kw] = Decimal(repr(kw))
+    return value
+
+
+def matching(station: Station, test: ConnectorTest | None) -> list[Connector]:
+    return [c for c in station.connectors if test is None or test(c)]
+
+
+def tariff_keys(hits: Sequence[Hit], test: ConnectorTest | None) -> list[tuple[str, str]]:
+    """The ``(operator_id, connector_id)`` tariffs an ordering needs, in :func:`rank`'s order."""
+    return [(s.operator_id, c.id) for _, s in hits for c in s.connectors if test is None or test(c)]
+
+
+def rank(
+    hits: Sequence[Hit],
+    order: StationOrder,
+    test: ConnectorTest | None,
+    tariffs: Sequence[Tariff | None] = (),
+    now: datetime | None = None,
+    charge: Charge | None = None,
+) -> list[tuple[Key, float, Station]]:
+    """``hits`` sorted by ``order``. ``tariffs`` are those of :func:`tariff_keys`, in its order;
+    prices are those in force at ``now`` in each station's time zone, as the fields show them."""
+    if order is StationOrder.DISTANCE:
+        return [((0, 0, d, s.operator_id, s.id), d, s) for d, s in hits]
+    out: list[tuple[Key, float, Station]] = []
+    seconds: dict[str, int] = {}
+    position = 0
+    schedule_of, cost = pricing.schedule_of, pricing.cost
+    for d, s in hits:
+        best: Decimal | float | None = None
+        if order is StationOrder.POWER:
+            powers = [c.max_power_kw for c in s.connectors if test is None or test(c)]
+            best = -max(powers) if powers else None
+        else:
+            start_s = seconds.get(s.timezone)
+            if start_s is None:
+                assert now is not None
+                start_s = seconds[s.timezone] = pricing.second_of_day(now, s.timezone)[1]
+            for c in s.connectors:
+                if test is not None and not test(c):
+                    continue
+                tariff = tariffs[position]
+                position += 1
+                if tariff is None or not tariff.periods:
+                    continue
+                schedule = schedule_of(tariff)
+                if order is StationOrder.PRICE:
+                    value: Decimal = schedule.total_at(start_s)
+                else:
+                    assert charge is not None
+                    power = charge.power(c)
+                    if power <= 0:
+                        continue
+                    try:
+                        value = cost(schedule, charge.energy_kwh, start_s, power)
+                    except pricing.PricingError:
+                        continue
+                if best is None or value < best:
+                    best = value
+        key: Key = (1, 0, d, s.operator_id, s.id) if best is None else (0, best, d, s.operator_id, s.id)
+        out.append((key, d, s))
+    out.sort(key=lambda item: item[0])
+    return out
+
+
+SEP = "\x1f"
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def encode_cursor(order: StationOrder, key: Key) -> str:
+    unknown, value, distance, op_id, station_id = key
+    raw = SEP.join((order.value, str(unknown), str(value), repr(distance), op_id, station_id))
+    return binascii.b2a_base64(raw.encode(), newline=False).translate(_URLSAFE).decode("ascii")
+
+
+def decode_cursor(order: StationOrder, cursor: str) -> Key:
+    """The key a cursor holds; :class:`CursorError` when it is not one of this ordering's."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
+        name, unknown, value, distance, op_id, station_id = raw.split(SEP, 5)
+        if name != order.value and name in StationOrder.__members__:
+            raise CursorError(f"after is a cursor of the {name} ordering, not {order.value}")
+        number: Decimal | float = Decimal(value) if order in NEEDS_TARIFFS else float(value)
+        far = float(distance)
+        if (
+            name != order.value
+            or unknown not in ("0", "1")
+            or not (math.isfinite(number) and math.isfinite(far))
+        ):
+            raise ValueError("malformed cursor")
+        return (int(unknown), number, far, op_id, station_id)
+    except CursorError:
+        raise
+    except (binascii.Error, UnicodeError, ValueError, InvalidOperation) as exc:
+        raise CursorError("after is not a cursor returned by this query") from exc
