@@ -8,7 +8,8 @@ A charge of ``energy_kwh`` starts at a local wall-clock time and draws a constan
 until done. It is cut wherever a time-of-use period begins (e.g. 22:00), and each piece is
 priced at its period's energy and service prices; FLAT extras are billed once per session and
 the first TIME extra per hour of charging. Parking fees depend on when the car leaves, so an
-estimate leaves them out. Every line is rounded half-up to the currency's minor unit; the total
+estimate leaves them out. Every line is rounded half-up to the currency's minor unit
+(:mod:`gateway.currency`); the total
 is the sum of the lines, so the lines always add up. Unit prices keep the operator's places.
 
 Time is walked in the station's local wall-clock time: on a daylight-saving change the duration
@@ -24,13 +25,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from gateway.currency import minor_unit
 from operators.domain import Tariff
 
 DAY_S = 86_400
 MAX_HOURS = Decimal(48)  # a longer charge is not an estimate anyone can use
 KWH_PLACES = Decimal("0.001")
 HOUR_PLACES = Decimal("0.0001")
-MINOR_UNITS = {"JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3}  # ISO 4217 exponents other than 2
 ZERO = Decimal(0)
 _SECONDS_PER_HOUR = Decimal(3600)
 
@@ -41,16 +42,6 @@ class PricingError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-@lru_cache(maxsize=16)
-def quantum(currency: str) -> Decimal:
-    """The currency's minor unit: 0.01 for CNY and EUR."""
-    return Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))
-
-
-def to_cents(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(quantum(currency), ROUND_HALF_UP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +91,7 @@ def schedule_of(tariff: Tariff) -> Schedule:
         tuple(p.energy_per_kwh + p.service_per_kwh for p in periods),
         tuple(e.amount for e in tariff.extras if e.kind == "FLAT"),
         hourly,
-        quantum(tariff.currency),
+        minor_unit(tariff.currency),
     )
     if len(_SCHEDULES) >= MAX_SCHEDULES:
         _SCHEDULES.clear()

@@ -141,8 +141,3 @@ def test_schedules_are_prepared_once_per_tariff_object():
     twin = Tariff(TOU.currency, TOU.periods)
     assert pricing.schedule_of(twin).tariff is twin
     assert pricing.schedule_of(TOU).total_at(23 * 3600) == D("0.7500")
-
-
-def test_minor_units():
-    assert pricing.to_cents(D("1.005"), "CNY") == D("1.01")
-    assert pricing.to_cents(D("100.5"), "JPY") == D("101")
