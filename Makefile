@@ -36,6 +36,7 @@ bench: $(BENCH_STAMP)
 
 schema: $(STAMP)
 	$(BIN)/chargegate export-schema
+	$(BIN)/chargegate export-schema --federation
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -2,8 +2,9 @@
 
 chargegate serve [--demo] [--config FILE] [--host H] [--port P] [--log-format json|text]
     Run the gateway. --demo embeds the built-in operator simulators (no external services).
-chargegate export-schema [--output schema.graphql]
-    Write the GraphQL schema (SDL) exported from the code.
+chargegate export-schema [--federation] [--output FILE]
+    Write the GraphQL schema (SDL) exported from the code: our public API (schema.graphql), or
+    with --federation the Apollo Federation 2 subgraph schema a router composes (subgraph.graphql).
 chargegate simulate tcec|ocpi [flags]
     Run one operator simulator standalone, for building against it.
 """
@@ -39,8 +40,13 @@ def main(argv: list[str] | None = None) -> int:
         help="json: one object per line with the request id (default in production); text (demo, dev)",
     )
 
-    export = commands.add_parser("export-schema", help="write schema.graphql")
-    export.add_argument("--output", default="schema.graphql", help="file to write ('-' for stdout)")
+    export = commands.add_parser("export-schema", help="write schema.graphql (or subgraph.graphql)")
+    export.add_argument(
+        "--federation", action="store_true", help="the federation subgraph SDL, as _service { sdl } answers"
+    )
+    export.add_argument(
+        "--output", help="file to write ('-' for stdout; default schema.graphql/subgraph.graphql)"
+    )
 
     token = commands.add_parser("token", help="print a bearer token for a driver")
     token.add_argument("driver", metavar="DRIVER", help="driver id, e.g. alice")
@@ -69,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "export-schema":
-        return export_schema(args.output)
+        return export_schema(args.output, federation=args.federation)
     if args.command == "simulate":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         if args.protocol == "credit":
@@ -86,10 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     return serve_command(args)
 
 
-def export_schema(output: str) -> int:
-    from resolvers.schema import build_schema
+def export_schema(output: str | None, *, federation: bool = False) -> int:
+    from resolvers.schema import build_schema, subgraph_sdl
 
-    sdl = build_schema().as_str() + "\n"
+    schema = build_schema()
+    sdl = (subgraph_sdl(schema) if federation else schema.as_str()) + "\n"
+    output = output or ("subgraph.graphql" if federation else "schema.graphql")
     if output == "-":
         sys.stdout.write(sdl)
     else:

@@ -19,6 +19,7 @@ from gateway.store import PaymentMode as StorePaymentMode
 from operators.domain import SessionPhase
 from resolvers import ids
 from resolvers import types as t
+from resolvers.federation_directives import KEY
 from resolvers.hydrate import Wants, hydrate, money
 
 SessionStatus = strawberry.enum(SessionPhase, name="SessionStatus")
@@ -46,7 +47,7 @@ class BillLine:
     )
 
 
-@strawberry.type
+@strawberry.type(directives=KEY)
 class Bill(t.Node):
     id: strawberry.ID
     status: BillStatus
@@ -61,7 +62,7 @@ class Bill(t.Node):
     paid_at: datetime | None
 
 
-@strawberry.type
+@strawberry.type(directives=KEY)
 class ChargingSession(t.Node):
     id: strawberry.ID
     status: SessionStatus

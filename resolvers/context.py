@@ -26,6 +26,8 @@ class RequestContext:
     connection_params: Any = None  # graphql-transport-ws connection_init payload (subscriptions)
     statuses: loaders.BatchLoader[tuple[str, str], dict[str, ConnectorState]] = field(init=False)
     tariffs: loaders.BatchLoader[tuple[str, str], Tariff | None] = field(init=False)
+    # Federation's _entities: one loader per entity type (and selection), made on first use.
+    entity_loaders: dict[Any, loaders.BatchLoader[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # The loaders reach back through a weak proxy: no reference cycle, so a finished request's

@@ -15,6 +15,7 @@ from resolvers import charging_types as ct
 from resolvers import ids
 from resolvers import types as t
 from resolvers.context import RequestContext
+from resolvers.federation_directives import KEY
 
 MAX_PAGE = 100
 T = TypeVar("T")
@@ -38,7 +39,7 @@ def require_driver(info: Info) -> str:
     return driver_id
 
 
-@strawberry.type
+@strawberry.type(directives=KEY)
 class Driver(t.Node):
     id: strawberry.ID
     name: str | None

@@ -1,7 +1,9 @@
-"""The schema: Query, Mutation and Subscription, plus our extensions.
+"""The schema: Query, Mutation and Subscription, plus our extensions; an Apollo Federation 2 subgraph.
 
 ``build_schema()`` without arguments is the production schema (introspection and field suggestions
 off, default query limits); ``chargegate export-schema`` prints the same SDL whatever the limits.
+``as_str()`` is our public API (``schema.graphql``); :func:`subgraph_sdl` is what ``_service { sdl }``
+answers a router (``subgraph.graphql``), with the federation directives.
 """
 
 from __future__ import annotations
@@ -12,26 +14,41 @@ from typing import Any
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ValidationCache
+from strawberry.federation.schema import FederationAny
+from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import Info
 
 from gateway.security.authz import ScopeCheck
 from gateway.security.documents import CachedParsing, document_cache
 from gateway.security.limits import QueryLimits, limit_rule
 from resolvers import charging_types as ct
 from resolvers import types as t
+from resolvers.driver import Driver
 from resolvers.errors import ErrorShaping
 from resolvers.execution import GatewayExecutionContext
+from resolvers.federation import public_sdl, resolve_entities
 from resolvers.mutation import Mutation
 from resolvers.query import Query
 from resolvers.scalars import SCALARS
 from resolvers.subscription import Subscription
 from resolvers.timing import OperationTiming
 
+FEDERATION_VERSION = "2.5"  # the @link version; routers and composition libraries all know it
 
-class GatewaySchema(strawberry.Schema):
+
+class GatewaySchema(strawberry.federation.Schema):
     """Logs only what is unexpected: errors we raised on purpose (they carry an ``extensions.code``,
     like BAD_USER_INPUT) and the client's own mistakes (validation, no original exception) are the
     client's business, not an operator's alarm."""
+
+    async def entities_resolver(  # Federation's `_entities`, batched per entity type
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        return await resolve_entities(info, representations)
+
+    def as_str(self) -> str:
+        return public_sdl(self._schema)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         unexpected = [
@@ -57,7 +74,7 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[t.Station, t.Connector, t.Operator, ct.ChargingSession, ct.Bill],
+        types=[t.Station, t.Connector, t.Operator, ct.ChargingSession, ct.Bill, Driver],
         extensions=[
             ErrorShaping,
             OperationTiming,
@@ -75,4 +92,10 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
             disable_field_suggestions=not limits.field_suggestions,
             batching_config={"max_operations": limits.max_batch} if limits.max_batch else None,
         ),
+        federation_version=FEDERATION_VERSION,
     )
+
+
+def subgraph_sdl(schema: strawberry.Schema) -> str:
+    """What ``_service { sdl }`` answers: the subgraph schema with its federation directives."""
+    return print_schema(schema)

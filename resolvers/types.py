@@ -21,6 +21,7 @@ from gateway import health, ranking
 from gateway.security.apikeys import Scope
 from gateway.security.authz import principal_of
 from operators import domain
+from resolvers.federation_directives import INACCESSIBLE, KEY, SHAREABLE
 
 if TYPE_CHECKING:
     from resolvers.estimate_types import ChargeEstimate, ConnectorSummary
@@ -74,27 +75,31 @@ UNIT_PRICE = "A unit price: it keeps the places the operator gave (e.g. 0.8765 p
 @strawberry.type(
     description="An amount of money. Amounts (costs, caps, bills, balances) are at the currency's "
     "minor unit (CNY: 2 decimals), rounded half up; unit prices (per kWh, per hour) may keep more "
-    "places and say so."
+    "places and say so.",
+    directives=SHAREABLE,
 )
 class Money:
     amount: Decimal = strawberry.field(description="A plain decimal string, e.g. `12.30`.")
     currency: str = strawberry.field(description="ISO 4217 code, e.g. `CNY`.")
 
 
-@strawberry.type(description="Per-kWh price in force now, in the station's local time.")
+@strawberry.type(description="Per-kWh price in force now, in the station's local time.", directives=SHAREABLE)
 class Price:
     energy_per_kwh: Money = strawberry.field(description=UNIT_PRICE)
     service_per_kwh: Money = strawberry.field(description=UNIT_PRICE)
     total_per_kwh: Money = strawberry.field(description=UNIT_PRICE)
 
 
-@strawberry.type
+@strawberry.type(directives=SHAREABLE)
 class GeoPoint:
     lat: float
     lon: float
 
 
-@strawberry.type(description="An operator's health, for internal tooling (API keys with the `admin` scope).")
+@strawberry.type(
+    description="An operator's health, for internal tooling (API keys with the `admin` scope).",
+    directives=INACCESSIBLE,
+)
 class OperatorHealth:
     status: str = strawberry.field(
         description="UP, DEGRADED (recent failures, circuit half-open or last sync failed), DOWN "
@@ -108,7 +113,7 @@ class OperatorHealth:
     last_error: str | None = strawberry.field(description="The latest upstream error, if any.")
 
 
-@strawberry.type
+@strawberry.type(directives=KEY)
 class Operator(Node):
     id: strawberry.ID
     name: str
@@ -122,7 +127,8 @@ class Operator(Node):
 
     @strawberry.field(
         description="Health for internal tooling. Needs an API key with the `admin` scope: for any "
-        "other caller it is null, with a FORBIDDEN error on this field."
+        "other caller it is null, with a FORBIDDEN error on this field.",
+        directives=INACCESSIBLE,  # internal: kept out of a federated supergraph
     )
     def health(self, info: Info) -> OperatorHealth | None:
         if not principal_of(info.context.request).allows(Scope.ADMIN):
@@ -170,7 +176,7 @@ ESTIMATE_DESCRIPTION = (
 )
 
 
-@strawberry.type
+@strawberry.type(directives=KEY)
 class Connector(Node):
     id: strawberry.ID
     type: ConnectorType
@@ -204,7 +210,7 @@ class Connector(Node):
         return await estimates.of_connector(info, self, energy_kwh, start_at, vehicle_max_power_kw)
 
 
-@strawberry.type
+@strawberry.type(directives=KEY)
 class Station(Node):
     id: strawberry.ID
     name: str
@@ -240,7 +246,7 @@ class Station(Node):
         return await estimates.of_station(info, self, energy_kwh, start_at, vehicle_max_power_kw)
 
 
-@strawberry.type
+@strawberry.type(directives=SHAREABLE)
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool

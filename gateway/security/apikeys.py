@@ -29,6 +29,7 @@ class Scope(StrEnum):
 
     STATIONS_READ = "stations:read"  # search stations, operators, connectors, prices
     DRIVERS_ACT = "drivers:act"  # act for a driver: sessions, bills, `me`
+    ROUTER = "router"  # a federation router: _service (the subgraph SDL) and _entities
     ADMIN = "admin"  # internal tooling
 
     @classmethod

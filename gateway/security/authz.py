@@ -26,7 +26,12 @@ from gateway.security.apikeys import ApiKey, Scope
 SCOPE_KEY = "chargegate.principal"  # where the middleware leaves the principal in the ASGI scope
 ANONYMOUS_SCOPES = frozenset({Scope.STATIONS_READ})
 # Root fields needing more than their operation type's default scope.
-FIELD_SCOPES = {("query", "me"): Scope.DRIVERS_ACT}
+FIELD_SCOPES = {
+    ("query", "me"): Scope.DRIVERS_ACT,
+    ("query", "_service"): Scope.ROUTER,  # Apollo Federation: the subgraph SDL
+    ("query", "_entities"): Scope.ROUTER,  # Apollo Federation: entities by key
+}
+OPEN_TO_ROUTERS = ("demo", "dev")  # modes where any caller may act as a federation router
 OPERATION_SCOPES = {
     "query": Scope.STATIONS_READ,
     "mutation": Scope.DRIVERS_ACT,
@@ -79,6 +84,11 @@ def _root_fields(selection_set: SelectionSetNode, fragments: dict[str, Any], see
                 yield from _root_fields(fragments[name].selection_set, fragments, seen)
 
 
+def _mode(context: Any) -> str | None:
+    settings = getattr(getattr(context, "runtime", None), "settings", None)
+    return settings.gateway.mode if settings is not None else None
+
+
 class ScopeCheck(SchemaExtension):
     """Refuses, with ``FORBIDDEN``, an operation whose root fields need a scope the caller lacks."""
 
@@ -94,6 +104,8 @@ class ScopeCheck(SchemaExtension):
                 # A driver's own bearer token lets them act for themselves; the resolvers verify it
                 # and scope every read and write to that driver.
                 needed.discard(Scope.DRIVERS_ACT)
+            if _mode(ec.context) in OPEN_TO_ROUTERS:
+                needed.discard(Scope.ROUTER)
             missing = sorted(s.value for s in needed if not principal.allows(s))
             if missing:
                 who = f"API key {principal.key.id}" if principal.key else "Anonymous callers"

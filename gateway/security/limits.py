@@ -10,6 +10,8 @@ Cost: every field costs 1, times the product of the list sizes above it. A field
 which resolvers enforce; a variable counts as that largest page), and the list directly under it
 (``edges``) is not counted again; any other list multiplies by ``default_list_size``. Fragments
 are costed once each (memoised), so fragment "bombs" cost time linear in the document.
+Federation's ``_entities`` multiplies its selection by the number of representations (a variable
+counts as ``max_page_size``, the most the resolver accepts).
 Introspection fields (``__schema``, ``__type``) are skipped: production mode refuses them, and
 their size is bounded by the token limit.
 """
@@ -30,6 +32,7 @@ from graphql import (
     GraphQLNonNull,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
@@ -41,6 +44,7 @@ from graphql import (
 from gateway.config import Settings
 
 SIZE_ARGUMENTS = ("first", "last")
+ENTITIES_FIELD, REPRESENTATIONS = "_entities", "representations"  # Apollo Federation
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,9 @@ class _QueryLimitsRule(ValidationRule):
         field = getattr(parent, "fields", {}).get(node.name.value)
         if field is None or node.selection_set is None:
             return 1
+        if node.name.value == ENTITIES_FIELD:
+            count = _representations(node, self.limits.max_page_size)
+            return 1 + count * self._cost(node.selection_set, get_named_type(field.type), False)
         size = _size(node, field, self.limits.max_page_size)
         if size is not None:
             factor = size
@@ -191,6 +198,14 @@ def _size(node: FieldNode, field: GraphQLField, max_page_size: int) -> int | Non
         if isinstance(default, int):
             return default
     return None
+
+
+def _representations(node: FieldNode, max_page_size: int) -> int:
+    """How many entities an ``_entities`` call asks for: a literal list's length, else the most."""
+    for arg in node.arguments or ():
+        if arg.name.value == REPRESENTATIONS and isinstance(arg.value, ListValueNode):
+            return len(arg.value.values)
+    return max_page_size
 
 
 def _unwrap_non_null(type_: Any) -> Any:
