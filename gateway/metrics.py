@@ -47,6 +47,12 @@ class Metrics:
             "chargegate_catalogue_stations", "Stations in the catalogue", ["operator"], registry=r
         )
         self.pushes = Counter("chargegate_pushes", "Pushes applied", ["operator", "kind"], registry=r)
+        self.compiled_fallbacks = Counter(
+            "chargegate_compiled_fallbacks",
+            "Root fields completed by graphql-core's stock path instead of the compiled one, by reason",
+            ["reason"],
+            registry=r,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -3,10 +3,19 @@
 Root fields still run through graphql-core (arguments, resolvers, located errors, null bubbling).
 When a root field's value is an object (or list of objects) whose whole selection is plain data —
 attributes, argument-free synchronous resolvers such as ``Connector.station``, leaves, no
-directives, no abstract types — the selection is compiled once per document into generated Python
-functions that build the response dicts directly. Any surprise while completing (a null in a non-null field,
-a value a scalar refuses) abandons the compiled result for that subtree, and graphql-core completes
-it again the stock way, so errors, nulls and paths are exactly what they would have been.
+directives, no abstract output types — the selection is compiled once per document into generated
+Python functions that build the response dicts directly. Fragments are collected as graphql-core's
+CollectFields does (spec: DoesFragmentTypeApply, by the schema's ``is_sub_type``), so a fragment on a
+union or interface that holds the object applies. Any surprise while completing (a null in a
+non-null field, a value a scalar refuses) abandons the compiled result for that subtree, and
+graphql-core completes it again the stock way, so errors, nulls and paths are exactly what they
+would have been.
+
+Every fallback to the stock path is loud (style rule: no silent fallbacks): it counts in
+``chargegate_compiled_fallbacks{reason}`` and logs a debug line with the detail. The fast path is
+held to graphql-core by a differential test over generated operations on the real schema
+(``tests/resolvers/test_compiled_differential.py``); ``complete_value`` is graphql-core's internal
+API, so pyproject.toml pins graphql-core to the minor version that test runs against.
 
 Extensions with per-field ``resolve`` hooks (middleware) switch compilation off: every field would
 have to pass through them.
@@ -15,9 +24,11 @@ have to pass through them.
 from __future__ import annotations
 
 import inspect
+import logging
 import math
 import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -35,19 +46,35 @@ from graphql import (
     GraphQLOutputType,
     GraphQLSchema,
     InlineFragmentNode,
+    NamedTypeNode,
     SelectionSetNode,
+    is_abstract_type,
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+log = logging.getLogger(__name__)
 
 DEFINITION = "strawberry-definition"  # strawberry's back-reference in graphql-core extensions
 MAX_PLANS = 1024
 MAX_INT = 2**31 - 1
 
 Complete = Callable[[Any], Any]
-Plans = dict[tuple[int, ...], tuple[Sequence[FieldNode], GraphQLOutputType, "Complete | None"]]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A root field's compiled completion, or None and why not (a metric label and a detail)."""
+
+    nodes: Sequence[FieldNode]
+    return_type: GraphQLOutputType
+    complete: Complete | None
+    reason: str = ""
+    detail: str = ""
+
+
 # Compiled selections per schema, keyed by the ids of their field nodes (checked by identity, so a
 # recycled id never matches); bounded, cleared when full.
-_PLANS: weakref.WeakKeyDictionary[GraphQLSchema, Plans] = weakref.WeakKeyDictionary()
+_PLANS: weakref.WeakKeyDictionary[GraphQLSchema, dict[tuple[int, ...], Plan]] = weakref.WeakKeyDictionary()
 
 
 class Bail(Exception):
@@ -55,13 +82,18 @@ class Bail(Exception):
 
 
 class NotCompilable(Exception):
-    pass
+    """The selection cannot be compiled; ``reason`` is a fixed metric label, ``detail`` for the log."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
 
 
 # -- selections ------------------------------------------------------------------------------------
 
 
 def _collect(
+    schema: GraphQLSchema,
     parent: GraphQLObjectType,
     selection_sets: Sequence[SelectionSetNode],
     fragments: dict[str, Any],
@@ -77,46 +109,50 @@ def _collect(
                 key = sel.alias.value if sel.alias else sel.name.value
                 out.setdefault(key, []).append(sel)
             elif isinstance(sel, InlineFragmentNode):
-                if _applies(parent, sel.type_condition):
-                    _collect(parent, [sel.selection_set], fragments, out, seen)
+                if _applies(schema, parent, sel.type_condition):
+                    _collect(schema, parent, [sel.selection_set], fragments, out, seen)
             elif isinstance(sel, FragmentSpreadNode):
                 name = sel.name.value
                 if getattr(sel, "arguments", None):
-                    raise NotCompilable("fragment arguments")
+                    raise NotCompilable("fragment variables")
                 fragment = fragments.get(name)
                 if fragment is None or name in seen:
                     continue
                 if fragment.directives or getattr(fragment, "variable_definitions", None):
-                    raise NotCompilable("fragment directives or variables")
-                if _applies(parent, fragment.type_condition):
-                    _collect(parent, [fragment.selection_set], fragments, out, seen | {name})
+                    raise NotCompilable("directives")
+                if _applies(schema, parent, fragment.type_condition):
+                    _collect(schema, parent, [fragment.selection_set], fragments, out, seen | {name})
             else:
-                raise NotCompilable(type(sel).__name__)
+                raise NotCompilable("unknown selection", type(sel).__name__)
     return out
 
 
-def _applies(parent: GraphQLObjectType, condition: Any) -> bool:
+def _applies(schema: GraphQLSchema, parent: GraphQLObjectType, condition: NamedTypeNode | None) -> bool:
+    """The spec's DoesFragmentTypeApply: no condition, the object itself, or an interface or union
+    the object belongs to (by the schema, as graphql-core's ``does_fragment_condition_match``)."""
     if condition is None:
         return True
-    name = condition.name.value
-    return name == parent.name or any(i.name == name for i in parent.interfaces)
+    conditional = schema.get_type(condition.name.value)
+    if conditional is parent:
+        return True
+    return is_abstract_type(conditional) and schema.is_sub_type(conditional, parent)  # type: ignore[arg-type]
 
 
 def _getter(gfield: Any) -> str | Callable[[Any], Any]:
     """The attribute name to read, or the argument-free resolver to call with the parent."""
     field = (gfield.extensions or {}).get(DEFINITION)
     if field is None or getattr(field, "permission_classes", None) or getattr(field, "extensions", None):
-        raise NotCompilable("field without a plain definition")
+        raise NotCompilable("field hooks", getattr(field, "python_name", ""))
     resolver = field.base_resolver
     if resolver is None:
         name = field.python_name
         if not name.isidentifier():
-            raise NotCompilable(f"attribute {name!r}")
+            raise NotCompilable("attribute", name)
         return name
     func = resolver.wrapped_func
     params = list(inspect.signature(func).parameters)
     if resolver.is_async or inspect.isgeneratorfunction(func) or params != ["self"]:
-        raise NotCompilable("resolver with arguments or async")
+        raise NotCompilable("resolver", func.__qualname__)
     return func
 
 
@@ -131,7 +167,8 @@ MAX_SOURCE = 200_000  # characters of generated code per plan; beyond that graph
 
 
 class _Codegen:
-    def __init__(self, fragments: dict[str, Any]) -> None:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, Any]) -> None:
+        self.schema = schema
         self.fragments = fragments
         self.env: dict[str, Any] = {"Bail": Bail, "_isfinite": math.isfinite, "_bad_list": _bad_list}
         self.functions: list[str] = []
@@ -156,7 +193,7 @@ class _Codegen:
         source = "\n".join(lines)
         self.size += len(source)
         if self.size > MAX_SOURCE:
-            raise NotCompilable("selection too large to compile")
+            raise NotCompilable("too large", f"{self.size} characters")
         self.functions.append(source)
         return name
 
@@ -189,7 +226,7 @@ class _Codegen:
             self.leaf(gtype, var, out, ind)
             return
         if not isinstance(gtype, GraphQLObjectType):
-            raise NotCompilable(f"abstract type {gtype}")
+            raise NotCompilable("abstract type", str(gtype))
         self.obj(gtype, nodes, var, out, ind)
 
     def leaf(self, gtype: GraphQLLeafType, var: str, out: list[str], ind: str) -> None:
@@ -214,7 +251,7 @@ class _Codegen:
         self, gtype: GraphQLObjectType, nodes: Sequence[FieldNode], var: str, out: list[str], ind: str
     ) -> None:
         selections = [n.selection_set for n in nodes if n.selection_set is not None]
-        fields = _collect(gtype, selections, self.fragments, {}, set())
+        fields = _collect(self.schema, gtype, selections, self.fragments, {}, set())
         if gtype.is_type_of is not None:
             # graphql-core asks is_type_of (strawberry sets it on types with interfaces); the exact
             # class is the common case and always passes.
@@ -228,10 +265,10 @@ class _Codegen:
                 entries.append(f"{key!r}: {gtype.name!r}")
                 continue
             if any(n.arguments for n in group):
-                raise NotCompilable("field arguments")
+                raise NotCompilable("field arguments", f"{gtype.name}.{name}")
             gfield = gtype.fields.get(name)
             if gfield is None:
-                raise NotCompilable(f"unknown field {name}")
+                raise NotCompilable("unknown field", f"{gtype.name}.{name}")
             getter = _getter(gfield)
             field_var = self.name("f")
             if isinstance(getter, str):
@@ -248,7 +285,7 @@ class _Codegen:
         try:
             code = compile("\n\n".join(self.functions), "<compiled selection>", "exec")
         except (SyntaxError, RecursionError, MemoryError) as exc:  # e.g. too deeply nested
-            raise NotCompilable(str(exc)) from exc
+            raise NotCompilable("does not compile", type(exc).__name__) from exc
         exec(code, namespace)  # noqa: S102 - our own generated source, from the schema and a parsed AST
         return namespace[root]  # type: ignore[no-any-return]
 
@@ -282,8 +319,10 @@ def _enum_names(gtype: GraphQLEnumType) -> dict[Any, str]:
     return names
 
 
-def _compile(gtype: GraphQLOutputType, nodes: Sequence[FieldNode], fragments: dict[str, Any]) -> Complete:
-    return _Codegen(fragments).build(gtype, nodes)
+def _compile(
+    schema: GraphQLSchema, gtype: GraphQLOutputType, nodes: Sequence[FieldNode], fragments: dict[str, Any]
+) -> Complete:
+    return _Codegen(schema, fragments).build(gtype, nodes)
 
 
 # -- the execution context ---------------------------------------------------------------------------
@@ -295,6 +334,8 @@ def _has_middleware(manager: Any) -> bool:
 
 class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's graphql-core execution context with compiled completion of plain-data object values."""
+
+    _stock_path: Any = None  # the root field graphql-core is completing the stock way
 
     def complete_value(
         self,
@@ -308,44 +349,59 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if (
             result is not None
             and not isinstance(result, Exception)
-            and not _has_middleware(self.middleware_manager)
             and path.prev is None  # root fields only: one plan lookup per root field and request
+            and path is not self._stock_path  # the stock path's own call for a non-null's inner type
+            and not isinstance(_named(return_type), GraphQLLeafType)  # nothing to compile
         ):
-            complete = self._plan(return_type, field_details_list)
-            if complete is not None:
-                try:
-                    return complete(result)
-                except Bail:
-                    pass
-                except Exception:  # noqa: BLE001 - graphql-core completes it and reports properly
-                    pass
+            if _has_middleware(self.middleware_manager):
+                self._fallback("middleware", path)
+            else:
+                plan = self._plan(return_type, field_details_list)
+                if plan.complete is None:
+                    self._fallback(plan.reason, path, plan.detail)
+                else:
+                    try:
+                        return plan.complete(result)
+                    except Bail:
+                        self._fallback("value", path, "graphql-core completes a surprise value")
+                    except Exception as exc:  # noqa: BLE001 - graphql-core completes it and reports properly
+                        self._fallback("exception", path, f"{type(exc).__name__}: {exc}")
+            self._stock_path = path  # read synchronously by the nested call, if any
         return super().complete_value(return_type, field_details_list, info, path, result, position_context)
 
-    def _plan(self, return_type: GraphQLOutputType, details: Any) -> Complete | None:
+    def _fallback(self, reason: str, path: Any, detail: str = "") -> None:
+        log.debug("compiled completion fell back at %s (%s): %s", path.key, reason, detail)
+        metrics = getattr(getattr(self.context_value, "runtime", None), "metrics", None)
+        if metrics is not None:
+            metrics.compiled_fallbacks.labels(reason).inc()
+
+    def _plan(self, return_type: GraphQLOutputType, details: Any) -> Plan:
         nodes = [d.node for d in details]
         key = (id(return_type), *map(id, nodes))
         plans = _PLANS.get(self.schema)
         if plans is None:
             plans = _PLANS[self.schema] = {}
-        entry = plans.get(key)
+        plan = plans.get(key)
         if (
-            entry is not None
-            and entry[1] is return_type
-            and all(a is b for a, b in zip(entry[0], nodes, strict=True))
+            plan is not None
+            and plan.return_type is return_type
+            and all(a is b for a, b in zip(plan.nodes, nodes, strict=True))
         ):
-            return entry[2]
-        complete: Complete | None
+            return plan
         if any(d.defer_usage is not None or getattr(d, "fragment_variable_values", None) for d in details):
-            complete = None
+            plan = Plan(nodes, return_type, None, "defer or fragment variables")
         else:
             try:
-                named = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
-                if isinstance(named, GraphQLLeafType):
-                    raise NotCompilable("leaf root")
-                complete = _compile(return_type, nodes, self.fragment_definitions)
-            except NotCompilable:
-                complete = None
+                plan = Plan(
+                    nodes, return_type, _compile(self.schema, return_type, nodes, self.fragment_definitions)
+                )
+            except NotCompilable as exc:
+                plan = Plan(nodes, return_type, None, exc.reason, str(exc))
         if len(plans) >= MAX_PLANS:
             plans.clear()
-        plans[key] = (nodes, return_type, complete)
-        return complete
+        plans[key] = plan
+        return plan
+
+
+def _named(gtype: GraphQLOutputType) -> GraphQLOutputType:
+    return gtype.of_type if isinstance(gtype, GraphQLNonNull) else gtype

@@ -1,5 +1,7 @@
 """Compiled completion answers exactly what graphql-core's stock completion answers: data, nulls,
-errors and paths, for plain values and for every kind of surprise."""
+errors and paths, for plain values, fragments on abstract types and every kind of surprise; and
+every fallback to the stock path is counted with its reason. (The differential test over generated
+operations on the real schema is ``test_compiled_differential.py``.)"""
 
 from __future__ import annotations
 
@@ -7,13 +9,13 @@ import enum
 import math
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from types import SimpleNamespace
+from typing import Annotated, Any
 
 import pytest
 import strawberry
 
-from gateway.security.documents import CachedDocument, document_cache
-from resolvers import compiled
+from gateway.metrics import Metrics
 from resolvers.compiled import CompiledExecutionContext
 
 
@@ -45,13 +47,27 @@ class Leaf(Named):
         return self.parent
 
 
+@strawberry.interface
+class Leafy:
+    @strawberry.field
+    def count(self) -> int:
+        return len(self.leaves)  # type: ignore[attr-defined]
+
+    @strawberry.field
+    def weigh(self, plus: int = 0) -> int:
+        return len(self.leaves) + plus  # type: ignore[attr-defined]
+
+
 @strawberry.type
-class Tree:
+class Tree(Leafy):
     id: strawberry.ID
     label: str | None
     leaves: list[Leaf]
     maybe: list[Leaf | None] | None
     first: Leaf | None
+
+
+Thing = Annotated[Tree | Leaf, strawberry.union("Thing")]
 
 
 def leaf(name: str = "a", **changes: Any) -> Leaf:
@@ -97,14 +113,22 @@ class Query:
     def trees(self) -> list[Tree | None]:
         return CURRENT["trees"]
 
+    @strawberry.field
+    def thing(self) -> Thing | None:  # puts the union in the schema
+        return None
+
 
 def schema(compiled_completion: bool) -> strawberry.Schema:
     kwargs = {"execution_context_class": CompiledExecutionContext} if compiled_completion else {}
     return strawberry.Schema(query=Query, **kwargs)
 
 
+def fresh_compiled() -> strawberry.Schema:
+    """A schema no earlier test has run a plan on."""
+    return schema(True)
+
+
 STOCK, COMPILED = schema(False), schema(True)
-PARSE = document_cache(10_000, 64)
 
 EVERYTHING = """
 fragment L on Leaf { name size ratio flag color price at tags kind: __typename up { id } }
@@ -146,21 +170,62 @@ async def test_compiled_completion_answers_what_graphql_core_answers(name: str):
     assert await run(COMPILED, query) == await run(STOCK, query)
 
 
-async def test_plain_selections_are_compiled_to_generated_code():
-    document = PARSE(EVERYTHING)
-    assert isinstance(document, CachedDocument)
+FRAGMENTS_ON_ABSTRACT_TYPES = """
+fragment OnThing on Thing { __typename ... on Tree { label } }
+query {
+  tree {
+    id
+    ... on Thing { __typename ... on Tree { id } ... on Leaf { name } }
+    ...OnThing
+    ... on Leafy { count }
+    leaves { ... on Named { name } ... on Thing { ... on Leaf { size } ... on Tree { id } } }
+  }
+}
+"""
+
+
+async def counted(schema: strawberry.Schema, query: str) -> tuple[Any, Any, dict[str, float]]:
+    """The answer and the fallbacks counted while running ``query`` (by reason)."""
+    metrics = Metrics()
+    context = SimpleNamespace(runtime=SimpleNamespace(metrics=metrics))
+    result = await schema.execute(query, context_value=context)
+    errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or [])
+    fallbacks = {
+        sample.labels["reason"]: sample.value
+        for metric in metrics.registry.collect()
+        if metric.name == "chargegate_compiled_fallbacks"
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    }
+    return result.data, errors, fallbacks
+
+
+async def test_fragments_on_unions_and_interfaces_apply_as_the_spec_says():
+    CURRENT["tree"] = tree(leaf("a"), leaf("b"))
+    data, errors, fallbacks = await counted(fresh_compiled(), FRAGMENTS_ON_ABSTRACT_TYPES)
+    assert fallbacks == {}  # the compiled path answered
+    assert (data, errors) == await run(STOCK, FRAGMENTS_ON_ABSTRACT_TYPES)
+    leaves = [{"name": "a", "size": 3}, {"name": "b", "size": 3}]
+    assert data["tree"] == {"id": "T1", "__typename": "Tree", "label": None, "count": 2, "leaves": leaves}
+
+
+@pytest.mark.parametrize(
+    ("query", "make", "reason"),
+    [
+        ("{ tree { id label @skip(if: true) } }", lambda: tree(), "directives"),
+        ("{ tree { leaves { name } } }", lambda: tree(leaf(None)), "value"),  # type: ignore[arg-type]
+        ("{ tree { weigh(plus: 1) } }", lambda: tree(leaf()), "field arguments"),
+    ],
+)
+async def test_every_fallback_is_counted_with_its_reason(query: str, make: Any, reason: str):
+    CURRENT["tree"] = make()
+    data, errors, fallbacks = await counted(fresh_compiled(), query)
+    assert fallbacks == {reason: 1.0}
+    assert (data, errors) == await run(STOCK, query)
+
+
+async def test_plain_selections_are_compiled_and_not_counted():
     CURRENT["tree"] = tree(leaf("a"))
-    before = sum(len(p) for p in compiled._PLANS.values())
-    await run(COMPILED, EVERYTHING)
-    plans = [entry[2] for p in compiled._PLANS.values() for entry in p.values()]
-    assert sum(len(p) for p in compiled._PLANS.values()) >= before
-    assert any(p is not None and p.__code__.co_filename == "<compiled selection>" for p in plans)
-
-
-def test_parsed_documents_are_their_own_cache_keys():
-    parse = document_cache(1000, 4)
-    one, two = parse("{ tree { id } }"), parse("{ tree { id } }")
-    assert one is two
-    assert one.kind == "document"
-    assert hash(one) == object.__hash__(one)
-    assert one == two and one != parse("{ tree { label } }")
+    data, errors, fallbacks = await counted(fresh_compiled(), EVERYTHING)
+    assert fallbacks == {}
+    assert (data, errors) == await run(STOCK, EVERYTHING)
