@@ -5,8 +5,8 @@ chargegate serve [--demo] [--config FILE] [--host H] [--port P] [--log-format js
 chargegate export-schema [--federation] [--output FILE]
     Write the GraphQL schema (SDL) exported from the code: our public API (schema.graphql), or
     with --federation the Apollo Federation 2 subgraph schema a router composes (subgraph.graphql).
-chargegate simulate tcec|ocpi [flags]
-    Run one operator simulator standalone, for building against it.
+chargegate simulate tcec|ocpi|credit|alipay [flags]
+    Run one simulator standalone (an operator, the credit bureau or a payment rail), to build against it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from gateway.config import ConfigError, Settings, load
 from operators import registry
@@ -72,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         from gateway.credit import simulator_cli as credit_cli
 
         credit_cli.add_arguments(protocols.add_parser("credit", help="a credit bureau"))
+        for rail, help_text in RAIL_SIMULATORS.items():
+            _rail_cli(rail).add_arguments(protocols.add_parser(rail, help=help_text))
 
     args = parser.parse_args(argv)
     if args.command == "export-schema":
@@ -80,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         if args.protocol == "credit":
             from gateway.credit import simulator_cli as module
+        elif args.protocol in RAIL_SIMULATORS:
+            module = _rail_cli(args.protocol)
         else:
             module = registry.simulator_cli(args.protocol)
         with contextlib.suppress(KeyboardInterrupt):
@@ -90,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "apikey":
         return apikey_command(args)
     return serve_command(args)
+
+
+RAIL_SIMULATORS = {"alipay": "Alipay's open platform"}
+
+
+def _rail_cli(rail: str) -> Any:
+    """The ``simulate`` module of a payment rail (imported only when asked for)."""
+    return importlib.import_module(f"gateway.rails.{rail}.sim.cli")
 
 
 def export_schema(output: str | None, *, federation: bool = False) -> int:

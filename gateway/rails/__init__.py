@@ -1,0 +1,1 @@
+"""Credit-and-payment rails: protocol clients for Alipay and WeChat Pay (simulators in each ``sim/``)."""

@@ -1,0 +1,1 @@
+"""A simulated Alipay open platform (``chargegate simulate alipay``); not used in production."""
