@@ -84,7 +84,7 @@ async def seed_ledger(stack: Stack) -> Ids:
     connector = station.connectors[0]
     made = {}
     for driver in ("alice", "bob"):
-        await store.ensure_driver(driver)
+        await store.ensure_driver(driver, driver.title())
         made[driver], _ = await store.create_session(
             driver_id=driver,
             idempotency_key=f"federation-{driver}",
