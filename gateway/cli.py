@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     apikey.add_argument("action", choices=["create"])
     apikey.add_argument("--name", required=True, help="who the key is for")
     apikey.add_argument(
-        "--scopes", default="stations:read", help="comma-separated: stations:read, drivers:act, admin"
+        "--scopes",
+        default="stations:read",
+        help="comma-separated: stations:read, drivers:act, router, admin",
     )
     apikey.add_argument("--config", help="TOML settings file (for security.key_hash_secret)")
 
