@@ -5,7 +5,7 @@ chargegate serve [--demo] [--config FILE] [--host H] [--port P] [--log-format js
 chargegate export-schema [--federation] [--output FILE]
     Write the GraphQL schema (SDL) exported from the code: our public API (schema.graphql), or
     with --federation the Apollo Federation 2 subgraph schema a router composes (subgraph.graphql).
-chargegate simulate tcec|ocpi|credit|alipay [flags]
+chargegate simulate tcec|ocpi|credit|alipay|wechatpay [flags]
     Run one simulator standalone (an operator, the credit bureau or a payment rail), to build against it.
 """
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     return serve_command(args)
 
 
-RAIL_SIMULATORS = {"alipay": "Alipay's open platform"}
+RAIL_SIMULATORS = {"alipay": "Alipay's open platform", "wechatpay": "WeChat Pay API v3 with pay score"}
 
 
 def _rail_cli(rail: str) -> Any:

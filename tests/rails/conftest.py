@@ -16,6 +16,9 @@ from gateway.rails.alipay.client import AlipayClient, AlipayConfig
 from gateway.rails.alipay.sim.config import AlipaySimConfig
 from gateway.rails.alipay.sim.server import AlipaySimulator
 from gateway.rails.keys import private_pem, public_pem
+from gateway.rails.wechatpay.client import WeChatPayClient, WeChatPayConfig
+from gateway.rails.wechatpay.sim.config import WeChatPaySimConfig
+from gateway.rails.wechatpay.sim.server import WeChatPaySimulator
 
 
 @dataclass(frozen=True)
@@ -137,3 +140,60 @@ def alipay(
         timeout_s=2.0,
     )
     return AlipayClient(http, config)
+
+
+# ---- WeChat Pay ------------------------------------------------------------------------------------
+
+WECHAT_MCHID = "1900000109"
+WECHAT_APPID = "wxd678efh567hg6787"
+WECHAT_SERVICE_ID = "2002000000000558128851361561536"
+WECHAT_SERIAL = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
+WECHAT_APIV3_KEY = "test-apiv3-key-0123456789abcdefg"  # 32 bytes, made up for the tests
+WECHAT_PLATFORM_KEY_ID = "PUB_KEY_ID_0114232134912410000000000000"
+
+
+@pytest.fixture
+async def wechat_sim(merchant_keys: KeyPair, provider_keys: KeyPair) -> AsyncIterator[WeChatPaySimulator]:
+    config = WeChatPaySimConfig(
+        mchid=WECHAT_MCHID,
+        appid=WECHAT_APPID,
+        service_id=WECHAT_SERVICE_ID,
+        merchant_serial_no=WECHAT_SERIAL,
+        merchant_public_key=merchant_keys.public,
+        apiv3_key=WECHAT_APIV3_KEY,
+        platform_private_key=provider_keys.private,
+        platform_public_key_id=WECHAT_PLATFORM_KEY_ID,
+        declined_openids=frozenset({"o-risky"}),
+        retry_delays=(0.02, 0.05, 0.1),
+    )
+    async with WeChatPaySimulator(config) as sim:
+        yield sim
+
+
+def wechat_config(base_url: str, notify_url: str, merchant: KeyPair, platform: KeyPair) -> WeChatPayConfig:
+    return WeChatPayConfig(
+        mchid=WECHAT_MCHID,
+        appid=WECHAT_APPID,
+        service_id=WECHAT_SERVICE_ID,
+        merchant_private_key=merchant.private,
+        merchant_serial_no=WECHAT_SERIAL,
+        platform_public_key=platform.public,
+        platform_public_key_id=WECHAT_PLATFORM_KEY_ID,
+        apiv3_key=WECHAT_APIV3_KEY,
+        base_url=base_url,
+        notify_url=notify_url,
+        timeout_s=2.0,
+    )
+
+
+@pytest.fixture
+def wechat(
+    http: aiohttp.ClientSession,
+    wechat_sim: WeChatPaySimulator,
+    merchant: MerchantEndpoint,
+    merchant_keys: KeyPair,
+    provider_keys: KeyPair,
+) -> WeChatPayClient:
+    return WeChatPayClient(
+        http, wechat_config(wechat_sim.base_url, merchant.url, merchant_keys, provider_keys)
+    )

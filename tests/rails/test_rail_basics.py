@@ -79,3 +79,21 @@ def test_simulate_alipay_rejects_bad_flags(capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit):
         main(["simulate", "alipay", "--timeout-rate", "2"])
     assert "timeout-rate" in capsys.readouterr().err
+
+
+def test_wechatpay_simulator_cli_generates_keys_once(tmp_path) -> None:
+    import argparse
+
+    from gateway.rails.wechatpay.sim import cli as wechatpay_cli
+
+    parser = argparse.ArgumentParser()
+    wechatpay_cli.add_arguments(parser)
+    args = parser.parse_args(
+        ["--keys-dir", str(tmp_path), "--declined-openid", "o-risky", "--decline-credit"]
+    )
+    first, second = wechatpay_cli.config_from_args(args), wechatpay_cli.config_from_args(args)
+    assert (first.apiv3_key, first.merchant_public_key) == (second.apiv3_key, second.merchant_public_key)
+    assert (
+        len(first.apiv3_key) == 32 and first.declined_openids == {"o-risky"} and first.faults.decline_credit
+    )
+    assert (tmp_path / "apiv3_key.txt").stat().st_mode & 0o077 == 0

@@ -7,6 +7,7 @@ configuration points at the merchant half (docs/payments.md).
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -24,6 +25,16 @@ def key_pair(directory: Path, name: str) -> tuple[str, str]:
         private_file.write_text(private_pem(key), encoding="ascii")
         public_file.write_text(public_pem(key.public_key()), encoding="ascii")
     return private_file.read_text(encoding="ascii"), public_file.read_text(encoding="ascii")
+
+
+def secret(directory: Path, name: str, length: int = 32) -> str:
+    """A random ASCII secret (e.g. an APIv3 key) kept in ``directory/name`` (mode 0600)."""
+    path = directory / name
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(length)[:length], encoding="ascii")
+    return path.read_text(encoding="ascii").strip()
 
 
 def read_text(path: str) -> str:

@@ -1,0 +1,1 @@
+"""A simulated WeChat Pay API v3 with pay score (``chargegate simulate wechatpay``); not for production."""
