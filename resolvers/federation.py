@@ -111,6 +111,7 @@ def _owned(kind: str) -> BatchFn:
     return load
 
 
+OWNED = frozenset({"ChargingSession", "Bill", "Driver"})  # resolved only for their driver
 ENTITIES: dict[str, BatchFn] = {
     "Operator": _operators,
     "Station": _stations,
@@ -145,8 +146,10 @@ async def resolve_entities(info: Info, representations: list[Any]) -> list[Any]:
             f"_entities takes at most {limit} representations per call.",
             extensions={"code": "BAD_USER_INPUT", "limit": limit},
         )
-    # A forwarded driver token that is not valid fails the whole call, as it fails `me`.
-    lookup = Lookup(ctx, info, Wants.of(info), current_driver(info))
+    # As with node(id): the driver's token is read only for what drivers own, so a token that is
+    # not valid fails a call asking for sessions, bills or drivers, never one for stations.
+    owned = any(isinstance(rep, dict) and rep.get("__typename") in OWNED for rep in representations)
+    lookup = Lookup(ctx, info, Wants.of(info), current_driver(info) if owned else None)
     results: list[Any] = []
     waits: list[tuple[int, Awaitable[list[Loaded]]]] = []
     for index, rep in enumerate(representations):

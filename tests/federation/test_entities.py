@@ -221,9 +221,16 @@ async def test_entities_take_at_most_a_page_of_representations(subgraph: Subgrap
     assert not body.get("errors") and len(body["data"]["_entities"]) == page
 
 
-async def test_a_forwarded_token_that_is_not_valid_is_unauthenticated(subgraph: Subgraph):
+async def test_a_forwarded_token_that_is_not_valid_fails_driver_entities_only(subgraph: Subgraph):
+    """As with node(id): a bad token is UNAUTHENTICATED for what drivers own, ignored for stations."""
     headers = {"x-api-key": ROUTER.key, "Authorization": "Bearer not-a-token"}
     body = await subgraph.entities(
         [{"__typename": "Driver", "id": subgraph.ids.driver}], "... on Driver { id }", headers
     )
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert (await subgraph.post({"query": f'{{ node(id: "{subgraph.ids.driver}") {{ id }} }}'}, headers))[
+        "errors"
+    ][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    station = [{"__typename": "Station", "id": subgraph.ids.station}]
+    body = await subgraph.entities(station, "... on Station { id }", headers)
+    assert not body.get("errors") and body["data"]["_entities"] == [{"id": subgraph.ids.station}]
