@@ -1,4 +1,5 @@
-"""Building the money side at start-up: the ledger store, the credit check and the session service."""
+"""Building the money side at start-up: the ledger store, the credit check, the billing service and the
+session service."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from decimal import Decimal
 
 import aiohttp
 
+from gateway.billing import BillingService
 from gateway.cache import Cache
 from gateway.catalogue import Catalogue
 from gateway.config import ConfigError, CreditSettings, Settings
@@ -17,6 +19,7 @@ from gateway.credit.demo import demo_wallets
 from gateway.credit.http import HttpCreditProvider
 from gateway.credit.policy import CreditPolicy, parse_bands
 from gateway.credit.provider import CreditProvider, NoCreditProvider
+from gateway.payments import PaymentProvider
 from gateway.sessions.service import SessionService
 from gateway.store import Store, WalletEntryKind, open_store
 from operators.base import Operator
@@ -62,18 +65,15 @@ async def session_service(
     cache: Cache,
     catalogue: Catalogue,
     operators: dict[str, Operator],
+    payments: PaymentProvider,
 ) -> AsyncIterator[SessionService]:
     store = await open_store(settings.ledger.database_url)
     try:
         if settings.demo:
             await seed_demo_wallets(store, settings.credit.currency)
-        yield SessionService(
-            store,
-            catalogue,
-            operators,
-            credit_check(settings, http, cache),
-            settings.ledger,
-            settings.credit.currency,
-        )
+        currency = settings.credit.currency
+        credit = credit_check(settings, http, cache)
+        billing = BillingService(store, credit, payments, settings.ledger, currency)
+        yield SessionService(store, catalogue, operators, billing, settings.ledger, currency)
     finally:
         await store.close()

@@ -132,7 +132,7 @@ async def running(settings: Settings, shared: replication.Replicas | None = None
         for adapter in registry.build_all(settings.operators, http, runtime.on_event, settings.public_url):
             runtime.add(adapter)
         async with session_service(
-            settings, http, cache, runtime.catalogue, dict(runtime.operators)
+            settings, http, cache, runtime.catalogue, dict(runtime.operators), runtime.payments
         ) as sessions:
             runtime.sessions = sessions
             sessions.broker.relay = shared.fanin.publish

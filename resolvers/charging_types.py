@@ -12,10 +12,12 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
+from gateway.billing import BillLineRecord, BillRecord, Page, PaymentRecord, SessionRecord
+from gateway.billing import BillStatus as StoreBillStatus
+from gateway.billing import PaymentMethod as StorePaymentMethod
+from gateway.billing import PaymentMode as StorePaymentMode
+from gateway.billing import PaymentStatus as StorePaymentStatus
 from gateway.currency import to_minor
-from gateway.store import BillLineRecord, BillRecord, Page, SessionRecord
-from gateway.store import BillStatus as StoreBillStatus
-from gateway.store import PaymentMode as StorePaymentMode
 from operators.domain import SessionPhase
 from resolvers import ids
 from resolvers import types as t
@@ -25,12 +27,33 @@ from resolvers.hydrate import Wants, hydrate, money
 SessionStatus = strawberry.enum(SessionPhase, name="SessionStatus")
 PaymentMode = strawberry.enum(StorePaymentMode, name="PaymentMode")
 BillStatus = strawberry.enum(StoreBillStatus, name="BillStatus")
+PaymentMethod = strawberry.enum(StorePaymentMethod, name="PaymentMethod")
+PaymentStatus = strawberry.enum(
+    StorePaymentStatus,
+    name="PaymentStatus",
+    description="PENDING while the payment provider is asked, then SETTLED or FAILED.",
+)
 
 
 @strawberry.type
 class CreditStatus:
     score: int | None
     postpay_eligible: bool
+    limit: t.Money = strawberry.field(
+        description="The most you may owe at once, postpaid: unpaid bills plus the caps of live sessions."
+    )
+    available: t.Money = strawberry.field(
+        description="What a new session could reserve now: its cap (postpaid) or budget (prepaid)."
+    )
+
+
+@strawberry.type
+class Payment:
+    amount: t.Money
+    method: PaymentMethod
+    status: PaymentStatus
+    provider_reference: str | None
+    created_at: datetime
 
 
 @strawberry.type
@@ -60,6 +83,15 @@ class Bill(t.Node):
     due_at: datetime
     created_at: datetime
     paid_at: datetime | None
+    review: str | None = strawberry.field(
+        description="Why a person reviews this bill before it is settled (billed past the session's cap)."
+    )
+    record: strawberry.Private[BillRecord]
+
+    @strawberry.field(description="Payments of this bill, oldest first (failed attempts included).")
+    async def payments(self, info: Info) -> list[Payment]:
+        found = await info.context.runtime.sessions.billing.payments([self.record.id])
+        return [payment(p) for p in found.get(self.record.id, [])]
 
 
 @strawberry.type(directives=KEY)
@@ -90,7 +122,7 @@ class ChargingSession(t.Node):
 
     @strawberry.field
     async def bill(self, info: Info) -> Bill | None:
-        found = await info.context.runtime.sessions.store.bills_for_sessions([self.record.id])
+        found = await info.context.runtime.sessions.billing.bills_for_sessions([self.record.id])
         record = found.get(self.record.id)
         return bill(record) if record else None
 
@@ -157,6 +189,12 @@ class InsufficientFunds(t.Error):
 class PaymentDeclined(t.Error):
     message: str
     code: str = "PAYMENT_DECLINED"
+
+
+@strawberry.type(description="The idempotency key was used before with a different input; nothing was done.")
+class IdempotencyConflict(t.Error):
+    message: str
+    code: str = "IDEMPOTENCY_CONFLICT"
 
 
 # -- records → types -------------------------------------------------------------------------------
@@ -229,4 +267,16 @@ def bill(record: BillRecord) -> Bill:
         due_at=record.due_at,
         created_at=record.created_at,
         paid_at=record.paid_at,
+        review=record.review,
+        record=record,
+    )
+
+
+def payment(record: PaymentRecord) -> Payment:
+    return Payment(
+        amount=ledger_money(record.amount, record.currency),
+        method=record.method,
+        status=record.status,
+        provider_reference=record.provider_reference,
+        created_at=record.created_at,
     )

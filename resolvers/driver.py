@@ -10,7 +10,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from gateway.auth import AuthError
-from gateway.store import InvalidCursor, Page
+from gateway.billing import InvalidCursor, Page
 from resolvers import charging_types as ct
 from resolvers import ids
 from resolvers import types as t
@@ -47,28 +47,32 @@ class Driver(t.Node):
 
     @strawberry.field
     async def credit(self, info: Info) -> ct.CreditStatus:
-        sessions = info.context.runtime.sessions
-        view = await sessions.credit.view(self.driver_id, await sessions.standing(self.driver_id))
-        return ct.CreditStatus(score=view.score, postpay_eligible=view.postpay_eligible)
+        billing = info.context.runtime.sessions.billing
+        report = await billing.credit_status(self.driver_id)
+        return ct.CreditStatus(
+            score=report.score,
+            postpay_eligible=report.postpay_eligible,
+            limit=ct.ledger_money(report.limit, billing.currency),
+            available=ct.ledger_money(report.available, billing.currency),
+        )
 
     @strawberry.field
     async def wallet(self, info: Info) -> t.Money:
-        sessions = info.context.runtime.sessions
-        balance = await sessions.store.wallet_balance(self.driver_id, sessions.currency)
-        return ct.ledger_money(balance, sessions.currency)
+        billing = info.context.runtime.sessions.billing
+        return ct.ledger_money(await billing.wallet(self.driver_id), billing.currency)
 
     @strawberry.field
     async def sessions(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> ct.ChargingSessionConnection:
-        page = await _fetch(info.context.runtime.sessions.store.list_sessions, self.driver_id, first, after)
+        page = await _fetch(info.context.runtime.sessions.history, self.driver_id, first, after)
         return ct.ChargingSessionConnection(
             nodes=[ct.session(r) for r in page.items], page_info=ct.page_info(page, after)
         )
 
     @strawberry.field
     async def bills(self, info: Info, first: int = 20, after: str | None = None) -> ct.BillConnection:
-        page = await _fetch(info.context.runtime.sessions.store.list_bills, self.driver_id, first, after)
+        page = await _fetch(info.context.runtime.sessions.billing.bills, self.driver_id, first, after)
         return ct.BillConnection(nodes=[ct.bill(r) for r in page.items], page_info=ct.page_info(page, after))
 
 
@@ -90,7 +94,7 @@ async def _fetch(
 
 
 async def driver(info: Info, driver_id: str) -> Driver:
-    record = await info.context.runtime.sessions.store.ensure_driver(driver_id)
+    record = await info.context.runtime.sessions.billing.driver(driver_id)
     return Driver(id=ids.encode("Driver", driver_id), name=record.name, driver_id=driver_id)
 
 
@@ -99,12 +103,12 @@ async def owned_node(info: Info, kind: str, native_id: str) -> t.Node | None:
     driver_id = current_driver(info)
     if driver_id is None:
         return None
-    store = info.context.runtime.sessions.store
+    sessions = info.context.runtime.sessions
     if kind == "ChargingSession":
-        record = await store.get_session_for_driver(driver_id, native_id)
+        record = await sessions.session_for(driver_id, native_id)
         return ct.session(record) if record else None
     if kind == "Bill":
-        bill = await store.get_bill_for_driver(driver_id, native_id)
+        bill = await sessions.billing.bill(driver_id, native_id)
         return ct.bill(bill) if bill else None
     if kind == "Driver" and native_id == driver_id:
         return await driver(info, driver_id)

@@ -6,22 +6,20 @@ driver token is (``UNAUTHENTICATED``), since no result type could be right for a
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from gateway import billing as b
 from gateway.credit.decision import Denied
-from gateway.payments import PaymentDeclined
 from gateway.sessions.service import Refused
-from gateway.store import PaymentMethod, PaymentOutcome, WalletEntryKind
 from resolvers import charging_types as ct
 from resolvers import ids
 from resolvers.driver import Driver, driver, require_driver
 
 MAX_KEY = 128
-MAX_TOP_UP = Decimal("10000")
 
 StartChargingResult = Annotated[
     ct.ChargingSession
@@ -29,7 +27,8 @@ StartChargingResult = Annotated[
     | ct.ConnectorUnavailable
     | ct.OperatorUnavailable
     | ct.InvalidInput
-    | ct.NotFound,
+    | ct.NotFound
+    | ct.IdempotencyConflict,
     strawberry.union("StartChargingResult"),
 ]
 StopChargingResult = Annotated[
@@ -37,14 +36,18 @@ StopChargingResult = Annotated[
     strawberry.union("StopChargingResult"),
 ]
 PayBillResult = Annotated[
-    ct.Bill | ct.NotFound | ct.InsufficientFunds | ct.PaymentDeclined | ct.InvalidInput,
+    ct.Bill
+    | ct.NotFound
+    | ct.InsufficientFunds
+    | ct.PaymentDeclined
+    | ct.InvalidInput
+    | ct.IdempotencyConflict,
     strawberry.union("PayBillResult"),
 ]
 TopUpWalletResult = Annotated[
-    Driver | ct.PaymentDeclined | ct.InvalidInput, strawberry.union("TopUpWalletResult")
+    Driver | ct.PaymentDeclined | ct.InvalidInput | ct.IdempotencyConflict,
+    strawberry.union("TopUpWalletResult"),
 ]
-
-PaymentMethodEnum = strawberry.enum(PaymentMethod, name="PaymentMethod")
 
 
 @strawberry.input
@@ -74,7 +77,7 @@ class StopChargingInput:
 @strawberry.input
 class PayBillInput:
     bill_id: strawberry.ID
-    method: PaymentMethodEnum = PaymentMethod.WALLET  # type: ignore[valid-type]
+    method: ct.PaymentMethod = b.PaymentMethod.WALLET  # type: ignore[valid-type]
     idempotency_key: str | None = None
 
 
@@ -90,19 +93,33 @@ def _key(value: str, field: str) -> ct.InvalidInput | None:
     return None
 
 
-def _amount(value: Decimal | None, field: str, upper: Decimal | None = None) -> ct.InvalidInput | None:
-    try:
-        bad = value is not None and (
-            not value.is_finite() or value <= 0 or value.as_tuple().exponent < -2 or (upper and value > upper)
+def _invalid(amount: b.InvalidAmount) -> ct.InvalidInput:
+    return ct.InvalidInput(message=amount.message, field=amount.field)
+
+
+def _conflict(key: str) -> ct.IdempotencyConflict:
+    return ct.IdempotencyConflict(
+        message=f"idempotencyKey {key!r} was used before with a different input; nothing was done"
+    )
+
+
+def _refusal(refusal: b.Refusal) -> ct.Bill | ct.NotFound | ct.InsufficientFunds | ct.PaymentDeclined:
+    """A billing refusal as its GraphQL error type."""
+    if isinstance(refusal, b.KeyConflict):
+        return _conflict(refusal.key)  # type: ignore[return-value]
+    if isinstance(refusal, b.InvalidAmount):
+        return _invalid(refusal)  # type: ignore[return-value]
+    if isinstance(refusal, b.NotPayable):
+        return ct.InvalidInput(message=refusal.message, field=refusal.field)  # type: ignore[return-value]
+    if isinstance(refusal, b.Insufficient):
+        return ct.InsufficientFunds(
+            message="the wallet does not cover this bill: top up or pay with the provider",
+            balance=ct.ledger_money(refusal.available, refusal.currency),
+            required=ct.ledger_money(refusal.required, refusal.currency),
         )
-    except (InvalidOperation, TypeError):
-        bad = True
-    if bad:
-        limit = f" and at most {upper}" if upper else ""
-        return ct.InvalidInput(
-            message=f"{field} must be a positive amount with at most 2 decimals{limit}", field=field
-        )
-    return None
+    if isinstance(refusal, b.Declined):
+        return ct.PaymentDeclined(message=refusal.message)
+    return ct.NotFound(message=getattr(refusal, "message", "not found"))
 
 
 def _refused(refusal: Refused) -> ct.ConnectorUnavailable | ct.OperatorUnavailable | ct.NotFound:
@@ -133,16 +150,16 @@ class Mutation:
     @strawberry.mutation(description="Start charging: credit check, then the operator. Idempotent per key.")
     async def start_charging(self, info: Info, input: StartChargingInput) -> StartChargingResult:
         driver_id = require_driver(info)
-        invalid = _key(input.idempotency_key, "idempotencyKey")
-        limit = input.limit or ChargingLimitInput()
-        invalid = invalid or _amount(limit.max_cost, "limit.maxCost")
-        invalid = invalid or _amount(limit.max_energy_kwh, "limit.maxEnergyKwh")
-        if invalid:
+        if invalid := _key(input.idempotency_key, "idempotencyKey"):
             return invalid
+        limit = input.limit or ChargingLimitInput()
+        sessions = info.context.runtime.sessions
+        if bad := sessions.billing.invalid_limits(limit.max_cost, limit.max_energy_kwh):
+            return _invalid(bad)
         ref = _connector_ref(info, input)
         if not isinstance(ref, tuple):
             return ref
-        outcome = await info.context.runtime.sessions.start(
+        outcome = await sessions.start(
             driver_id,
             ref[0],
             ref[1],
@@ -157,12 +174,12 @@ class Mutation:
                 code=outcome.reason_code.value,
                 score=outcome.score,
                 unlock=outcome.unlock,
-                top_up=ct.ledger_money(outcome.top_up, info.context.runtime.sessions.currency)
-                if outcome.top_up
-                else None,
+                top_up=ct.ledger_money(outcome.top_up, sessions.currency) if outcome.top_up else None,
             )
         if isinstance(outcome, Refused):
             return _refused(outcome)
+        if isinstance(outcome, b.KeyConflict):
+            return _conflict(input.idempotency_key)
         return ct.session(outcome)
 
     @strawberry.mutation
@@ -184,53 +201,18 @@ class Mutation:
         key = input.idempotency_key or f"pay:{bill_id}"
         if invalid := _key(key, "idempotencyKey"):
             return invalid
-        runtime = info.context.runtime
-        store = runtime.sessions.store
-        bill = await store.get_bill_for_driver(driver_id, bill_id)
-        if bill is None:
-            return ct.NotFound(message="no such bill")
-        reference = None
-        if input.method is PaymentMethod.PROVIDER and bill.paid_at is None:
-            try:
-                reference = await runtime.payments.charge(driver_id, bill.total, bill.currency, key)
-            except PaymentDeclined as exc:
-                return ct.PaymentDeclined(message=str(exc))
-        result = await store.pay_bill(bill_id, driver_id, input.method, key, reference)
-        if result.paid and result.bill is not None:
-            return ct.bill(result.bill)
-        if result.outcome is PaymentOutcome.INSUFFICIENT_FUNDS:
-            return ct.InsufficientFunds(
-                message="the wallet does not cover this bill: top up or pay with the provider",
-                balance=ct.ledger_money(result.balance or Decimal(0), bill.currency),
-                required=ct.ledger_money(bill.total, bill.currency),
-            )
-        if result.outcome is PaymentOutcome.NOT_PAYABLE:
-            return ct.InvalidInput(
-                message="a DISPUTED bill cannot be paid until it is resolved", field="billId"
-            )
-        if result.outcome is PaymentOutcome.KEY_REUSED:
-            return ct.InvalidInput(
-                message="this idempotencyKey already paid another bill", field="idempotencyKey"
-            )
-        return ct.NotFound(message="no such bill")
+        paid = await info.context.runtime.sessions.billing.pay_bill(driver_id, bill_id, input.method, key)
+        return ct.bill(paid) if isinstance(paid, b.BillRecord) else _refusal(paid)
 
     @strawberry.mutation(
         description="Add money to the wallet through the payment provider. Idempotent per key."
     )
     async def top_up_wallet(self, info: Info, input: TopUpWalletInput) -> TopUpWalletResult:
         driver_id = require_driver(info)
-        invalid = _key(input.idempotency_key, "idempotencyKey") or _amount(input.amount, "amount", MAX_TOP_UP)
-        if invalid:
+        if invalid := _key(input.idempotency_key, "idempotencyKey"):
             return invalid
-        runtime = info.context.runtime
-        currency = runtime.sessions.currency
-        try:
-            reference = await runtime.payments.charge(
-                driver_id, input.amount, currency, input.idempotency_key
-            )
-        except PaymentDeclined as exc:
-            return ct.PaymentDeclined(message=str(exc))
-        await runtime.sessions.store.add_wallet_entry(
-            driver_id, input.amount, WalletEntryKind.TOPUP, f"{driver_id}:{reference}", currency=currency
-        )
-        return await driver(info, driver_id)
+        billing = info.context.runtime.sessions.billing
+        result = await billing.top_up(driver_id, input.amount, input.idempotency_key)
+        if isinstance(result, Decimal):
+            return await driver(info, driver_id)
+        return _refusal(result)  # type: ignore[return-value]

@@ -1,11 +1,20 @@
-"""Our ``DateTime`` scalar: every time the API shows is UTC, in one ISO 8601 notation ending in ``Z``."""
+"""Our scalars: ``DateTime`` always UTC in one notation; ``Decimal`` strict on the way in.
+
+Strawberry's own ``Decimal`` scalar hands the text to Python's ``Decimal``, which also reads
+``"1_000"``, ``"1e3"`` and other scripts' digits (``"١٢٣"``). Ours reads only
+``-?[0-9]+(\\.[0-9]+)?``; anything else becomes ``Decimal("NaN")``, which every amount check refuses
+with a typed ``InvalidInput`` naming the field (a scalar error could only be a top-level error).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
+
+from gateway.billing import parse_plain
 
 
 def serialize_datetime(value: datetime) -> str:
@@ -33,5 +42,18 @@ DATETIME: ScalarDefinition = strawberry.scalar(
     parse_value=parse_datetime,
 )
 
-SCALARS = {datetime: DATETIME}
+
+def parse_decimal(value: object) -> Decimal:
+    parsed = parse_plain(value)
+    return Decimal("NaN") if parsed is None else parsed
+
+
+DECIMAL: ScalarDefinition = strawberry.scalar(
+    name="Decimal",
+    description="Decimal (fixed-point), as a string of plain ASCII digits: `12.50`.",
+    serialize=str,
+    parse_value=parse_decimal,
+)
+
+SCALARS = {datetime: DATETIME, Decimal: DECIMAL}
 """For ``StrawberryConfig(scalar_map=...)`` of every schema we build."""

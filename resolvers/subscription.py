@@ -28,7 +28,7 @@ class Subscription:
         session_id = decoded[1][0]
         async with sessions.broker.subscribe(session_id) as updates:
             # Read after subscribing, so no change between the read and the first update is lost.
-            record = await sessions.store.get_session_for_driver(driver_id, session_id)
+            record = await sessions.session_for(driver_id, session_id)
             if record is None:
                 raise not_found
             version = record.version

@@ -28,3 +28,13 @@ def test_no_adapter_imports(path):
         assert not (parts[0] == "operators" and len(parts) > 1 and parts[1] in ADAPTER_PACKAGES), (
             f"{path.relative_to(ROOT)} imports {module}"
         )
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "resolvers").rglob("*.py")))
+def test_resolvers_reach_money_only_through_the_billing_service(path):
+    for module in imported_modules(path):
+        assert not module.startswith(("gateway.store", "gateway.payments")), (
+            f"{path.relative_to(ROOT)} imports {module}: go through gateway.billing"
+        )
+    text = path.read_text(encoding="utf-8")
+    assert ".store." not in text and ".provider." not in text and "runtime.payments" not in text, path

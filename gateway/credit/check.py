@@ -1,8 +1,9 @@
 """The credit check around the mutations that spend money: the bureau's score plus the policy.
 
-The lead's ``startCharging`` resolver builds the driver's :class:`Standing` from the ledger, calls
-:meth:`CreditCheck.evaluate` and maps the :data:`~gateway.credit.decision.Decision`. A bureau that
-cannot answer is logged and treated as "bureau down" (no postpay, prepaid still possible).
+The billing service asks the bureau first (:meth:`CreditCheck.bureau`, outside any transaction),
+then decides with :meth:`CreditCheck.decide` inside the ledger transaction that reserves the session,
+from the driver's :class:`Standing` as that transaction sees it. A bureau that cannot answer is
+logged and treated as "bureau down" (no postpay, prepaid still possible).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from gateway.credit.decision import Decision, PaymentMode
-from gateway.credit.policy import CreditPolicy, decide, postpay_eligible
+from gateway.credit.policy import CreditPolicy, decide, postpay_eligible, postpay_limit
 from gateway.credit.provider import CreditProvider, CreditUnavailable
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,16 @@ class Standing:
     wallet_balance: Decimal
     outstanding: Decimal = Decimal(0)  # unpaid bills, overdue or not
     has_overdue: bool = False
+    reserved: Decimal = Decimal(0)  # caps of live postpaid sessions
+    held: Decimal = Decimal(0)  # wallet holds of live prepaid sessions
+
+
+@dataclass(frozen=True, slots=True)
+class Bureau:
+    """What the bureau said: the score (None when unknown) and whether it answered at all."""
+
+    score: int | None
+    ok: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +56,33 @@ class CreditCheck:
         self, driver_id: str, standing: Standing, requested_mode: PaymentMode | None = None
     ) -> Decision:
         """How ``driver_id`` may pay for a new session. Never raises for a bureau failure."""
+        return self.decide(await self.bureau(driver_id, requested_mode), standing, requested_mode)
+
+    async def bureau(self, driver_id: str, requested_mode: PaymentMode | None = None) -> Bureau:
         if requested_mode is PaymentMode.PREPAID:
             # Prepaid does not depend on the score: do not make the driver wait for the bureau.
-            score, bureau_ok = None, True
-        else:
-            score, bureau_ok = await self._score(driver_id)
+            return Bureau(None, True)
+        return Bureau(*await self._score(driver_id))
+
+    def decide(
+        self, bureau: Bureau, standing: Standing, requested_mode: PaymentMode | None = None
+    ) -> Decision:
+        """The policy's decision (pure: safe inside a ledger transaction)."""
         return decide(
-            score,
-            bureau_ok,
+            bureau.score,
+            bureau.ok,
             standing.has_overdue,
             standing.outstanding,
             standing.wallet_balance,
             requested_mode,
             self.policy,
+            reserved=standing.reserved,
+            held=standing.held,
         )
+
+    def limit(self, bureau: Bureau) -> Decimal:
+        """The most the driver may owe at once (``CreditStatus.limit``)."""
+        return postpay_limit(bureau.score, bureau.ok, self.policy)
 
     async def view(self, driver_id: str, standing: Standing) -> CreditView:
         score, bureau_ok = await self._score(driver_id)

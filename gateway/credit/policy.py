@@ -1,8 +1,10 @@
 """The credit policy (DESIGN §4) as data, and :func:`decide`, a pure function of a driver's standing.
 
-Default policy: a score of at least 600, no overdue bill and unpaid bills under the score band's
-limit give POSTPAID, capped per session by the remaining headroom and ``postpay_session_cap``;
-otherwise PREPAID when the wallet covers ``prepaid_min_balance``; otherwise DENIED with the reason.
+Default policy: a score of at least 600, no overdue bill and unpaid bills plus the caps of live
+postpaid sessions under the score band's limit give POSTPAID, capped per session by the remaining
+headroom and ``postpay_session_cap``; otherwise PREPAID when the wallet less the holds of live
+prepaid sessions covers ``prepaid_min_balance`` (the session's budget is all of that);
+otherwise DENIED with the reason.
 A bureau that cannot answer means no postpay (fail closed); prepaid still works. A driver who asks
 for PREPAID gets it whenever the wallet allows; one who asks for POSTPAID is never moved to prepaid.
 """
@@ -91,13 +93,25 @@ def decide(
     wallet_balance: Decimal,
     requested_mode: PaymentMode | None,
     policy: CreditPolicy,
+    *,
+    reserved: Decimal = Decimal(0),
+    held: Decimal = Decimal(0),
 ) -> Decision:
-    """How (and whether) a driver may charge. ``outstanding`` is the sum of unpaid bills."""
-    for name, amount in (("outstanding", outstanding), ("wallet_balance", wallet_balance)):
+    """How (and whether) a driver may charge. ``outstanding`` is the sum of unpaid bills,
+    ``reserved`` the caps of live postpaid sessions, ``held`` the wallet holds of live prepaid ones."""
+    amounts = {
+        "outstanding": outstanding,
+        "wallet_balance": wallet_balance,
+        "reserved": reserved,
+        "held": held,
+    }
+    for name, amount in amounts.items():
         if not isinstance(amount, Decimal):
             raise TypeError(f"{name} must be a Decimal, not {type(amount).__name__}")
-    if outstanding < 0:
-        raise ValueError("outstanding must not be negative")
+    if outstanding < 0 or reserved < 0 or held < 0:
+        raise ValueError("outstanding, reserved and held must not be negative")
+    wallet_balance -= held
+    outstanding += reserved
     top_up = max(Decimal(0), policy.prepaid_min_balance - wallet_balance).quantize(CENT, ROUND_CEILING)
     prepaid_ok = top_up == 0
     top_up_hint = f"top up at least {policy.money(top_up)} to charge prepaid"
@@ -111,7 +125,7 @@ def decide(
         )
         return Denied(DenialReason.INSUFFICIENT_BALANCE, message, score, top_up_hint, top_up)
 
-    postpay = _postpay(score, bureau_ok, has_overdue, outstanding, policy)
+    postpay = _postpay(score, bureau_ok, has_overdue, outstanding, policy, live=reserved > 0)
     if not isinstance(postpay, _Refusal):
         return Postpaid(cap=min(postpay, policy.postpay_session_cap))
     if requested_mode is PaymentMode.POSTPAID:
@@ -124,6 +138,14 @@ def decide(
         f"{policy.money(policy.prepaid_min_balance)} prepaid minimum."
     )
     return Denied(postpay.reason, message, score, postpay.unlock(top_up_hint), top_up)
+
+
+def postpay_limit(score: int | None, bureau_ok: bool, policy: CreditPolicy) -> Decimal:
+    """The most this driver may owe at once while charging postpaid (0 without postpay)."""
+    limit = policy.postpay_limit(score) if bureau_ok and score is not None else None
+    return (
+        limit if limit is not None and score is not None and score >= policy.postpay_min_score else Decimal(0)
+    )
 
 
 def postpay_eligible(
@@ -146,9 +168,15 @@ class _Refusal:
 
 
 def _postpay(
-    score: int | None, bureau_ok: bool, has_overdue: bool, outstanding: Decimal, policy: CreditPolicy
+    score: int | None,
+    bureau_ok: bool,
+    has_overdue: bool,
+    outstanding: Decimal,
+    policy: CreditPolicy,
+    live: bool = False,
 ) -> Decimal | _Refusal:
-    """The postpay headroom (what may still be owed), or why there is none."""
+    """The postpay headroom (what may still be owed), or why there is none; ``live``: ``outstanding``
+    includes the caps of live sessions."""
     if not bureau_ok:
         return _Refusal(
             DenialReason.BUREAU_UNAVAILABLE,
@@ -170,8 +198,9 @@ def _postpay(
         pay = (outstanding - limit + CENT).quantize(CENT, ROUND_CEILING)
         return _Refusal(
             DenialReason.DEBT_LIMIT_REACHED,
-            f"Your unpaid bills ({policy.money(outstanding)}) reach your postpay limit of "
-            f"{policy.money(limit)}",
-            f"pay at least {policy.money(pay)} of your unpaid bills",
+            f"Your unpaid bills{' and live sessions' if live else ''} ({policy.money(outstanding)}) reach "
+            f"your postpay limit of {policy.money(limit)}",
+            f"pay at least {policy.money(pay)} of your unpaid bills"
+            + (" or let a live session finish" if live else ""),
         )
     return limit - outstanding

@@ -7,6 +7,8 @@ Rules that keep money safe:
   inbox before it is applied and acknowledged, and a redelivered final order creates no second bill.
 - A timeout on start leaves the session STARTING: the operator may have started it, so the
   reconciliation loop asks the operator instead of guessing.
+- Every money decision (the credit check and reservation at start, the bill, its settlement) is the
+  billing service's (:mod:`gateway.billing`); this service only tells it what happened.
 """
 
 from __future__ import annotations
@@ -14,20 +16,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
+from gateway.billing import BillingService, KeyConflict, SessionStart
 from gateway.catalogue import Catalogue
 from gateway.clock import bounded_order, bounded_progress, utc_now
 from gateway.config import LedgerSettings
-from gateway.credit.check import CreditCheck, Standing
-from gateway.credit.decision import Denied, PaymentMode, Postpaid
-from gateway.currency import limit_to_minor
-from gateway.sessions.billing import assess
+from gateway.credit.decision import Denied, PaymentMode
 from gateway.sessions.broker import SessionBroker
 from gateway.sessions.ids import new_session_id
-from gateway.store import PaymentMethod, SessionRecord, Store, progress_fields
+from gateway.store import Page, SessionRecord, Store, progress_fields
 from gateway.store.codec import tariff_to_json
 from operators.base import Operator, OperatorError, OperatorRejected, OperatorTimeout
 from operators.domain import (
@@ -56,7 +56,7 @@ class Refused:
     operator_id: str | None = None
 
 
-StartOutcome = SessionRecord | Denied | Refused
+StartOutcome = SessionRecord | Denied | Refused | KeyConflict
 
 
 class SessionService:
@@ -65,7 +65,7 @@ class SessionService:
         store: Store,
         catalogue: Catalogue,
         operators: dict[str, Operator],
-        credit: CreditCheck,
+        billing: BillingService,
         settings: LedgerSettings,
         currency: str,
     ) -> None:
@@ -73,20 +73,12 @@ class SessionService:
         self.broker = SessionBroker()
         self._catalogue = catalogue
         self._operators = operators
-        self.credit = credit
+        self.billing = billing
         self._settings = settings
         self.currency = currency
         self._stopping: set[str] = set()
 
     # -- commands ------------------------------------------------------------------------------
-
-    async def standing(self, driver_id: str) -> Standing:
-        balance, outstanding, overdue = await asyncio.gather(
-            self.store.wallet_balance(driver_id, self.currency),
-            self.store.outstanding(driver_id, self.currency),
-            self.store.has_overdue(driver_id),
-        )
-        return Standing(balance, outstanding, overdue)
 
     async def start(
         self,
@@ -98,9 +90,13 @@ class SessionService:
         max_cost: Decimal | None = None,
         max_energy_kwh: Decimal | None = None,
     ) -> StartOutcome:
-        existing = await self.store.get_session_by_key(driver_id, idempotency_key)
+        request = SessionStart(
+            operator_id, connector_id, None, self.currency, None, new_session_id(), requested_mode, max_cost,
+            max_energy_kwh,
+        )  # fmt: skip
+        existing = await self.billing.started(driver_id, idempotency_key, request)
         if existing is not None:
-            return existing  # the same key never starts a second session
+            return existing  # the same key never starts a second session (another request: a conflict)
         found = self._catalogue.connector(operator_id, connector_id)
         op = self._operators.get(operator_id)
         if found is None or op is None:
@@ -118,28 +114,19 @@ class SessionService:
         if state is None or state.status not in STARTABLE:
             status = state.status.value if state else "UNKNOWN"
             return Refused("ConnectorUnavailable", f"the connector is {status}, not ready to charge")
-        decision = await self.credit.evaluate(driver_id, await self.standing(driver_id), requested_mode)
-        if isinstance(decision, Denied):
-            return decision
-        limit = decision.cap if isinstance(decision, Postpaid) else decision.budget
         tariff = tariffs.get(connector_id)
-        currency = tariff.currency if tariff else self.currency
-        session, created = await self.store.create_session(
-            driver_id=driver_id,
-            idempotency_key=idempotency_key,
-            operator_id=operator_id,
-            connector_id=connector_id,
-            station_id=station.id,
-            payment_mode=decision.mode,
-            currency=currency,
-            max_cost=limit_to_minor(min(limit, max_cost) if max_cost is not None else limit, currency),
-            max_energy_kwh=max_energy_kwh,
-            tariff_json=tariff_to_json(tariff) if tariff else None,
-            session_id=new_session_id(),
-        )
+        request = replace(request, station_id=station.id)
+        if tariff is not None:
+            request = replace(request, currency=tariff.currency, tariff_json=tariff_to_json(tariff))
+        opened = await self.billing.open_session(driver_id, idempotency_key, request)
+        if not isinstance(opened, tuple):
+            return opened  # denied, or the key was used for another request meanwhile
+        session, created = opened
         if not created:
             return session  # a concurrent request with the same key won the race
-        await self.store.add_session_event(session.id, "START_REQUESTED", {"mode": decision.mode.value})
+        await self.store.add_session_event(
+            session.id, "START_REQUESTED", {"mode": session.payment_mode.value}
+        )
         try:
             progress = await op.start_session(session.id, connector_id)
         except OperatorTimeout:
@@ -174,8 +161,17 @@ class SessionService:
 
     async def _fail(self, session: SessionRecord, reason: str) -> None:
         updated = await self.store.apply_progress(session.id, status=SessionPhase.FAILED, failure=reason)
+        await self.billing.release(session.id)
         if updated:
             self.broker.publish(updated)
+
+    async def session_for(self, driver_id: str, session_id: str) -> SessionRecord | None:
+        """The session if it is this driver's; None otherwise (callers cannot probe others' ids)."""
+        return await self.store.get_session_for_driver(driver_id, session_id)
+
+    async def history(self, driver_id: str, first: int, after: str | None) -> Page[SessionRecord]:
+        """The driver's sessions, newest first; raises ``InvalidCursor`` for a foreign ``after``."""
+        return await self.store.list_sessions(driver_id, first, after)
 
     # -- what operators report -----------------------------------------------------------------
 
@@ -190,6 +186,8 @@ class SessionService:
         updated = await self.store.apply_progress(session.id, **fields)
         if updated is None:
             return None
+        if updated.status is SessionPhase.FAILED:
+            await self.billing.release(session.id)  # no bill will come: free what it reserved
         if updated.version != session.version:
             self.broker.publish(updated)
         await self._enforce_limits(session, updated)
@@ -232,12 +230,8 @@ class SessionService:
         if session is None or session.operator_id != operator_id:
             raise LookupError(f"final order for unknown session {order.session_ref}")
         order = bounded_order(order, utc_now())
-        assessment = assess(session.tariff_json, order, Decimal(self._settings.dispute_tolerance))
-        due = datetime.now(UTC) + timedelta(days=self._settings.bill_due_days)
-        bill, _ = await self.store.create_bill(
-            session.id, session.driver_id, order.currency, order.lines, order.total,
-            assessment.recomputed, assessment.status, due,
-        )  # fmt: skip
+        booking = await self.billing.settle(session, order)
+        bill = booking.bill
         updated = await self.store.apply_progress(
             session.id,
             status=SessionPhase.COMPLETED,
@@ -246,11 +240,6 @@ class SessionService:
             started_at=order.started_at,
             ended_at=order.ended_at,
         )
-        if session.payment_mode is PaymentMode.PREPAID:
-            result = await self.store.pay_bill(
-                bill.id, session.driver_id, PaymentMethod.WALLET, f"auto:{bill.id}"
-            )
-            log.info("prepaid session %s settled from the wallet: %s", session.id, result.outcome.value)
         await self.store.add_session_event(session.id, "BILLED", {"bill": bill.id, "total": str(bill.total)})
         await self.store.mark_applied(inbox.id)
         self._stopping.discard(session.id)
@@ -299,6 +288,7 @@ class SessionService:
         loop = asyncio.get_running_loop()
         while True:
             await self.reconcile()
+            await self.billing.reconcile_payments()
             if loop.time() - last_sweep >= self._settings.overdue_sweep_s or last_sweep == 0.0:
                 marked = await self.store.mark_overdue(datetime.now(UTC))
                 if marked:

@@ -5,29 +5,45 @@ from gateway.store.engine import DEFAULT_DATABASE_URL, Store, open_store
 from gateway.store.migrations import LATEST, MigrationError, migrate
 from gateway.store.pagination import InvalidCursor
 from gateway.store.records import (
+    Account,
     BillLineInput,
     BillLineRecord,
     BillRecord,
     BillStatus,
     DriverRecord,
+    Grant,
     InboxRecord,
+    KeyConflict,
     LineKind,
     Page,
     PaymentMethod,
     PaymentMode,
     PaymentOutcome,
+    PaymentPurpose,
     PaymentRecord,
     PaymentResult,
+    PaymentStatus,
+    RefundRecord,
+    ReservationRecord,
     SessionEventRecord,
     SessionRecord,
     WalletEntryKind,
     WalletEntryRecord,
 )
 from gateway.store.sessions import progress_fields
+from gateway.store.settlement import Booking
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "LATEST",
+    "Account",
+    "Booking",
+    "Grant",
+    "KeyConflict",
+    "PaymentPurpose",
+    "PaymentStatus",
+    "RefundRecord",
+    "ReservationRecord",
     "BillClosedError",
     "BillLineInput",
     "BillLineRecord",

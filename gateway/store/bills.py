@@ -104,6 +104,41 @@ def _line_values(
     )  # fmt: skip
 
 
+async def insert_bill(
+    db: Database,
+    conn: AsyncConnection,
+    session_id: str,
+    driver_id: str,
+    currency: str,
+    lines: Sequence[BillLineInput | OrderLine],
+    operator_total: Decimal,
+    recomputed_total: Decimal | None,
+    status: BillStatus,
+    due_at: datetime,
+    review: str | None = None,
+) -> tuple[BillRecord, bool]:
+    """:meth:`Bills.create_bill` inside the caller's transaction."""
+    if status is BillStatus.PAID:
+        raise ValueError("a bill is created unpaid; pay it with a payment")
+    items = [as_line_input(line) for line in lines]
+    bill_id, now = new_id(), utcnow()
+    values = dict(
+        id=bill_id, session_id=session_id, driver_id=driver_id, status=status.value, currency=currency,
+        total=sum((item.amount for item in items), Decimal(0)), operator_total=operator_total,
+        recomputed_total=recomputed_total, due_at=due_at, created_at=now, paid_at=None, review=review,
+    )  # fmt: skip
+    owner = (await conn.execute(select(sessions.c.driver_id).where(sessions.c.id == session_id))).first()
+    if owner is None or owner.driver_id != driver_id:
+        raise ValueError(f"session {session_id!r} is not driver {driver_id!r}'s")
+    inserted = (await conn.execute(db.insert_ignore(bills).values(**values).returning(bills.c.id))).first()
+    if inserted is not None and items:
+        await conn.execute(
+            bill_lines.insert(), [_line_values(bill_id, i, item) for i, item in enumerate(items, 1)]
+        )
+    row = (await conn.execute(select(bills).where(bills.c.session_id == session_id))).one()
+    return (await _bills(conn, [row]))[0], inserted is not None
+
+
 class Bills:
     """Bills and their lines, mixed into :class:`gateway.store.Store`."""
 
@@ -124,30 +159,11 @@ class Bills:
 
         A second call for the same session (a redelivered final order) returns the first bill as is.
         """
-        if status is BillStatus.PAID:
-            raise ValueError("a bill is created unpaid; pay it with pay_bill")
-        items = [as_line_input(line) for line in lines]
-        bill_id, now = new_id(), utcnow()
-        values = dict(
-            id=bill_id, session_id=session_id, driver_id=driver_id, status=status.value, currency=currency,
-            total=sum((item.amount for item in items), Decimal(0)), operator_total=operator_total,
-            recomputed_total=recomputed_total, due_at=due_at, created_at=now, paid_at=None,
-        )  # fmt: skip
         async with self._db.write() as conn:
-            owner = (
-                await conn.execute(select(sessions.c.driver_id).where(sessions.c.id == session_id))
-            ).first()
-            if owner is None or owner.driver_id != driver_id:
-                raise ValueError(f"session {session_id!r} is not driver {driver_id!r}'s")
-            inserted = (
-                await conn.execute(self._db.insert_ignore(bills).values(**values).returning(bills.c.id))
-            ).first()
-            if inserted is not None and items:
-                await conn.execute(
-                    bill_lines.insert(), [_line_values(bill_id, i, item) for i, item in enumerate(items, 1)]
-                )
-            row = (await conn.execute(select(bills).where(bills.c.session_id == session_id))).one()
-            return (await _bills(conn, [row]))[0], inserted is not None
+            return await insert_bill(
+                self._db, conn, session_id, driver_id, currency, lines, operator_total, recomputed_total,
+                status, due_at,
+            )  # fmt: skip
 
     async def get_bill(self, bill_id: str) -> BillRecord | None:
         async with self._db.read() as conn:

@@ -5,17 +5,19 @@ from __future__ import annotations
 from gateway.store.bills import Bills
 from gateway.store.database import Database, make_engine
 from gateway.store.events import SessionEvents
+from gateway.store.exposure import Exposure
 from gateway.store.inbox import Inbox
 from gateway.store.migrations import migrate
 from gateway.store.payments import Payments
 from gateway.store.sessions import Sessions
+from gateway.store.settlement import Settlement
 from gateway.store.wallet import Wallets
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/chargegate.sqlite3"
 
 
-class Store(Wallets, Sessions, SessionEvents, Inbox, Bills, Payments):
-    """The billing ledger: drivers, wallets, sessions, the inbox, bills and payments.
+class Store(Wallets, Sessions, SessionEvents, Inbox, Bills, Payments, Exposure, Settlement):
+    """The billing ledger: drivers, wallets, sessions, the inbox, bills, payments and reservations.
 
     Every method is one transaction and returns frozen records (:mod:`gateway.store.records`). Built
     once in the Starlette lifespan by :func:`open_store`, closed there with :meth:`close`.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.store import schema_v1
+from gateway.store import schema_v1, schema_v3
 from gateway.store.database import Database
 from gateway.store.types import UtcDateTime, utcnow
 
@@ -66,6 +66,25 @@ def _v2_operator_refs_and_indexes(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
+def _v3_money(conn: Connection) -> None:
+    # Payments become attempts with a status, for top-ups too, and lose their global key: rebuilt
+    # (nothing references them), every existing payment carried over as SETTLED.
+    conn.execute(text("CREATE TABLE payments_v2 AS SELECT * FROM payments"))
+    conn.execute(text("DROP TABLE payments"))
+    v3 = schema_v3
+    v3.metadata.create_all(conn, tables=[v3.payments, v3.refunds, v3.reservations, v3.idempotency_keys,
+                                         v3.audit_log])  # fmt: skip
+    conn.execute(
+        text(
+            "INSERT INTO payments (id, driver_id, bill_id, purpose, amount, currency, method, status,"
+            " provider_reference, created_at, settled_at) SELECT id, driver_id, bill_id, 'BILL', amount,"
+            " currency, method, 'SETTLED', provider_reference, created_at, created_at FROM payments_v2"
+        )
+    )
+    conn.execute(text("DROP TABLE payments_v2"))
+    conn.execute(text("ALTER TABLE bills ADD COLUMN review VARCHAR(200)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "base tables", _v1_base_tables),
     Migration(
@@ -73,6 +92,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "operator session refs, pagination and overdue indexes, adjustment references",
         _v2_operator_refs_and_indexes,
     ),
+    Migration(3, "payments with a status, reservations, idempotency keys, refunds, audit", _v3_money),
 )
 LATEST = MIGRATIONS[-1].version
 

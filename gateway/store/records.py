@@ -62,13 +62,70 @@ class PaymentMethod(enum.Enum):
     PROVIDER = "PROVIDER"
 
 
+class PaymentStatus(enum.Enum):
+    """A payment is PENDING from before the provider is called until it is SETTLED or FAILED."""
+
+    PENDING = "PENDING"
+    SETTLED = "SETTLED"
+    FAILED = "FAILED"
+
+
+class PaymentPurpose(enum.Enum):
+    BILL = "BILL"
+    TOPUP = "TOPUP"
+
+
 class PaymentOutcome(enum.Enum):
-    PAID = "PAID"  # this call paid the bill
-    ALREADY_PAID = "ALREADY_PAID"  # paid before (or this is a retry): ``payment`` is that payment
-    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"  # wallet balance below the total; nothing written
+    PAID = "PAID"  # this call paid the bill (from the wallet)
+    PENDING = "PENDING"  # a provider payment is recorded; call the provider with ``payment.id``
+    ALREADY_PAID = "ALREADY_PAID"  # paid before, or a retry: ``payment`` is that payment
+    IN_PROGRESS = "IN_PROGRESS"  # another payment of this bill is pending at the provider
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"  # the wallet (less its holds) is below the total
     NOT_FOUND = "NOT_FOUND"  # no such bill for this driver
     NOT_PAYABLE = "NOT_PAYABLE"  # the bill is DISPUTED
-    KEY_REUSED = "KEY_REUSED"  # the idempotency key already paid a different bill
+    KEY_CONFLICT = "KEY_CONFLICT"  # the idempotency key was used with a different request
+    DECLINED = "DECLINED"  # the provider declined this request's payment
+
+
+@dataclass(frozen=True, slots=True)
+class KeyConflict:
+    """The idempotency key was used before by the same owner with a different request."""
+
+    operation: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A driver's money as one ledger transaction sees it (the wallet in one currency)."""
+
+    wallet_balance: Decimal
+    outstanding: Decimal  # UNPAID, OVERDUE and DISPUTED bills
+    has_overdue: bool
+    reserved: Decimal  # caps of live POSTPAID sessions
+    held: Decimal  # wallet holds of live PREPAID sessions
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A session may start in ``mode`` and cost at most ``amount``, checked against ``limit``."""
+
+    mode: PaymentMode
+    amount: Decimal
+    limit: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationRecord:
+    id: int
+    session_id: str
+    driver_id: str
+    mode: PaymentMode
+    amount: Decimal
+    currency: str
+    limit_amount: Decimal
+    created_at: datetime
+    released_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +243,7 @@ class BillRecord:
     due_at: datetime
     created_at: datetime
     paid_at: datetime | None
+    review: str | None  # why a person should look at it (billed past the session's cap)
     lines: tuple[BillLineRecord, ...]
 
     @property
@@ -196,14 +254,28 @@ class BillRecord:
 
 @dataclass(frozen=True, slots=True)
 class PaymentRecord:
-    id: str
-    bill_id: str
+    id: str  # also the idempotency key the provider is called with
     driver_id: str
+    bill_id: str | None  # None for a top-up
+    purpose: PaymentPurpose
     amount: Decimal
     currency: str
     method: PaymentMethod
+    status: PaymentStatus
     provider_reference: str | None
-    idempotency_key: str
+    created_at: datetime
+    settled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRecord:
+    id: str
+    payment_id: str
+    driver_id: str
+    amount: Decimal
+    currency: str
+    status: PaymentStatus
+    provider_reference: str | None
     created_at: datetime
 
 
@@ -212,7 +284,7 @@ class PaymentResult:
     outcome: PaymentOutcome
     bill: BillRecord | None = None
     payment: PaymentRecord | None = None
-    balance: Decimal | None = None  # the wallet balance after (or, if refused, at) the attempt
+    balance: Decimal | None = None  # the wallet's available balance, when it was too low
 
     @property
     def paid(self) -> bool:

@@ -38,7 +38,7 @@ UPDATABLE = frozenset(
 )
 
 
-def _session(row: Row[Any]) -> SessionRecord:
+def session_record(row: Row[Any]) -> SessionRecord:
     m = row._mapping
     return SessionRecord(
         **{**m, "payment_mode": PaymentMode(m["payment_mode"]), "status": SessionPhase(m["status"])}
@@ -76,7 +76,7 @@ async def _update(conn: AsyncConnection, current: SessionRecord, values: dict[st
         .values(**values, version=current.version + 1, updated_at=utcnow())
         .returning(*sessions.c)
     )
-    return _session((await conn.execute(statement)).one())
+    return session_record((await conn.execute(statement)).one())
 
 
 class Sessions:
@@ -115,23 +115,23 @@ class Sessions:
             )
             row = inserted.first()
             if row is not None:
-                return _session(row), True
+                return session_record(row), True
             query = select(sessions).where(
                 sessions.c.driver_id == driver_id, sessions.c.idempotency_key == idempotency_key
             )
-            return _session((await conn.execute(query)).one()), False
+            return session_record((await conn.execute(query)).one()), False
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         async with self._db.read() as conn:
             row = (await conn.execute(select(sessions).where(sessions.c.id == session_id))).first()
-        return None if row is None else _session(row)
+        return None if row is None else session_record(row)
 
     async def get_session_for_driver(self, driver_id: str, session_id: str) -> SessionRecord | None:
         """The session if it is this driver's; None otherwise (callers cannot probe others' ids)."""
         query = select(sessions).where(sessions.c.id == session_id, sessions.c.driver_id == driver_id)
         async with self._db.read() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else _session(row)
+        return None if row is None else session_record(row)
 
     async def get_session_by_key(self, driver_id: str, idempotency_key: str) -> SessionRecord | None:
         """The session an earlier ``startCharging`` with this key created, if any."""
@@ -140,7 +140,7 @@ class Sessions:
         )
         async with self._db.read() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else _session(row)
+        return None if row is None else session_record(row)
 
     async def get_session_by_operator_ref(self, operator_id: str, operator_ref: str) -> SessionRecord | None:
         query = select(sessions).where(
@@ -148,7 +148,7 @@ class Sessions:
         )
         async with self._db.read() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else _session(row)
+        return None if row is None else session_record(row)
 
     async def list_sessions(
         self, driver_id: str, first: int = 20, after: str | None = None
@@ -159,14 +159,14 @@ class Sessions:
         )
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
-        return to_page(rows, first, _session)
+        return to_page(rows, first, session_record)
 
     async def sessions_in_states(self, states: Iterable[SessionPhase]) -> list[SessionRecord]:
         """Sessions in any of ``states``, oldest first: what recovery must reconcile after a restart."""
         wanted = [state.value for state in states]
         query = select(sessions).where(sessions.c.status.in_(wanted)).order_by(sessions.c.created_at)
         async with self._db.read() as conn:
-            return [_session(row) for row in await conn.execute(query)]
+            return [session_record(row) for row in await conn.execute(query)]
 
     async def update_session(
         self, session_id: str, expected_version: int, **changes: Any
@@ -184,7 +184,7 @@ class Sessions:
         )
         async with self._db.write() as conn:
             row = (await conn.execute(statement)).first()
-        return None if row is None else _session(row)
+        return None if row is None else session_record(row)
 
     async def apply_progress(
         self,
@@ -209,7 +209,7 @@ class Sessions:
             row = (await conn.execute(query)).first()
             if row is None:
                 return None
-            current = _session(row)
+            current = session_record(row)
             values: dict[str, Any] = {}
             if status is not None and not current.terminal and _RANK[status] > _RANK[current.status]:
                 values["status"] = status.value

@@ -17,10 +17,12 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from gateway.store.types import ENERGY, MONEY, UNIT_PRICE, UtcDateTime
@@ -36,6 +38,7 @@ NAMING = {
 SERIAL = BigInteger().with_variant(Integer, "sqlite")
 
 metadata = MetaData(naming_convention=NAMING)
+NOT_FAILED = text("status <> 'FAILED'")
 
 drivers = Table(
     "drivers",
@@ -130,6 +133,7 @@ bills = Table(
     Column("due_at", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("paid_at", UtcDateTime),
+    Column("review", String(200)),  # v3: why a person should look at this bill (e.g. past the cap)
     Index("ix_bills_driver_recent", "driver_id", "created_at", "id"),  # v2
     Index("ix_bills_status_due", "status", "due_at"),  # v2
 )
@@ -156,14 +160,74 @@ bill_lines = Table(
 payments = Table(
     "payments",
     metadata,
-    Column("id", String(64), primary_key=True),
-    # One payment settles one bill, whole: the database itself refuses a second one.
-    Column("bill_id", String(64), ForeignKey("bills.id"), nullable=False, unique=True),
+    Column("id", String(64), primary_key=True),  # v3: also the provider's idempotency key
     Column("driver_id", String(64), ForeignKey("drivers.id"), nullable=False),
+    Column("bill_id", String(64), ForeignKey("bills.id")),  # v3: None for a top-up
+    Column("purpose", String(16), nullable=False),  # v3: BILL or TOPUP
     Column("amount", MONEY, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("method", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # v3: PENDING, SETTLED, FAILED
     Column("provider_reference", String(128)),
-    Column("idempotency_key", String(128), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("settled_at", UtcDateTime),
+    # A bill has at most one payment that is not FAILED: the database refuses a second.
+    Index(
+        "uq_payments_live_bill", "bill_id", unique=True, sqlite_where=NOT_FAILED, postgresql_where=NOT_FAILED
+    ),
+    Index("ix_payments_status_created", "status", "created_at"),
+)
+
+reservations = Table(  # v3: what live sessions may still cost, against the limit or the wallet
+    "reservations",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("session_id", String(64), ForeignKey("sessions.id"), nullable=False, unique=True),
+    Column("driver_id", String(64), ForeignKey("drivers.id"), nullable=False),
+    Column("mode", String(16), nullable=False),  # POSTPAID: against the limit; PREPAID: a wallet hold
+    Column("amount", MONEY, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("limit_amount", MONEY, nullable=False),  # the limit (or wallet) it was checked against
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("released_at", UtcDateTime),
+    Index("ix_reservations_driver_live", "driver_id", "released_at"),
+)
+
+idempotency_keys = Table(  # v3: per owner, bound to a hash of the request
+    "idempotency_keys",
+    metadata,
+    Column("owner", String(128), nullable=False),  # a driver id, or admin:<key id>
+    Column("operation", String(32), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("result_id", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("owner", "operation", "key"),
+)
+
+refunds = Table(  # v3
+    "refunds",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("payment_id", String(64), ForeignKey("payments.id"), nullable=False),
+    Column("driver_id", String(64), ForeignKey("drivers.id"), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("provider_reference", String(128)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_refunds_payment_id", "payment_id"),
+)
+
+audit_log = Table(  # v3: who decided what about whose money, and why
+    "audit_log",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_audit_log_subject", "subject"),
 )

@@ -98,7 +98,7 @@ async def test_corrections_are_new_lines(store: Store, new_bill: NewBill) -> Non
     with pytest.raises(ValueError):
         await store.add_adjustment_line(bill.id, Decimal("0"), "nothing")
     await store.add_wallet_entry("alice", Decimal("100"), WalletEntryKind.TOPUP, "t")
-    assert (await store.pay_bill(bill.id, "alice", PaymentMethod.WALLET, "pay-1")).paid
+    assert (await store.begin_bill_payment("alice", bill.id, PaymentMethod.WALLET, "pay-1", "h")).paid
     with pytest.raises(BillClosedError):
         await store.add_adjustment_line(bill.id, Decimal("1"), "too late")
 
@@ -126,7 +126,9 @@ async def test_overdue_bills_block_and_count(store: Store, new_bill: NewBill) ->
     assert await store.outstanding("carol") == 0
     await store.add_wallet_entry("bob", Decimal("100"), WalletEntryKind.TOPUP, "t")
     for bill in (late, due_now):
-        assert (await store.pay_bill(bill.id, "bob", PaymentMethod.WALLET, f"pay-{bill.id}")).paid
+        assert (
+            await store.begin_bill_payment("bob", bill.id, PaymentMethod.WALLET, f"pay-{bill.id}", "h")
+        ).paid
     assert not await store.has_overdue("bob")
     assert await store.outstanding("bob") == Decimal("8.5")
 

@@ -1,0 +1,44 @@
+"""The billing service and the records and refusals it hands to the GraphQL layer."""
+
+from gateway.billing.amounts import InvalidAmount, parse_plain
+from gateway.billing.outcomes import Declined, Insufficient, NotFound, NotPayable, Refusal
+from gateway.billing.service import BillingService, CreditReport, SessionStart
+from gateway.store import (
+    BillLineRecord,
+    BillRecord,
+    BillStatus,
+    InvalidCursor,
+    KeyConflict,
+    Page,
+    PaymentMethod,
+    PaymentMode,
+    PaymentPurpose,
+    PaymentRecord,
+    PaymentStatus,
+    SessionRecord,
+)
+
+__all__ = [
+    "BillLineRecord",
+    "BillRecord",
+    "BillStatus",
+    "BillingService",
+    "CreditReport",
+    "Declined",
+    "Insufficient",
+    "InvalidAmount",
+    "InvalidCursor",
+    "KeyConflict",
+    "NotFound",
+    "NotPayable",
+    "Page",
+    "PaymentMethod",
+    "PaymentMode",
+    "PaymentPurpose",
+    "PaymentRecord",
+    "PaymentStatus",
+    "Refusal",
+    "SessionRecord",
+    "SessionStart",
+    "parse_plain",
+]

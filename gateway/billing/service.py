@@ -1,0 +1,287 @@
+"""The billing service: every money decision in one place.
+
+Credit and reservations at start, settlement of final orders into bills, payments, top-ups (and,
+in :mod:`gateway.billing.admin`, refunds and dispute resolutions). Resolvers call it and translate
+its answers; nothing else in the gateway touches the ledger's money tables or the payment provider.
+
+Ledger first, provider second: a provider payment is written PENDING in the transaction that checks
+the bill is payable, the provider is called with the payment's id as its idempotency key, and only
+then is the payment settled (or failed). A payment left pending by a crash is resolved by
+:meth:`BillingService.reconcile_payments`, which asks the provider.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from gateway.billing import amounts
+from gateway.billing.assessment import assess
+from gateway.billing.outcomes import Declined, Insufficient, NotFound, NotPayable
+from gateway.config import LedgerSettings
+from gateway.credit.check import Bureau, CreditCheck, Standing
+from gateway.credit.decision import Denied, PaymentMode, Postpaid, Prepaid
+from gateway.currency import limit_to_minor
+from gateway.payments import PaymentDeclined, PaymentProvider
+from gateway.store import (
+    Account,
+    BillRecord,
+    Booking,
+    DriverRecord,
+    Grant,
+    KeyConflict,
+    Page,
+    PaymentMethod,
+    PaymentOutcome,
+    PaymentRecord,
+    PaymentStatus,
+    SessionRecord,
+    Store,
+)
+from operators.domain import FinalOrder
+
+log = logging.getLogger(__name__)
+
+PENDING_GRACE = timedelta(seconds=60)  # a pending payment older than this was left by a crash
+
+
+def request_hash(*parts: object) -> str:
+    """The hash an idempotency key is bound to: the operation's normalised input."""
+    text = "\x1f".join("" if part is None else str(part) for part in parts)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def standing(account: Account) -> Standing:
+    return Standing(account.wallet_balance, account.outstanding, account.has_overdue, account.reserved,
+                    account.held)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class CreditReport:
+    """``Driver.credit``: the score, whether postpay is open, the limit and what a start could reserve."""
+
+    score: int | None
+    postpay_eligible: bool
+    limit: Decimal
+    available: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStart:
+    """What a new session needs from the billing side (the connector is already known to exist)."""
+
+    operator_id: str
+    connector_id: str
+    station_id: str | None
+    currency: str
+    tariff_json: str | None
+    session_id: str
+    requested_mode: PaymentMode | None = None
+    max_cost: Decimal | None = None
+    max_energy_kwh: Decimal | None = None
+
+    def digest(self) -> str:
+        mode = self.requested_mode.value if self.requested_mode else None
+        return request_hash("start", self.operator_id, self.connector_id, mode, _norm(self.max_cost),
+                            _norm(self.max_energy_kwh))  # fmt: skip
+
+
+def _norm(amount: Decimal | None) -> str | None:
+    return None if amount is None else format(amount.normalize(), "f")
+
+
+class BillingService:
+    def __init__(
+        self,
+        store: Store,
+        credit: CreditCheck,
+        provider: PaymentProvider,
+        settings: LedgerSettings,
+        currency: str,
+    ) -> None:
+        self.store = store
+        self.credit = credit
+        self.currency = currency
+        self._provider = provider
+        self._settings = settings
+
+    # -- credit and reservations --------------------------------------------------------------------
+
+    async def standing(self, driver_id: str) -> Standing:
+        return standing(await self.store.account(driver_id, self.currency))
+
+    async def credit_status(self, driver_id: str) -> CreditReport:
+        bureau = await self.credit.bureau(driver_id)
+        decision = self.credit.decide(bureau, await self.standing(driver_id))
+        available = decision.cap if isinstance(decision, Postpaid) else Decimal(0)
+        if isinstance(decision, Prepaid):
+            available = decision.budget
+        return CreditReport(
+            bureau.score, isinstance(decision, Postpaid), self.credit.limit(bureau), available
+        )
+
+    async def started(
+        self, driver_id: str, key: str, start: SessionStart
+    ) -> SessionRecord | KeyConflict | None:
+        """The session an earlier start with this key made, before any operator is asked."""
+        return await self.store.started(driver_id, key, start.digest())
+
+    async def open_session(
+        self, driver_id: str, key: str, start: SessionStart
+    ) -> tuple[SessionRecord, bool] | Denied | KeyConflict:
+        """Check credit and reserve the session's cap in one ledger transaction; ``True`` if new."""
+        bureau = await self.credit.bureau(driver_id, start.requested_mode)  # outside the transaction
+
+        def grant(account: Account) -> Grant | Denied:
+            return self._grant(bureau, account, start.requested_mode, start.currency)
+
+        return await self.store.open_session(
+            driver_id=driver_id, idempotency_key=key, request_hash=start.digest(), currency=start.currency,
+            grant=grant, max_cost=start.max_cost, session_id=start.session_id, operator_id=start.operator_id,
+            connector_id=start.connector_id, station_id=start.station_id, max_energy_kwh=start.max_energy_kwh,
+            tariff_json=start.tariff_json,
+        )  # fmt: skip
+
+    def _grant(
+        self, bureau: Bureau, account: Account, mode: PaymentMode | None, currency: str
+    ) -> Grant | Denied:
+        """The reservation the policy allows; caps are cut down to the minor unit (gateway.currency)."""
+        decision = self.credit.decide(bureau, standing(account), mode)
+        if isinstance(decision, Postpaid):
+            cap = limit_to_minor(decision.cap, currency)
+            return Grant(PaymentMode.POSTPAID, cap, self.credit.limit(bureau))
+        if isinstance(decision, Prepaid):
+            budget = limit_to_minor(decision.budget, currency)
+            return Grant(PaymentMode.PREPAID, budget, account.wallet_balance)
+        return decision
+
+    def invalid_limits(
+        self, max_cost: Decimal | None, max_energy_kwh: Decimal | None
+    ) -> amounts.InvalidAmount | None:
+        """Whether a start's own limits are acceptable amounts (checked before any operator is asked)."""
+        return amounts.check(
+            max_cost, "limit.maxCost", upper=amounts.MAX_COST, currency=self.currency
+        ) or amounts.check(
+            max_energy_kwh, "limit.maxEnergyKwh", upper=amounts.MAX_ENERGY_KWH, scale=3, unit="kWh"
+        )
+
+    async def release(self, session_id: str) -> None:
+        """A session ended without a bill (it failed): what it reserved is free again."""
+        await self.store.release_reservation(session_id)
+
+    # -- settlement ---------------------------------------------------------------------------------
+
+    async def settle(self, session: SessionRecord, order: FinalOrder) -> Booking:
+        """Book the final order as the session's bill (once), release the reservation, and settle a
+        prepaid bill from the wallet; a bill past the session's cap is held UNPAID for review."""
+        assessment = assess(session.tariff_json, order, Decimal(self._settings.dispute_tolerance))
+        due = datetime.now(UTC) + timedelta(days=self._settings.bill_due_days)
+        review = None
+        if session.max_cost is not None and order.total > session.max_cost:
+            review = (
+                f"billed {order.total} {order.currency}, past the session's cap of "
+                f"{session.max_cost.normalize():f}: not taken from the wallet until reviewed"
+            )
+            log.warning("session %s: %s", session.id, review)
+        return await self.store.book_bill(
+            session.id, session.driver_id, order.currency, order.lines, order.total, assessment.recomputed,
+            assessment.status, due, review=review, from_wallet=session.payment_mode is PaymentMode.PREPAID,
+        )  # fmt: skip
+
+    # -- payments and top-ups -------------------------------------------------------------------------
+
+    async def pay_bill(
+        self, driver_id: str, bill_id: str, method: PaymentMethod, key: str
+    ) -> BillRecord | NotFound | NotPayable | Insufficient | Declined | KeyConflict:
+        """Pay the bill whole, at most once; a retry with the same key answers like the first call."""
+        result = await self.store.begin_bill_payment(
+            driver_id, bill_id, method, key, request_hash("pay", bill_id, method.value)
+        )
+        outcome, bill = result.outcome, result.bill
+        if outcome is PaymentOutcome.KEY_CONFLICT:
+            return KeyConflict("payBill", key)
+        if outcome is PaymentOutcome.NOT_FOUND or bill is None:
+            return NotFound("no such bill")
+        if outcome is PaymentOutcome.NOT_PAYABLE:
+            return NotPayable("a DISPUTED bill cannot be paid until it is resolved")
+        if outcome is PaymentOutcome.INSUFFICIENT_FUNDS:
+            return Insufficient(result.balance or Decimal(0), bill.total, bill.currency)
+        if outcome is PaymentOutcome.DECLINED:
+            return Declined("the payment provider declined this payment")
+        if outcome is PaymentOutcome.PENDING and result.payment is not None:
+            charged = await self._charge(result.payment)
+            if isinstance(charged, Declined):
+                return charged
+            bill = await self.store.get_bill(bill_id) or bill
+        return bill  # paid now or before, or another payment of it is pending at the provider
+
+    async def top_up(
+        self, driver_id: str, amount: Decimal, key: str
+    ) -> Decimal | Declined | KeyConflict | amounts.InvalidAmount:
+        """Charge the provider and credit the wallet once per key; the wallet's balance after."""
+        invalid = amounts.check(
+            amount, "amount", upper=amounts.MAX_TOP_UP, scale=amounts.places(self.currency)
+        )
+        if invalid:
+            return invalid
+        digest = request_hash("topup", _norm(amount), self.currency)
+        payment = await self.store.begin_top_up(driver_id, amount, self.currency, key, digest)
+        if isinstance(payment, KeyConflict):
+            return payment
+        if payment.status is PaymentStatus.PENDING:
+            charged = await self._charge(payment)
+            if isinstance(charged, Declined):
+                return charged
+        elif payment.status is PaymentStatus.FAILED:
+            return Declined("the payment provider declined this top-up")
+        return await self.store.wallet_balance(driver_id, self.currency)
+
+    async def _charge(self, payment: PaymentRecord) -> PaymentRecord | Declined:
+        try:
+            reference = await self._provider.charge(
+                payment.driver_id, payment.amount, payment.currency, payment.id
+            )
+        except PaymentDeclined as exc:
+            await self.store.fail_payment(payment.id)
+            return Declined(str(exc))
+        return await self.store.settle_payment(payment.id, reference)
+
+    async def reconcile_payments(self, grace: timedelta = PENDING_GRACE) -> int:
+        """Resolve payments pending longer than ``grace`` (their caller crashed) by asking the
+        provider: charged means settle, never charged means failed. Returns how many it resolved."""
+        resolved = 0
+        for payment in await self.store.pending_payments(datetime.now(UTC) - grace):
+            reference = await self._provider.lookup(payment.id)
+            if reference is None:
+                await self.store.fail_payment(payment.id)
+            else:
+                await self.store.settle_payment(payment.id, reference)
+            log.info("pending payment %s resolved: %s", payment.id, "settled" if reference else "failed")
+            resolved += 1
+        return resolved
+
+    # -- what drivers may read ----------------------------------------------------------------------
+
+    async def wallet(self, driver_id: str) -> Decimal:
+        return await self.store.wallet_balance(driver_id, self.currency)
+
+    async def driver(self, driver_id: str) -> DriverRecord:
+        return await self.store.ensure_driver(driver_id)
+
+    async def bill(self, driver_id: str, bill_id: str) -> BillRecord | None:
+        """The bill if it is this driver's; None otherwise (callers cannot probe others' ids)."""
+        return await self.store.get_bill_for_driver(driver_id, bill_id)
+
+    async def bills(self, driver_id: str, first: int, after: str | None) -> Page[BillRecord]:
+        """The driver's bills, newest first; raises ``InvalidCursor`` for a foreign ``after``."""
+        return await self.store.list_bills(driver_id, first, after)
+
+    async def bills_for_sessions(self, session_ids: Iterable[str]) -> dict[str, BillRecord]:
+        return await self.store.bills_for_sessions(session_ids)
+
+    async def payments(self, bill_ids: Iterable[str]) -> dict[str, list[PaymentRecord]]:
+        return await self.store.payments_for_bills(bill_ids)
