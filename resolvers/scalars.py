@@ -2,8 +2,9 @@
 
 Strawberry's own ``Decimal`` scalar hands the text to Python's ``Decimal``, which also reads
 ``"1_000"``, ``"1e3"`` and other scripts' digits (``"١٢٣"``). Ours reads only
-``-?[0-9]+(\\.[0-9]+)?``; anything else becomes ``Decimal("NaN")``, which every amount check refuses
-with a typed ``InvalidInput`` naming the field (a scalar error could only be a top-level error).
+``-?[0-9]+(\\.[0-9]+)?``; any other text or number becomes ``Decimal("NaN")``, which every amount
+check refuses with a typed ``InvalidInput`` naming the field (a scalar error could only be a
+top-level error). A value that is not text or a number at all (``true``, a list) is a request error.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ DATETIME: ScalarDefinition = strawberry.scalar(
 
 
 def parse_decimal(value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError('Decimal must be a string of digits such as "12.50"')
     parsed = parse_plain(value)
     return Decimal("NaN") if parsed is None else parsed
 

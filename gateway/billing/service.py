@@ -223,9 +223,7 @@ class BillingService:
         self, driver_id: str, amount: Decimal, key: str
     ) -> Decimal | Declined | KeyConflict | amounts.InvalidAmount:
         """Charge the provider and credit the wallet once per key; the wallet's balance after."""
-        invalid = amounts.check(
-            amount, "amount", upper=amounts.MAX_TOP_UP, scale=amounts.places(self.currency)
-        )
+        invalid = amounts.check(amount, "amount", upper=amounts.MAX_TOP_UP, currency=self.currency)
         if invalid:
             return invalid
         digest = request_hash("topup", _norm(amount), self.currency)

@@ -45,7 +45,7 @@ async def post(
 CLIENT_MISTAKES = {
     "missing required variable": ({"query": QR, "variables": {}}, {}, "BAD_USER_INPUT"),
     "a string for a Float": ({"query": NEAR, "variables": {"lat": "abc"}}, {}, "BAD_USER_INPUT"),
-    "a Decimal the scalar refuses": ({"query": TOP_UP, "variables": {"a": "5,00"}}, DRIVER, "BAD_USER_INPUT"),
+    "a Decimal the scalar refuses": ({"query": TOP_UP, "variables": {"a": True}}, DRIVER, "BAD_USER_INPUT"),
     "a list for a String": ({"query": QR, "variables": {"c": [[["x"]]]}}, {}, "BAD_USER_INPUT"),
     "a document that does not parse": ({"query": "{ me { id "}, {}, "GRAPHQL_VALIDATION_FAILED"),
 }
