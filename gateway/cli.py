@@ -5,6 +5,8 @@ chargegate serve [--demo] [--config FILE] [--host H] [--port P] [--log-format js
 chargegate export-schema [--federation] [--output FILE]
     Write the GraphQL schema (SDL) exported from the code: our public API (schema.graphql), or
     with --federation the Apollo Federation 2 subgraph schema a router composes (subgraph.graphql).
+chargegate ledger check [--config FILE]
+    Verify the ledger's invariants (wallets, holds, payments, bills); exit 1 listing each finding.
 chargegate simulate tcec|ocpi|credit|alipay|wechatpay [flags]
     Run one simulator standalone (an operator, the credit bureau or a payment rail), to build against it.
 """
@@ -55,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--config", help="TOML settings file (default: the demo key)")
     token.add_argument("--ttl", type=int, help="validity in seconds (default: auth.token_ttl_s)")
 
+    ledger = commands.add_parser("ledger", help="check the billing ledger")
+    ledger.add_argument("action", choices=["check"])
+    ledger.add_argument("--config", help="TOML settings file (for ledger.database_url)")
+
     apikey = commands.add_parser("apikey", help="create an API key for a third-party or internal client")
     apikey.add_argument("action", choices=["create"])
     apikey.add_argument("--name", required=True, help="who the key is for")
@@ -95,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "token":
         return token_command(args)
+    if args.command == "ledger":
+        return ledger_command(args)
     if args.command == "apikey":
         return apikey_command(args)
     return serve_command(args)
@@ -150,6 +158,27 @@ def token_command(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def ledger_command(args: argparse.Namespace) -> int:
+    from gateway.store import open_store
+
+    settings = _settings_or_exit(args.config)
+    if settings is None:
+        return 2
+
+    async def check() -> list[str]:
+        store = await open_store(settings.ledger.database_url)
+        try:
+            return await store.check_ledger()
+        finally:
+            await store.close()
+
+    findings = asyncio.run(check())
+    for finding in findings:
+        print(finding)
+    print(f"ledger check: {len(findings)} finding(s)" if findings else "ledger check: OK", file=sys.stderr)
+    return 1 if findings else 0
 
 
 def apikey_command(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from gateway.store.database import Database, make_engine
 from gateway.store.events import SessionEvents
 from gateway.store.exposure import Exposure
 from gateway.store.inbox import Inbox
+from gateway.store.invariants import Invariants
 from gateway.store.migrations import migrate
 from gateway.store.payments import Payments
 from gateway.store.sessions import Sessions
@@ -16,7 +17,7 @@ from gateway.store.wallet import Wallets
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/chargegate.sqlite3"
 
 
-class Store(Wallets, Sessions, SessionEvents, Inbox, Bills, Payments, Exposure, Settlement):
+class Store(Wallets, Sessions, SessionEvents, Inbox, Bills, Payments, Exposure, Settlement, Invariants):
     """The billing ledger: drivers, wallets, sessions, the inbox, bills, payments and reservations.
 
     Every method is one transaction and returns frozen records (:mod:`gateway.store.records`). Built
