@@ -28,6 +28,7 @@ from starlette.routing import Route
 from gateway.ranking import StationOrder, encode_cursor
 from gateway.runtime import Runtime
 from resolvers import ids
+from resolvers.scalars import serialize_datetime
 
 SDL = Path(__file__).resolve().parent.parent / "schema.graphql"
 
@@ -71,7 +72,7 @@ async def search_payload(runtime: Runtime, lat: float, lon: float, radius_km: fl
                     "powerType": c.power_type.name,
                     "maxPowerKw": c.max_power_kw,
                     "status": state.status.name if state else "UNKNOWN",
-                    "statusUpdatedAt": state.observed_at.isoformat() if state else None,
+                    "statusUpdatedAt": serialize_datetime(state.observed_at) if state else None,
                     "currentPrice": {"totalPerKwh": {"amount": str(p.total_per_kwh), "currency": p.currency}}
                     if p
                     else None,

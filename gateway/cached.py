@@ -26,6 +26,7 @@ from operators.domain import ConnectorState, Tariff
 
 STATUS = "status"
 TARIFF = "tariff"
+MAX_INTERNED = 10_000  # distinct tariffs kept for interning (per operator)
 
 
 async def _passthrough(method: str, call: Callable[[], Awaitable[Any]]) -> Any:
@@ -47,6 +48,7 @@ class CachedOperator(WrappedOperator):
         self._connectors_of = connectors_of
         self._id = inner.info.id
         self._flight = SingleFlight()
+        self._tariffs: dict[Tariff, Tariff] = {}
 
     async def connector_statuses(self, station_ids: Sequence[str]) -> Mapping[str, ConnectorState]:
         wanted = {sid: self._connectors_of(sid) for sid in station_ids}
@@ -88,9 +90,18 @@ class CachedOperator(WrappedOperator):
         return {**cached, **fresh}
 
     async def _fetch_tariffs(self, connector_ids: list[str]) -> Mapping[str, Tariff]:
-        fresh = await self.inner.tariffs(connector_ids)
+        fresh = {
+            cid: self._intern(tariff) for cid, tariff in (await self.inner.tariffs(connector_ids)).items()
+        }
         await self._cache.set_many(TARIFF, self._id, fresh, self._settings.tariff_ttl_s)
         return fresh
+
+    def _intern(self, tariff: Tariff) -> Tariff:
+        """One object per distinct tariff: operators price thousands of connectors with a handful
+        of tariffs, and search prepares each tariff object once (:mod:`gateway.pricing`)."""
+        if len(self._tariffs) >= MAX_INTERNED:
+            self._tariffs.clear()
+        return self._tariffs.setdefault(tariff, tariff)
 
     async def record_push(self, state: ConnectorState) -> None:
         await self._cache.set_many(

@@ -104,10 +104,15 @@ class Catalogue:
             hit = self._qr.get(f"{scheme.lower()}://{body}{slash or '/'}")
         return self.connector(*hit) if hit else None
 
-    def near(self, lat: float, lon: float, radius_km: float) -> list[tuple[float, Station]]:
-        """Stations within the radius, nearest first (ties broken by operator and station id)."""
-        hits = sorted(self._index.within(lat, lon, radius_km), key=lambda h: (h[0], h[1]))
-        return [(d, self._stations[key]) for d, key in hits]
+    def near(
+        self, lat: float, lon: float, radius_km: float, *, ordered: bool = True
+    ) -> list[tuple[float, Station]]:
+        """Stations within the radius, nearest first (ties broken by operator and station id);
+        in no particular order with ``ordered=False``, for callers that sort on their own."""
+        found = self._index.within(lat, lon, radius_km)
+        hits = sorted(found, key=lambda h: (h[0], h[1])) if ordered else found
+        stations = self._stations
+        return [(d, stations[key]) for d, key in hits]
 
     def station_count(self, operator_id: str) -> int:
         return self.sync_state.get(operator_id, SyncState()).stations

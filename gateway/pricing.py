@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from gateway.currency import minor_unit
@@ -99,18 +100,16 @@ def schedule_of(tariff: Tariff) -> Schedule:
     return schedule
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
+class Piece(NamedTuple):
     """The part of a charge inside one time-of-use period, in seconds from the start day's midnight."""
 
     period: int
-    start_s: Decimal
+    start_s: int
     end_s: Decimal
     energy_kwh: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     """One priced line: ``kind`` is ENERGY, SERVICE, TIME or FLAT; ``unit`` kWh, hour or session."""
 
     kind: str
@@ -123,34 +122,30 @@ class Line:
 
 def pieces(schedule: Schedule, energy_kwh: Decimal, start_s: int, power_kw: Decimal) -> list[Piece]:
     """``energy_kwh`` drawn at ``power_kw`` from ``start_s`` (local seconds of the day), cut at
-    every period start; a piece's energy is kept to the watt-hour, the last takes the rest."""
-    hours = energy_kwh / power_kw
-    if hours > MAX_HOURS:
+    every period start; a piece's energy is kept to the watt-hour, the last takes the rest.
+    Period starts are whole seconds, so only the charge's end is fractional."""
+    if energy_kwh / power_kw > MAX_HOURS:
         raise PricingError("energyKwh", f"the charge would take more than {MAX_HOURS} hours")
     per_second = power_kw / _SECONDS_PER_HOUR
+    starts, n = schedule.starts, len(schedule.starts)
     out: list[Piece] = []
-    t, left = Decimal(start_s), energy_kwh
+    t, left = start_s, energy_kwh
     while True:
         day = t - t % DAY_S
-        index = schedule.index_at(t - day)
-        boundary = day + schedule.next_start(t - day)
+        j = bisect_right(starts, t - day)
+        index = (j or n) - 1
+        boundary = day + (starts[j] if j < n else starts[0] + DAY_S)
         room = ((boundary - t) * per_second).quantize(KWH_PLACES, ROUND_HALF_UP)
-        if room >= left:
-            end = t + left / per_second
+        done = room >= left
+        if done or room:  # a period ending within a watt-hour of charging bills nothing
+            end, kwh = (t + left / per_second, left) if done else (Decimal(boundary), room)
             if out and out[-1].period == index:  # the same period after midnight: one piece
                 last = out.pop()
-                out.append(Piece(index, last.start_s, end, last.energy_kwh + left))
+                out.append(Piece(index, last.start_s, end, last.energy_kwh + kwh))
             else:
-                out.append(Piece(index, t, end, left))
-            return out
-        if not room:  # the period ends within a watt-hour of charging: nothing to bill in it
-            t = boundary
-            continue
-        if out and out[-1].period == index:
-            last = out.pop()
-            out.append(Piece(index, last.start_s, boundary, last.energy_kwh + room))
-        else:
-            out.append(Piece(index, t, boundary, room))
+                out.append(Piece(index, t, end, kwh))
+            if done:
+                return out
         t, left = boundary, left - room
 
 

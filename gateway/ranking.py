@@ -42,10 +42,12 @@ class CursorError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Charge:
-    """What ``ESTIMATED_COST`` prices: the energy, and the vehicle's power limit when given."""
+    """What ``ESTIMATED_COST`` prices: the energy, the vehicle's power limit and the start, when given
+    (else the request's time)."""
 
     energy_kwh: Decimal
     vehicle_max_kw: float | None = None
+    start: datetime | None = None
 
     def power(self, connector: Connector) -> Decimal:
         """The power a charge draws on ``connector``: its maximum, capped by the vehicle's limit."""
@@ -89,40 +91,31 @@ def rank(
     if order is StationOrder.DISTANCE:
         return [((0, 0, d, s.operator_id, s.id), d, s) for d, s in hits]
     out: list[tuple[Key, float, Station]] = []
-    seconds: dict[str, int] = {}
+    # Equal tariffs are one object once cached (gateway.cached interns them), so a search over
+    # hundreds of connectors prices each tariff once per time zone (PRICE) or power (ESTIMATED_COST).
+    values: dict[tuple[int, str | float], Decimal | None] = {}
+    by_price = order is StationOrder.PRICE
     position = 0
-    schedule_of, cost = pricing.schedule_of, pricing.cost
     for d, s in hits:
         best: Decimal | float | None = None
         if order is StationOrder.POWER:
             powers = [c.max_power_kw for c in s.connectors if test is None or test(c)]
             best = -max(powers) if powers else None
         else:
-            start_s = seconds.get(s.timezone)
-            if start_s is None:
-                assert now is not None
-                start_s = seconds[s.timezone] = pricing.second_of_day(now, s.timezone)[1]
+            tz = s.timezone
             for c in s.connectors:
                 if test is not None and not test(c):
                     continue
                 tariff = tariffs[position]
                 position += 1
-                if tariff is None or not tariff.periods:
+                if tariff is None:
                     continue
-                schedule = schedule_of(tariff)
-                if order is StationOrder.PRICE:
-                    value: Decimal = schedule.total_at(start_s)
-                else:
-                    assert charge is not None
-                    power = charge.power(c)
-                    if power <= 0:
-                        continue
-                    try:
-                        value = cost(schedule, charge.energy_kwh, start_s, power)
-                    except pricing.PricingError:
-                        continue
-                if best is None or value < best:
-                    best = value
+                memo = (id(tariff), tz if by_price else c.max_power_kw)
+                found = values.get(memo, _MISSING)
+                if found is _MISSING:
+                    found = values[memo] = _value(tariff, tz, by_price, now, c, charge)
+                if found is not None and (best is None or found < best):  # type: ignore[operator]
+                    best = found  # type: ignore[assignment]
         key: Key = (1, 0, d, s.operator_id, s.id) if best is None else (0, best, d, s.operator_id, s.id)
         out.append((key, d, s))
     out.sort(key=lambda item: item[0])
@@ -131,6 +124,29 @@ def rank(
 
 SEP = "\x1f"
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+_MISSING = object()
+
+
+def _value(
+    tariff: Tariff, tz: str, by_price: bool, now: datetime | None, c: Connector, charge: Charge | None
+) -> Decimal | None:
+    """The PRICE value of a connector (price now in the station's zone, as the field shows it) or
+    its ESTIMATED_COST (as its estimate prices it, in the tariff's zone)."""
+    if not tariff.periods or now is None:
+        return None
+    schedule = pricing.schedule_of(tariff)
+    if by_price:
+        return schedule.total_at(pricing.second_of_day(now, tz)[1])
+    if charge is None or (power := charge.power(c)) <= 0:
+        return None
+    try:
+        return pricing.cost(
+            schedule, charge.energy_kwh, pricing.second_of_day(charge.start or now, tariff.timezone)[1], power
+        )
+    except pricing.PricingError:  # longer than an estimate goes: no value, listed last
+        return None
 
 
 def encode_cursor(order: StationOrder, key: Key) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from strawberry.types import Info
@@ -18,9 +18,7 @@ from resolvers.search import charge_of
 
 
 def start_of(ctx: RequestContext, start_at: datetime | None) -> datetime:
-    if start_at is None:
-        return ctx.now
-    return start_at if start_at.tzinfo is not None else start_at.replace(tzinfo=UTC)
+    return ctx.now if start_at is None else start_at  # the DateTime scalar gives aware times only
 
 
 def priced(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -38,8 +39,12 @@ class Query:
         vehicle_max_power_kw: Annotated[
             float | None, strawberry.argument(description="The vehicle's charging limit, for ESTIMATED_COST.")
         ] = None,
+        start_at: Annotated[
+            datetime | None,
+            strawberry.argument(description="When the charge ESTIMATED_COST prices starts (default: now)."),
+        ] = None,
     ) -> t.StationConnection:
-        charge = charge_of(energy_kwh, vehicle_max_power_kw)
+        charge = charge_of(energy_kwh, vehicle_max_power_kw, start_at)
         return await search(
             info, near, radius_km, filter, first, after, ranking.StationOrder(order_by.value), charge
         )

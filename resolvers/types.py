@@ -170,9 +170,9 @@ class Tariff:
 
 
 ESTIMATE_DESCRIPTION = (
-    "What charging `energyKwh` would cost, starting at `startAt` (default: now; a time without "
-    "offset is UTC) at the connector's maximum power or `vehicleMaxPowerKw` if lower; one line per "
-    "fee and time-of-use period crossed. Null when the operator gives no tariff for it."
+    "What charging `energyKwh` would cost, starting at `startAt` (default: now) at the connector's "
+    "maximum power or `vehicleMaxPowerKw` if lower; one line per fee and time-of-use period crossed. "
+    "Null when the operator gives no tariff for it."
 )
 
 

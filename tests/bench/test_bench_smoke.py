@@ -20,7 +20,7 @@ from starlette.routing import Route
 from bench import checks, floors, load, report
 from bench.config import TINY
 from bench.procs import cpu_seconds
-from bench.scenarios import catalogue, search
+from bench.scenarios import catalogue, ordering, search
 from bench.stack import HANGZHOU, GatewaySpec, SimSpec, gateway_settings, sim_config
 from gateway.app import create_app
 from gateway.server import bind, serving
@@ -113,6 +113,13 @@ def test_catalogue_radius_measurement() -> None:
     assert result["p99_ms"] is not None and result["mean_hits"] >= 0
 
 
+async def test_ordered_search_measurement() -> None:
+    result = await ordering.measure_ordered(300, 20, seed=1)
+    assert result["stations"] == 300
+    for order in ("PRICE", "ESTIMATED_COST"):
+        assert result[order]["p99_ms"] is not None and result[order]["mean_hits"] >= 0
+
+
 def test_report_renders_targets(tmp_path) -> None:  # type: ignore[no-untyped-def]
     summary = {"rounds": 1, "requests": 10, "failures": 1, "reasons": {}, "throughput": 5.0,
                "p50_ms": 1.0, "p99_ms": 2.0, "cpu_us": 100.0}  # fmt: skip
@@ -120,6 +127,9 @@ def test_report_renders_targets(tmp_path) -> None:  # type: ignore[no-untyped-de
         "started": "now",
         "machine": {"cpu": "test", "cores": 2, "server_core": 0, "client_core": 1, "python": "3"},
         "rounds": 1, "window_s": 0.1, "checked": 10, "failed": 1, "elapsed_s": 1.0,
+        "catalogue": {"ordered": [{"stations": 100_000,
+                                   "PRICE": {"mean_hits": 160, "p50_ms": 0.9, "p99_ms": 1.5},
+                                   "ESTIMATED_COST": {"mean_hits": 160, "p50_ms": 1.0, "p99_ms": 2.5}}]},
         "search": [{"stations": 20, "concurrency": 1,
                     "same_answer": {"web": True, "graphql": True, "gateway": True},
                     "targets": {"web": summary, "graphql": summary, "gateway": summary},
@@ -128,5 +138,10 @@ def test_report_renders_targets(tmp_path) -> None:  # type: ignore[no-untyped-de
     text = report.markdown(results)
     assert "| Station search CPU/request vs web floor | ≤ 1.5× | 1.20× (worst of 1) | yes |" in text
     assert "**1 failed**" in text
+    ordered = (
+        "| Search ordered by price / estimated cost, p99 at 100k stations | ≤ 2 ms | 2.500 ms (worst of 2)"
+    )
+    assert f"{ordered} | **no** |" in text
+    assert "| 100,000 | 160 | 0.900 | 1.500 | 1.000 | 2.500 |" in text
     report.chart(results, tmp_path / "chart.png")
     assert (tmp_path / "chart.png").stat().st_size > 0

@@ -1,0 +1,41 @@
+"""The caching wrapper's tariffs: fetched once, and equal tariffs kept as one object."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import time
+from decimal import Decimal
+
+from gateway.cache import Cache, build_backend
+from gateway.cached import CachedOperator
+from gateway.config import CacheSettings
+from gateway.metrics import Metrics
+from operators.base import OperatorInfo
+from operators.domain import Capability, Tariff, TariffPeriod
+
+
+class Parsing:
+    """Answers every connector with a freshly built tariff, as a protocol parser does."""
+
+    info = OperatorInfo("OP", "Op", "tcec", frozenset({Capability.TARIFFS}))
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    async def tariffs(self, connector_ids: Sequence[str]) -> Mapping[str, Tariff]:
+        self.calls.append(list(connector_ids))
+        price = {"a": "1.0", "b": "1.0", "c": "2.0"}
+        return {
+            c: Tariff("CNY", (TariffPeriod(time(0), Decimal(price[c]), Decimal("0.5")),))
+            for c in connector_ids
+        }
+
+
+async def test_equal_tariffs_become_one_object_and_are_fetched_once():
+    inner = Parsing()
+    op = CachedOperator(inner, Cache(build_backend("memory"), Metrics()), CacheSettings(), lambda sid: [])  # type: ignore[arg-type]
+    first = await op.tariffs(["a", "b", "c"])
+    assert first["a"] is first["b"] and first["a"] is not first["c"]
+    again = await op.tariffs(["c", "b", "a"])
+    assert inner.calls == [["a", "b", "c"]]
+    assert again["a"] is first["a"] and again["c"] is first["c"]
