@@ -87,18 +87,20 @@ class WeChatPayLedger:
             raise Refusal(404, "ORDER_NOT_EXIST", "no such service order")
         return order
 
-    def complete(self, order: Order, total_fen: int, post_payments: list[Any]) -> None:
-        """End the service: a total of 0 ends it (DONE), otherwise it waits to be collected."""
+    def complete(self, order: Order, total_fen: int, post_payments: list[Any]) -> bool:
+        """End the service: a total of 0 ends it (DONE), otherwise it waits to be collected.
+        Whether this call completed it (False for a repeat)."""
         if order.total_fen is not None:
             if order.total_fen != total_fen:
                 raise Refusal(400, "INVALID_ORDER_STATE", "the order was completed with another amount")
-            return  # a repeat
+            return False
         if order.state != "DOING":
             raise Refusal(400, "INVALID_ORDER_STATE", f"the order is {order.state}")
         if total_fen > order.risk_fen:
             raise Refusal(400, "PARAM_ERROR", "total_amount exceeds the order's risk amount")
         order.total_fen, order.post_payments = total_fen, post_payments
         order.state, order.state_description = ("DONE", None) if total_fen == 0 else ("DOING", "MCH_COMPLETE")
+        return True
 
     def deduct(self, order: Order, succeeds: bool) -> bool:
         """Try to take a completed order's total; whether money moved now."""

@@ -282,15 +282,16 @@ class WeChatPaySimulator:
             or sum(_fen(p, "amount") * (_fen(p, "count") if "count" in p else 1) for p in payments) != total
         ):
             raise Refusal(400, "PARAM_ERROR", "total_amount must equal the sum of post_payments")
-        self.ledger.complete(order, total, payments)
-        return 200, self._order_json(order), self._deduct(order)
+        notes = self._deduct(order) if self.ledger.complete(order, total, payments) else []
+        return 200, self._order_json(order), notes
 
     def _pay(self, request: web.Request, body: dict[str, Any]) -> Result:
         self._check_service(body)
         order = self.ledger.order(request.match_info["out_order_no"])
         if order.state_description != "MCH_COMPLETE":
             raise Refusal(400, "INVALID_ORDER_STATE", "the order is not waiting to be collected")
-        return 204, {}, self._deduct(order)
+        notes = self._deduct(order)
+        return 204, {}, notes
 
     def _deduct(self, order: Order) -> list[Pending]:
         if not self.ledger.deduct(order, succeeds=not self.faults.collection_failure):
