@@ -49,6 +49,7 @@ class CreditStatus:
 
 @strawberry.type
 class Payment:
+    id: strawberry.ID = strawberry.field(description="What refundPayment takes.")
     amount: t.Money
     method: PaymentMethod
     status: PaymentStatus
@@ -274,6 +275,7 @@ def bill(record: BillRecord) -> Bill:
 
 def payment(record: PaymentRecord) -> Payment:
     return Payment(
+        id=ids.encode("Payment", record.id),
         amount=ledger_money(record.amount, record.currency),
         method=record.method,
         status=record.status,

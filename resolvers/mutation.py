@@ -17,9 +17,9 @@ from gateway.credit.decision import Denied
 from gateway.sessions.service import Refused
 from resolvers import charging_types as ct
 from resolvers import ids
+from resolvers.admin import AdminMutation
 from resolvers.driver import Driver, driver, require_driver
-
-MAX_KEY = 128
+from resolvers.money_errors import MAX_KEY, conflict, invalid_amount, money_error
 
 StartChargingResult = Annotated[
     ct.ChargingSession
@@ -93,35 +93,6 @@ def _key(value: str, field: str) -> ct.InvalidInput | None:
     return None
 
 
-def _invalid(amount: b.InvalidAmount) -> ct.InvalidInput:
-    return ct.InvalidInput(message=amount.message, field=amount.field)
-
-
-def _conflict(key: str) -> ct.IdempotencyConflict:
-    return ct.IdempotencyConflict(
-        message=f"idempotencyKey {key!r} was used before with a different input; nothing was done"
-    )
-
-
-def _refusal(refusal: b.Refusal) -> ct.Bill | ct.NotFound | ct.InsufficientFunds | ct.PaymentDeclined:
-    """A billing refusal as its GraphQL error type."""
-    if isinstance(refusal, b.KeyConflict):
-        return _conflict(refusal.key)  # type: ignore[return-value]
-    if isinstance(refusal, b.InvalidAmount):
-        return _invalid(refusal)  # type: ignore[return-value]
-    if isinstance(refusal, b.NotPayable):
-        return ct.InvalidInput(message=refusal.message, field=refusal.field)  # type: ignore[return-value]
-    if isinstance(refusal, b.Insufficient):
-        return ct.InsufficientFunds(
-            message="the wallet does not cover this bill: top up or pay with the provider",
-            balance=ct.ledger_money(refusal.available, refusal.currency),
-            required=ct.ledger_money(refusal.required, refusal.currency),
-        )
-    if isinstance(refusal, b.Declined):
-        return ct.PaymentDeclined(message=refusal.message)
-    return ct.NotFound(message=getattr(refusal, "message", "not found"))
-
-
 def _refused(refusal: Refused) -> ct.ConnectorUnavailable | ct.OperatorUnavailable | ct.NotFound:
     if refusal.kind == "NotFound":
         return ct.NotFound(message=refusal.message)
@@ -146,7 +117,7 @@ def _connector_ref(info: Info, data: StartChargingInput) -> tuple[str, str] | ct
 
 
 @strawberry.type
-class Mutation:
+class Mutation(AdminMutation):
     @strawberry.mutation(description="Start charging: credit check, then the operator. Idempotent per key.")
     async def start_charging(self, info: Info, input: StartChargingInput) -> StartChargingResult:
         driver_id = require_driver(info)
@@ -155,7 +126,7 @@ class Mutation:
         limit = input.limit or ChargingLimitInput()
         sessions = info.context.runtime.sessions
         if bad := sessions.billing.invalid_limits(limit.max_cost, limit.max_energy_kwh):
-            return _invalid(bad)
+            return invalid_amount(bad)
         ref = _connector_ref(info, input)
         if not isinstance(ref, tuple):
             return ref
@@ -179,7 +150,7 @@ class Mutation:
         if isinstance(outcome, Refused):
             return _refused(outcome)
         if isinstance(outcome, b.KeyConflict):
-            return _conflict(input.idempotency_key)
+            return conflict(input.idempotency_key)
         return ct.session(outcome)
 
     @strawberry.mutation
@@ -202,7 +173,7 @@ class Mutation:
         if invalid := _key(key, "idempotencyKey"):
             return invalid
         paid = await info.context.runtime.sessions.billing.pay_bill(driver_id, bill_id, input.method, key)
-        return ct.bill(paid) if isinstance(paid, b.BillRecord) else _refusal(paid)
+        return ct.bill(paid) if isinstance(paid, b.BillRecord) else money_error(paid)
 
     @strawberry.mutation(
         description="Add money to the wallet through the payment provider. Idempotent per key."
@@ -215,4 +186,4 @@ class Mutation:
         result = await billing.top_up(driver_id, input.amount, input.idempotency_key)
         if isinstance(result, Decimal):
             return await driver(info, driver_id)
-        return _refusal(result)  # type: ignore[return-value]
+        return money_error(result)  # type: ignore[return-value]

@@ -15,6 +15,7 @@ from gateway.store import (
     PaymentPurpose,
     PaymentRecord,
     PaymentStatus,
+    RefundRecord,
     SessionRecord,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "PaymentPurpose",
     "PaymentRecord",
     "PaymentStatus",
+    "RefundRecord",
     "Refusal",
     "SessionRecord",
     "SessionStart",

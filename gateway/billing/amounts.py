@@ -61,3 +61,8 @@ def check(
     return InvalidAmount(
         field, f"{field} must be a plain decimal like 12.50: positive, at most {scale} decimals, up to {what}"
     )
+
+
+def normal(amount: Decimal | None) -> str | None:
+    """One spelling per amount (``10``, ``10.0`` and ``10.00`` alike), for request hashes."""
+    return None if amount is None else format(amount.normalize(), "f")

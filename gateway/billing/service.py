@@ -12,7 +12,6 @@ then is the payment settled (or failed). A payment left pending by a crash is re
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,8 +19,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from gateway.billing import amounts
+from gateway.billing.admin import AdminOperations
 from gateway.billing.assessment import assess
 from gateway.billing.outcomes import Declined, Insufficient, NotFound, NotPayable
+from gateway.billing.requests import request_hash
 from gateway.config import LedgerSettings
 from gateway.credit.check import Bureau, CreditCheck, Standing
 from gateway.credit.decision import Denied, PaymentMode, Postpaid, Prepaid
@@ -47,12 +48,6 @@ from operators.domain import FinalOrder
 log = logging.getLogger(__name__)
 
 PENDING_GRACE = timedelta(seconds=60)  # a pending payment older than this was left by a crash
-
-
-def request_hash(*parts: object) -> str:
-    """The hash an idempotency key is bound to: the operation's normalised input."""
-    text = "\x1f".join("" if part is None else str(part) for part in parts)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def standing(account: Account) -> Standing:
@@ -86,15 +81,11 @@ class SessionStart:
 
     def digest(self) -> str:
         mode = self.requested_mode.value if self.requested_mode else None
-        return request_hash("start", self.operator_id, self.connector_id, mode, _norm(self.max_cost),
-                            _norm(self.max_energy_kwh))  # fmt: skip
+        return request_hash("start", self.operator_id, self.connector_id, mode, amounts.normal(self.max_cost),
+                            amounts.normal(self.max_energy_kwh))  # fmt: skip
 
 
-def _norm(amount: Decimal | None) -> str | None:
-    return None if amount is None else format(amount.normalize(), "f")
-
-
-class BillingService:
+class BillingService(AdminOperations):
     def __init__(
         self,
         store: Store,
@@ -226,7 +217,7 @@ class BillingService:
         invalid = amounts.check(amount, "amount", upper=amounts.MAX_TOP_UP, currency=self.currency)
         if invalid:
             return invalid
-        digest = request_hash("topup", _norm(amount), self.currency)
+        digest = request_hash("topup", amounts.normal(amount), self.currency)
         payment = await self.store.begin_top_up(driver_id, amount, self.currency, key, digest)
         if isinstance(payment, KeyConflict):
             return payment

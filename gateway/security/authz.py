@@ -28,6 +28,8 @@ ANONYMOUS_SCOPES = frozenset({Scope.STATIONS_READ})
 # Root fields needing more than their operation type's default scope.
 FIELD_SCOPES = {
     ("query", "me"): Scope.DRIVERS_ACT,
+    ("mutation", "resolveBill"): Scope.ADMIN,  # internal tooling: money decisions with an audit trail
+    ("mutation", "refundPayment"): Scope.ADMIN,
     ("query", "_service"): Scope.ROUTER,  # Apollo Federation: the subgraph SDL
     ("query", "_entities"): Scope.ROUTER,  # Apollo Federation: entities by key
 }

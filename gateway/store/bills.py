@@ -94,7 +94,7 @@ async def load_bill(
     return None if row is None else (await _bills(conn, [row]))[0]
 
 
-def _line_values(
+def line_values(
     bill_id: str, position: int, line: BillLineInput, reference: str | None = None
 ) -> dict[str, Any]:
     return dict(
@@ -133,7 +133,7 @@ async def insert_bill(
     inserted = (await conn.execute(db.insert_ignore(bills).values(**values).returning(bills.c.id))).first()
     if inserted is not None and items:
         await conn.execute(
-            bill_lines.insert(), [_line_values(bill_id, i, item) for i, item in enumerate(items, 1)]
+            bill_lines.insert(), [line_values(bill_id, i, item) for i, item in enumerate(items, 1)]
         )
     row = (await conn.execute(select(bills).where(bills.c.session_id == session_id))).one()
     return (await _bills(conn, [row]))[0], inserted is not None
@@ -207,7 +207,7 @@ class Bills:
                 raise BillClosedError(f"bill {bill_id} is paid")
             position = max((line.position for line in bill.lines), default=0) + 1
             line = BillLineInput(LineKind.ADJUSTMENT, amount, description)
-            await conn.execute(bill_lines.insert().values(**_line_values(bill_id, position, line, reference)))
+            await conn.execute(bill_lines.insert().values(**line_values(bill_id, position, line, reference)))
             await conn.execute(bills.update().where(bills.c.id == bill_id).values(total=bill.total + amount))
             return await load_bill(conn, bill_id)
 

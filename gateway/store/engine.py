@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.store.admin import Admin
 from gateway.store.bills import Bills
 from gateway.store.database import Database, make_engine
 from gateway.store.events import SessionEvents
@@ -17,7 +18,9 @@ from gateway.store.wallet import Wallets
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/chargegate.sqlite3"
 
 
-class Store(Wallets, Sessions, SessionEvents, Inbox, Bills, Payments, Exposure, Settlement, Invariants):
+class Store(
+    Wallets, Sessions, SessionEvents, Inbox, Bills, Payments, Exposure, Settlement, Invariants, Admin
+):
     """The billing ledger: drivers, wallets, sessions, the inbox, bills, payments and reservations.
 
     Every method is one transaction and returns frozen records (:mod:`gateway.store.records`). Built

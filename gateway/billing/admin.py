@@ -1,0 +1,89 @@
+"""Internal tooling on the billing service: resolve a DISPUTED bill, refund a payment.
+
+Both are idempotent per (admin key, idempotency key) and bound to their input, and both leave a row
+in the ledger's audit log (who, what, which bill or payment, the note, before and after).
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+
+from gateway.billing import amounts
+from gateway.billing.outcomes import Declined, NotFound, NotPayable
+from gateway.billing.requests import request_hash
+from gateway.payments import PaymentDeclined, PaymentProvider
+from gateway.store import BillRecord, KeyConflict, PaymentStatus, RefundRecord, Store
+
+MAX_NOTE = 500
+
+
+class Resolution(enum.Enum):
+    """Which figure a resolved dispute settles on."""
+
+    OPERATOR = "OPERATOR"  # what the operator billed
+    OURS = "OURS"  # our recomputation from the tariff quoted at start
+    CORRECTED = "CORRECTED"  # an amount given with the resolution
+
+
+class AdminOperations:
+    """Mixed into :class:`~gateway.billing.service.BillingService`."""
+
+    store: Store
+    currency: str
+    _provider: PaymentProvider
+
+    async def resolve_bill(
+        self, actor: str, key: str, bill_id: str, resolution: Resolution, amount: Decimal | None, note: str
+    ) -> BillRecord | NotFound | NotPayable | KeyConflict | amounts.InvalidAmount:
+        if not note.strip() or len(note) > MAX_NOTE:
+            return amounts.InvalidAmount("note", f"note must say why, in 1–{MAX_NOTE} characters")
+        bill = await self.store.get_bill(bill_id)
+        if bill is None:
+            return NotFound("no such bill")
+        if resolution is Resolution.CORRECTED:
+            if amount is None:
+                return amounts.InvalidAmount("amount", "a CORRECTED resolution needs the amount")
+            if invalid := amounts.check(amount, "amount", upper=amounts.MAX_COST, currency=bill.currency):
+                return invalid
+            total = amount
+        elif resolution is Resolution.OURS:
+            if bill.recomputed_total is None:
+                return NotPayable("this bill has no recomputed total: resolve it with OPERATOR or CORRECTED")
+            total = bill.recomputed_total
+        else:
+            total = bill.operator_total
+        digest = request_hash("resolve", bill_id, resolution.value, amounts.normal(amount), note)
+        result = await self.store.resolve_bill(actor, key, digest, bill_id, total, note)
+        if result is None:
+            return NotFound("no such bill")
+        if isinstance(result, str):
+            return NotPayable(result)
+        return result
+
+    async def refund(
+        self, actor: str, key: str, payment_id: str, amount: Decimal | None, note: str
+    ) -> RefundRecord | NotFound | NotPayable | Declined | KeyConflict | amounts.InvalidAmount:
+        """Refund ``amount`` of a settled bill payment (None: all that is left), to where it came from."""
+        if not note.strip() or len(note) > MAX_NOTE:
+            return amounts.InvalidAmount("note", f"note must say why, in 1–{MAX_NOTE} characters")
+        if invalid := amounts.check(amount, "amount", upper=amounts.MAX_COST, currency=self.currency):
+            return invalid
+        digest = request_hash("refund", payment_id, amounts.normal(amount), note)
+        refund = await self.store.begin_refund(actor, key, digest, payment_id, amount, note)
+        if refund is None:
+            return NotFound("no such payment")
+        if isinstance(refund, str):
+            return NotPayable(refund, field="amount")
+        if isinstance(refund, KeyConflict) or refund.status is not PaymentStatus.PENDING:
+            return refund
+        payment = await self.store.get_payment(payment_id)
+        assert payment is not None and payment.provider_reference is not None
+        try:
+            reference = await self._provider.refund(
+                payment.provider_reference, refund.amount, refund.currency, refund.id
+            )
+        except PaymentDeclined as exc:
+            await self.store.finish_refund(refund.id, None)
+            return Declined(str(exc))
+        return await self.store.finish_refund(refund.id, reference)
