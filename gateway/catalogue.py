@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from gateway.config import CatalogueSettings
 from gateway.geoindex import GridIndex
 from gateway.metrics import Metrics
+from gateway.qrcodes import QrPatterns
 from operators.base import Operator, OperatorError
 from operators.domain import Connector, Station
 
@@ -58,9 +59,12 @@ def freeze_heap() -> None:
 
 
 class Catalogue:
-    def __init__(self, settings: CatalogueSettings, metrics: Metrics) -> None:
+    def __init__(
+        self, settings: CatalogueSettings, metrics: Metrics, qr_patterns: QrPatterns | None = None
+    ) -> None:
         self._settings = settings
         self._metrics = metrics
+        self.qr_patterns = qr_patterns or QrPatterns()  # operators' own sticker formats
         self._stations: dict[StationKey, Station] = {}
         self._index = GridIndex(settings.cell_deg)
         self._connectors: dict[tuple[str, str], StationKey] = {}
@@ -94,7 +98,8 @@ class Catalogue:
         """Find a connector by the code printed on its pile.
 
         Codes are URL-like (``scheme://body/tail``); operators may append a partner-specific tail
-        after the body, so an exact match is tried first, then the code cut after the body's ``/``.
+        after the body, so an exact match is tried first, then the code cut after the body's ``/``,
+        then the operators' own patterns (:mod:`gateway.qrcodes`).
         """
         code = code.strip()
         hit = self._qr.get(code)
@@ -102,7 +107,9 @@ class Catalogue:
             scheme, _, rest = code.partition("://")
             body, slash, _ = rest.partition("/")
             hit = self._qr.get(f"{scheme.lower()}://{body}{slash or '/'}")
-        return self.connector(*hit) if hit else None
+        if hit is not None:
+            return self.connector(*hit)
+        return next(filter(None, (self.connector(*c) for c in self.qr_patterns.match(code))), None)
 
     def near(
         self, lat: float, lon: float, radius_km: float, *, ordered: bool = True

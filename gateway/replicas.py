@@ -2,7 +2,8 @@
 
 With ``cache.backend = "memory"`` there is one replica: fan-in stays in the process and the lease is
 always held. With ``"redis"`` the replicas share one Redis client for the fan-in
-(:mod:`gateway.fanin`), the reconciliation lease (:mod:`gateway.lease`) and, unless
+(:mod:`gateway.fanin`), the reconciliation lease (:mod:`gateway.lease`), the adapters' shared state
+(:mod:`gateway.redis_state`: OCPI credentials and pushed objects, the T/CEC replay cache) and, unless
 ``security.rate_limit_backend`` says otherwise, the rate limits; the cache has its own pool
 (:func:`gateway.cache.build_backend`).
 """
@@ -22,7 +23,10 @@ from gateway.config import Settings
 from gateway.fanin import FanIn, InProcessFanIn, RedisFanIn
 from gateway.lease import Lease, LocalLease, RedisLease
 from gateway.metrics import Metrics
+from gateway.redis_state import RedisState
 from gateway.security import ratelimit
+from operators.base import SharedState
+from operators.state import MemoryState
 
 SESSIONS_LEASE = "sessions"  # reconciliation and the overdue sweep
 
@@ -40,6 +44,7 @@ class Replicas:
     fanin: FanIn = field(default_factory=InProcessFanIn)
     sessions_lease: Lease = field(default_factory=lambda: LocalLease(SESSIONS_LEASE))
     limiter: ratelimit.RateLimiter = field(default_factory=ratelimit.TokenBucketLimiter)
+    state: SharedState = field(default_factory=MemoryState)  # what adapters share (OCPI, replay cache)
 
     async def aclose(self) -> None:
         if self.redis is not None:
@@ -60,6 +65,7 @@ def build(settings: Settings) -> Replicas:
             name=SESSIONS_LEASE,
             owner=replicas.id,
         )
+        replicas.state = RedisState(replicas.redis, redis_conn.key(c, "operators"))
     replicas.limiter = ratelimit.select(settings, replicas.redis)
     return replicas
 

@@ -29,6 +29,7 @@ from gateway.lease import while_held
 from gateway.ledger import session_service
 from gateway.metrics import Metrics
 from gateway.payments import DemoPaymentProvider, NoPaymentProvider, PaymentProvider
+from gateway.qrcodes import QrPatterns
 from gateway.sessions.service import SessionService, order_raw
 from gateway.tracing import upstream_tracer
 from gateway.wrapping import WrappedOperator
@@ -122,14 +123,17 @@ async def running(settings: Settings, shared: replication.Replicas | None = None
     cache = Cache(build_backend(settings.cache.backend, settings.cache), metrics)
     # The adapters set their own per-call timeouts; this is only a ceiling for anything that forgets.
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), raise_for_status=False)
-    runtime = Runtime(settings, metrics, cache, Catalogue(settings.catalogue, metrics), http)
+    qr_patterns = QrPatterns.from_operators(settings.operators)
+    runtime = Runtime(settings, metrics, cache, Catalogue(settings.catalogue, metrics, qr_patterns), http)
     runtime.fanin = shared.fanin
     leased = replication.lease_gauge(metrics).labels(replication.SESSIONS_LEASE)
     if settings.gateway.mode in ("demo", "dev"):
         runtime.payments = DemoPaymentProvider()
     tasks: list[asyncio.Task[None]] = []
     try:
-        for adapter in registry.build_all(settings.operators, http, runtime.on_event, settings.public_url):
+        for adapter in registry.build_all(
+            settings.operators, http, runtime.on_event, settings.public_url, shared.state
+        ):
             runtime.add(adapter)
         async with session_service(
             settings, http, cache, runtime.catalogue, dict(runtime.operators), runtime.payments

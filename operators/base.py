@@ -135,6 +135,26 @@ class Operator(Protocol):
         ...
 
 
+@runtime_checkable
+class SharedState(Protocol):
+    """Key-value storage every gateway replica sees (Redis when configured, else in-process).
+
+    Adapters keep here what must not differ between replicas: OCPI credentials and pushed objects,
+    the T/CEC replay cache. Values are strings (adapters encode their own JSON); ``ttl_s`` None
+    keeps a key until it is deleted. Keys are the adapter's own, prefixed with its operator id.
+    """
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def put(self, key: str, value: str, ttl_s: float | None = None) -> None: ...
+
+    async def add(self, key: str, value: str, ttl_s: float | None = None) -> bool:
+        """Store ``value`` only if ``key`` is absent; True when stored (atomic across replicas)."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
+
 class OperatorConfigError(ValueError):
     """An operator's configuration is wrong; ``key`` names the offending setting."""
 
@@ -144,7 +164,8 @@ class OperatorConfigError(ValueError):
 
 
 class OperatorFactory(Protocol):
-    """How the registry builds an adapter: its config table, the shared HTTP session, the sink.
+    """How the registry builds an adapter: its config table, the shared HTTP session, the sink and
+    the state shared by the replicas (an in-process one when None).
 
     ``config`` is the operator's table from the settings file with secrets already resolved from
     the environment; the adapter validates it and raises :class:`OperatorConfigError` naming the
@@ -153,5 +174,10 @@ class OperatorFactory(Protocol):
     """
 
     def __call__(
-        self, config: Mapping[str, object], http: ClientSession, sink: EventSink, public_url: str
+        self,
+        config: Mapping[str, object],
+        http: ClientSession,
+        sink: EventSink,
+        public_url: str,
+        state: SharedState | None = None,
     ) -> Operator: ...

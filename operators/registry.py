@@ -14,7 +14,7 @@ from types import ModuleType
 
 from aiohttp import ClientSession
 
-from operators.base import EventSink, Operator, OperatorConfigError, OperatorFactory
+from operators.base import EventSink, Operator, OperatorConfigError, OperatorFactory, SharedState
 
 ENTRY_POINT_GROUP = "chargegate.operators"
 BUILTIN: dict[str, str] = {
@@ -52,13 +52,17 @@ def simulator_cli(protocol: str) -> ModuleType:
 
 
 def build_all(
-    configs: Sequence[Mapping[str, object]], http: ClientSession, sink: EventSink, public_url: str
+    configs: Sequence[Mapping[str, object]],
+    http: ClientSession,
+    sink: EventSink,
+    public_url: str,
+    state: SharedState | None = None,
 ) -> list[Operator]:
     """Build one adapter per config table; errors name the table's index and key."""
     built = []
     for index, config in enumerate(configs):
         try:
-            built.append(factory(str(config["protocol"]))(config, http, sink, public_url))
+            built.append(factory(str(config["protocol"]))(config, http, sink, public_url, state))
         except OperatorConfigError as exc:
             raise OperatorConfigError(f"operators[{index}].{exc.key}", str(exc).partition(": ")[2]) from exc
     return built

@@ -105,9 +105,11 @@ def _connector_ref(info: Info, data: StartChargingInput) -> tuple[str, str] | ct
     if (data.connector_id is None) == (data.qr_code is None):
         return ct.InvalidInput(message="give exactly one of connectorId and qrCode", field="connectorId")
     if data.qr_code is not None:
-        found = info.context.runtime.catalogue.by_qr_code(data.qr_code[:512])
+        catalogue = info.context.runtime.catalogue
+        found = catalogue.by_qr_code(data.qr_code[:512])
         if found is None:
-            return ct.NotFound(message="no connector carries this QR code")
+            formats = ", ".join(catalogue.qr_patterns.formats())
+            return ct.NotFound(message=f"no connector carries this QR code; accepted formats: {formats}")
         station, connector = found
         return station.operator_id, connector.id
     decoded = ids.decode(str(data.connector_id))

@@ -3,8 +3,11 @@
 Registration is lazy: the first call discovers the CPO's endpoints and, unless a
 ``registered_token`` (token C) is configured, runs the credentials handshake — which needs the
 gateway to be serving :meth:`OcpiOperator.inbound_routes` already, since the CPO calls us back.
+With several replicas the handshake runs once: one replica takes the registration lease and the
+others wait for the tokens and endpoints it leaves in the shared state (see :mod:`store`), where
+the receiver's objects live as well.
 
-Limitations: session links live in memory (see :mod:`store`); ``session_status`` pages through
+Limitations: ``session_status`` pages through
 the CPO's sessions since the session started, as OCPI has no GET-one-session on the Sender
 interface; tokens are ad hoc per session (no token push, no real-time ``authorize``).
 """
@@ -25,27 +28,44 @@ from starlette.routing import BaseRoute
 from yarl import URL
 
 from operators import domain
-from operators.base import EventSink, OperatorError, OperatorInfo, OperatorNotSupported, OperatorRejected
+from operators.base import (
+    EventSink,
+    OperatorError,
+    OperatorInfo,
+    OperatorNotSupported,
+    OperatorRejected,
+    OperatorUnavailable,
+    SharedState,
+)
 from operators.ocpi import codec, handshake, mapping, receiver
 from operators.ocpi.client import OcpiClient, parse
 from operators.ocpi.messages import CommandResponse, Credentials, CredentialsRole, Session, VersionDetails
 from operators.ocpi.models import BusinessDetails, Location, Tariff
 from operators.ocpi.settings import OcpiSettings, parse_settings
-from operators.ocpi.store import OcpiStore, SessionLink, auth_reference
+from operators.ocpi.store import OcpiStore, Registration, SessionLink, auth_reference
+from operators.state import MemoryState
 
 logger = logging.getLogger(__name__)
 CAPABILITIES = frozenset(domain.Capability)
+# How long a replica waits for another one's handshake (discovery + the POST with its call-back).
+REGISTRATION_WAIT_S = 2 * handshake.REGISTER_TIMEOUT_S
+REGISTRATION_POLL_S = 0.1
 
 
 class OcpiOperator:
     def __init__(
-        self, settings: OcpiSettings, http: aiohttp.ClientSession, sink: EventSink, public_url: str
+        self,
+        settings: OcpiSettings,
+        http: aiohttp.ClientSession,
+        sink: EventSink,
+        public_url: str,
+        state: SharedState | None = None,
     ) -> None:
         self.settings = settings
         self.sink = sink
         self.public_url = public_url.rstrip("/")
-        self.store = OcpiStore()
-        self.token_b = settings.our_token or secrets.token_urlsafe(32)  # what the CPO sends us
+        self.store = OcpiStore(settings.id, state or MemoryState())
+        self.token_b: str | None = settings.our_token  # what the CPO sends us; shared once registered
         routing = {
             "OCPI-from-country-code": settings.country_code,
             "OCPI-from-party-id": settings.party_id,
@@ -64,6 +84,7 @@ class OcpiOperator:
         self._endpoints: VersionDetails | None = None
         self._ready = asyncio.Lock()
         self._limit = asyncio.Semaphore(settings.concurrency)
+        self._replica = secrets.token_hex(8)  # who holds the registration lease
         self._info = OperatorInfo(settings.id, settings.name, "ocpi", CAPABILITIES)
 
     @property
@@ -74,31 +95,64 @@ class OcpiOperator:
     def base_path(self) -> str:
         return f"/ocpi/{self.settings.id}"
 
-    def our_credentials(self) -> Credentials:
+    async def accepted_token(self) -> str:
+        """Token B, the one the CPO must present: configured, or drawn once and shared by the replicas."""
+        if self.settings.our_token:
+            return self.settings.our_token
+        token = await self.store.token_b()
+        if token is None:
+            await self.store.offer_token_b(secrets.token_urlsafe(32))  # the first replica's draw wins
+            token = await self.store.token_b()
+        assert token is not None
+        self.token_b = token
+        return token
+
+    def our_credentials(self, token_b: str) -> Credentials:
         role = CredentialsRole(
             role="EMSP",
             business_details=BusinessDetails(name="chargegate"),
             party_id=self.settings.party_id,
             country_code=self.settings.country_code,
         )
-        return Credentials(
-            token=self.token_b, url=f"{self.public_url}{self.base_path}/versions", roles=(role,)
-        )
+        return Credentials(token=token_b, url=f"{self.public_url}{self.base_path}/versions", roles=(role,))
 
     async def _endpoint(self, module: str, role: str = "SENDER") -> str:
         if self._endpoints is None:
             async with self._ready:
                 if self._endpoints is None:
-                    details = await handshake.discover(self.client, self.settings.versions_url)
-                    if not self.settings.registered_token:
-                        theirs = await handshake.register(self.client, details, self.our_credentials())
-                        self.client.token = theirs.token  # token C from now on; A is discarded
-                        logger.info("registered with OCPI operator %s", self.settings.id)
-                    self._endpoints = details
+                    self._endpoints = await self._registered()
         url = self._endpoints.url(module, role)
         if url is None:
             raise OperatorNotSupported(self.settings.id, f"CPO publishes no {module} {role} endpoint")
         return url
+
+    async def _registered(self) -> VersionDetails:
+        """The CPO's endpoints, registering first unless token C is configured or already shared."""
+        if self.settings.registered_token:
+            return await handshake.discover(self.client, self.settings.versions_url)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REGISTRATION_WAIT_S
+        while (found := await self.store.registration()) is None:
+            if await self.store.claim_registration(self._replica, REGISTRATION_WAIT_S):
+                try:
+                    found = await self._register()
+                finally:
+                    await self.store.release_registration()
+                break
+            if loop.time() > deadline:  # the replica holding the lease is taking too long
+                raise OperatorUnavailable(self.settings.id, "OCPI registration under way on another replica")
+            await asyncio.sleep(REGISTRATION_POLL_S)
+        self.client.token, self.token_b = found.token_c, found.token_b
+        return found.details
+
+    async def _register(self) -> Registration:
+        details = await handshake.discover(self.client, self.settings.versions_url)
+        token_b = await self.accepted_token()  # shared before the POST: the CPO may call any replica back
+        theirs = await handshake.register(self.client, details, self.our_credentials(token_b))
+        registration = Registration(token_b, theirs.token, details)  # token C from now on; A is retired
+        await self.store.save_registration(registration)
+        logger.info("registered with OCPI operator %s", self.settings.id)
+        return registration
 
     # -- stations, statuses, tariffs ------------------------------------------------------------
 
@@ -112,20 +166,20 @@ class OcpiOperator:
         elif since is not None:
             params = {**(params or {}), "date_from": codec.format_datetime(since)}
         page = await self.client.page(url, params)
-        stations = [self.remember_location(raw) for raw in page.items]
+        stations = [await self.remember_location(raw) for raw in page.items]
         found = tuple(
             mapping.location_to_station(self.settings.id, loc) for loc in stations if loc is not None
         )
         return domain.StationPage(found, page.next_url, page.total)
 
-    def remember_location(self, raw: Any) -> Location | None:
+    async def remember_location(self, raw: Any) -> Location | None:
         """Parse and keep one Location; a bad one is skipped, not the page (§4.1.8)."""
         try:
             loc = codec.from_json(Location, raw)
         except codec.ModelError as exc:
             logger.warning("skipping malformed OCPI location from %s: %s", self.settings.id, exc)
             return None
-        self.store.locations[loc.id] = raw
+        await self.store.put_location(loc.id, raw)
         return loc
 
     async def _fetch_locations(self, location_ids: Sequence[str]) -> dict[str, Location]:
@@ -134,7 +188,7 @@ class OcpiOperator:
         async def one(location_id: str) -> Location | None:
             async with self._limit:
                 data, _ = await self.client.call("GET", f"{url}/{quote(location_id, safe='')}")
-            return self.remember_location(data)
+            return await self.remember_location(data)
 
         results = await asyncio.gather(*(one(i) for i in dict.fromkeys(location_ids)), return_exceptions=True)
         found = {loc.id: loc for loc in results if isinstance(loc, Location)}
@@ -185,14 +239,16 @@ class OcpiOperator:
                 wanted[key] = mapping.split_connector_key(key)
             except ValueError:
                 continue
-        missing = [loc for loc, _, _ in wanted.values() if loc not in self.store.locations]
+        stored = {loc: await self.store.location(loc) for loc in {loc for loc, _, _ in wanted.values()}}
+        missing = [loc for loc, raw in stored.items() if raw is None]
         if missing:
-            await self._fetch_locations(missing)
+            for loc_id, found in (await self._fetch_locations(missing)).items():
+                stored[loc_id] = codec.to_json(found)
         table = await self._tariff_table()
         now = datetime.now(UTC)
         out: dict[str, domain.Tariff] = {}
         for key, (loc_id, evse_uid, conn_id) in wanted.items():
-            raw = self.store.locations.get(loc_id)
+            raw = stored.get(loc_id)
             loc = codec.from_json(Location, raw) if raw is not None else None
             evse = next((e for e in loc.evses if e.uid == evse_uid), None) if loc else None
             conn = next((c for c in evse.connectors if c.id == conn_id), None) if evse else None
@@ -206,7 +262,7 @@ class OcpiOperator:
     # -- sessions -------------------------------------------------------------------------------
 
     async def start_session(self, session_ref: str, connector_id: str) -> domain.SessionProgress:
-        if (link := self.store.links.get(session_ref)) is not None:
+        if (link := await self.store.link(session_ref)) is not None:
             return _progress(link)  # idempotent: the same ref never sends a second START_SESSION
         try:
             location_id, evse_uid, conn_id = mapping.split_connector_key(connector_id)
@@ -214,7 +270,7 @@ class OcpiOperator:
             raise OperatorRejected(self.settings.id, str(exc)) from exc
         url = await self._endpoint("commands", "RECEIVER")
         link = SessionLink(session_ref, connector_id, auth_reference(session_ref), datetime.now(UTC))
-        self.store.add_link(link)
+        await self.store.save_link(link)
         token = _ad_hoc_token(self.settings, link.auth_ref, link.started_at)
         body = {
             "response_url": self.response_url("START_SESSION", session_ref),
@@ -227,10 +283,11 @@ class OcpiOperator:
         try:
             await self._command(url, "START_SESSION", body)
         except OperatorRejected:
-            self.store.drop_link(session_ref)
+            await self.store.drop_link(session_ref)
             raise
         except OperatorError as exc:  # unknown outcome: remember it, a late Session is still accepted
             link.phase, link.failure = domain.SessionPhase.FAILED, exc.code
+            await self.store.save_link(link)
             raise
         return _progress(link)
 
@@ -244,7 +301,7 @@ class OcpiOperator:
             raise OperatorRejected(self.settings.id, f"{command}: {response.result}")
 
     async def stop_session(self, session_ref: str, connector_id: str) -> domain.SessionProgress:
-        link = self.store.links.get(session_ref)
+        link = await self.store.link(session_ref)
         session_id = link.session_id if link else None
         if session_id is None:
             session = await self._find_session(session_ref)
@@ -254,12 +311,13 @@ class OcpiOperator:
         url = await self._endpoint("commands", "RECEIVER")
         body = {"response_url": self.response_url("STOP_SESSION", session_ref), "session_id": session_id}
         await self._command(url, "STOP_SESSION", body)
-        if link is not None:
+        if (link := await self.store.link(session_ref)) is not None:
             link.phase = domain.SessionPhase.STOPPING
+            await self.store.save_link(link)
         return domain.SessionProgress(session_ref, connector_id, domain.SessionPhase.STOPPING)
 
     async def _find_session(self, session_ref: str) -> Session | None:
-        link = self.store.links.get(session_ref)
+        link = await self.store.link(session_ref)
         since = (link.started_at if link else datetime.now(UTC) - timedelta(days=2)) - timedelta(minutes=5)
         url: str | None = await self._endpoint("sessions")
         params: Mapping[str, str] | None = {"date_from": codec.format_datetime(since)}
@@ -272,14 +330,14 @@ class OcpiOperator:
             for raw in page.items:
                 if raw.get("id") == wanted_id or raw.get("authorization_reference") == wanted_auth:
                     found = parse(self.settings.id, Session, raw, "session")
-                    self.store.sessions[found.id] = raw
-                    self.store.ref_for(found.id, found.authorization_reference)
+                    await self.store.put_session(found.id, raw)
+                    await self.store.ref_for(found.id, found.authorization_reference)
             url, params = page.next_url, None
         return found
 
     async def session_status(self, session_ref: str) -> domain.SessionProgress:
         session = await self._find_session(session_ref)
-        link = self.store.links.get(session_ref)
+        link = await self.store.link(session_ref)
         if session is None:
             if link is None:
                 raise OperatorRejected(self.settings.id, "unknown session")
@@ -331,7 +389,11 @@ def _tariff_in_force(candidates: Sequence[Tariff], now: datetime) -> Tariff | No
 
 
 def build(
-    config: Mapping[str, object], http: aiohttp.ClientSession, sink: EventSink, public_url: str
+    config: Mapping[str, object],
+    http: aiohttp.ClientSession,
+    sink: EventSink,
+    public_url: str,
+    state: SharedState | None = None,
 ) -> OcpiOperator:
     """The factory the registry calls; raises OperatorConfigError naming the bad key."""
-    return OcpiOperator(parse_settings(config, public_url), http, sink, public_url)
+    return OcpiOperator(parse_settings(config, public_url), http, sink, public_url, state)

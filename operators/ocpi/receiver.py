@@ -4,7 +4,8 @@ Versions and version details (for the handshake call-back), credentials GET, the
 interfaces for locations, tariffs, sessions and CDRs the CPO pushes to, and the commands
 ``response_url``. Every request must carry ``Authorization: Token`` with our token B (401
 otherwise); bad input gets an OCPI envelope with status_code 2001 and HTTP 4xx, never a 500.
-Valid pushes are merged into the adapter's memory and handed to the sink as domain objects.
+Valid pushes are merged into the adapter's shared store (every replica sees them, see
+:mod:`store`) and handed to the sink as domain objects.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ class Receiver:
             return response
 
         async def checked(request: Request) -> Response:
-            if auth.matches(request.headers.get("authorization"), [self.op.token_b]) is None:
+            if auth.matches(request.headers.get("authorization"), [await self.op.accepted_token()]) is None:
                 return reply(None, 2000, "unknown or missing token", http_status=401)
             params = request.path_params
             if "cc" in params and (params["cc"].upper(), params["pid"].upper()) != (
@@ -154,7 +155,7 @@ class Receiver:
 
     async def credentials(self, request: Request) -> Response:
         if request.method == "GET":
-            return reply(self.op.our_credentials())
+            return reply(self.op.our_credentials(await self.op.accepted_token()))
         # We always start the registration ourselves (party S); being registered by a CPO is not offered.
         return reply(None, 2000, "registration is initiated by the eMSP", http_status=405)
 
@@ -163,7 +164,7 @@ class Receiver:
     async def location(self, request: Request) -> Response:
         p = request.path_params
         loc_id, evse_uid, conn_id = p["location_id"], p.get("evse_uid"), p.get("connector_id")
-        stored = self.store.locations.get(loc_id)
+        stored = await self.store.location(loc_id)
         if request.method == "GET":
             obj = _child(stored, evse_uid, conn_id) if stored else None
             return reply(obj) if obj is not None else reply(None, 2003, "unknown location", http_status=404)
@@ -174,7 +175,7 @@ class Receiver:
             if loc.id != loc_id:
                 raise OcpiInputError(400, 2001, "location id differs from the URL")
             created = stored is None
-            self.store.locations[loc_id] = body
+            await self.store.put_location(loc_id, body)
             station = mapping.location_to_station(self.op.settings.id, loc)
             states = mapping.connector_states(loc, domain.StatusSource.PUSH)
             await self._emit(station, *states.values())
@@ -183,7 +184,7 @@ class Receiver:
             raise OcpiInputError(404, 2003, "unknown location; PUT it first")
         merged = _apply(stored, body, patch, evse_uid, conn_id)
         loc = self._typed(Location, merged)
-        self.store.locations[loc_id] = merged
+        await self.store.put_location(loc_id, merged)
         events: list[domain.OperatorEvent] = []
         station = mapping.location_to_station(self.op.settings.id, loc)
         if _changed(self._station(stored), station):  # a status-only PATCH changes no station data
@@ -206,22 +207,22 @@ class Receiver:
     async def tariff(self, request: Request) -> Response:
         tariff_id = request.path_params["tariff_id"]
         if request.method == "GET":
-            found = self.store.tariffs.get(tariff_id)
+            found = await self.store.tariff(tariff_id)
             return reply(found) if found else reply(None, 2000, "unknown tariff", http_status=404)
         if request.method == "DELETE":
-            self.store.tariffs.pop(tariff_id, None)
+            await self.store.delete_tariff(tariff_id)
             return reply()
         tariff = self._typed(Tariff, await self._body(request))
         if tariff.id != tariff_id:
             raise OcpiInputError(400, 2001, "tariff id differs from the URL")
-        self.store.tariffs[tariff_id] = tariff
+        await self.store.put_tariff(tariff)
         return reply()
 
     # -- sessions (§9.2.2 Receiver) ----------------------------------------------------------------
 
     async def session(self, request: Request) -> Response:
         session_id = request.path_params["session_id"]
-        stored = self.store.sessions.get(session_id)
+        stored = await self.store.session(session_id)
         if request.method == "GET":
             return reply(stored) if stored else reply(None, 2000, "unknown session", http_status=404)
         patch = request.method == "PATCH"
@@ -237,15 +238,16 @@ class Receiver:
         session = self._typed(Session, merged)
         if session.id != session_id:
             raise OcpiInputError(400, 2001, "session id differs from the URL")
-        self.store.sessions[session_id] = merged
-        ref = self.store.ref_for(session.id, session.authorization_reference)
+        await self.store.put_session(session_id, merged)
+        ref = await self.store.ref_for(session.id, session.authorization_reference)
         if ref is not None:
             progress = mapping.session_to_progress(session, ref)
-            link = self.store.links.get(ref)
+            link = await self.store.link(ref)
             if link is not None:
                 stopping = link.phase is domain.SessionPhase.STOPPING
                 if not (stopping and progress.phase is domain.SessionPhase.CHARGING):
                     link.phase, link.failure = progress.phase, progress.failure
+                    await self.store.save_link(link)
             await self._emit(progress)
         return reply(http_status=201 if stored is None else 200)
 
@@ -253,15 +255,16 @@ class Receiver:
 
     async def cdr(self, request: Request) -> Response:
         if request.method == "GET":
-            found = self.store.cdrs.get(request.path_params["cdr_id"])
+            found = await self.store.cdr(request.path_params["cdr_id"])
             return reply(found) if found else reply(None, 2000, "unknown CDR", http_status=404)
         body = await self._body(request)
         cdr = self._typed(Cdr, body)
-        self.store.cdrs[cdr.id] = body
-        ref = self.store.ref_for(cdr.session_id, cdr.authorization_reference)
+        await self.store.put_cdr(cdr.id, body)
+        ref = await self.store.ref_for(cdr.session_id, cdr.authorization_reference)
         if ref is not None:
-            if (link := self.store.links.get(ref)) is not None:
+            if (link := await self.store.link(ref)) is not None:
                 link.phase = domain.SessionPhase.COMPLETED
+                await self.store.save_link(link)
             await self._emit(mapping.cdr_to_order(cdr, ref))
         where = f"{self.op.public_url}{self.op.base_path}/{VERSION}/cdrs/{cdr.id}"
         return reply(http_status=201, headers={"Location": where})  # §10.2.2: where to GET it
@@ -271,7 +274,7 @@ class Receiver:
     async def command_result(self, request: Request) -> Response:
         command, ref = request.path_params["command"], request.path_params["session_ref"]
         result = self._typed(CommandResult, await self._body(request))
-        link = self.store.links.get(ref)
+        link = await self.store.link(ref)
         if link is None or command not in ("START_SESSION", "STOP_SESSION"):
             raise OcpiInputError(404, 2000, "unknown response_url")
         phase = domain.SessionPhase
@@ -293,6 +296,7 @@ class Receiver:
         else:
             logger.info("OCPI %s result %s for %s", command, result.result, self.op.settings.id)
         if event is not None:
+            await self.store.save_link(link)
             await self._emit(event)
         return reply()
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 import aiohttp
 from starlette.routing import BaseRoute
 
-from operators.base import EventSink, OperatorInfo, OperatorRejected
+from operators.base import EventSink, OperatorInfo, OperatorRejected, SharedState
 from operators.domain import (
     Capability,
     ConnectorState,
@@ -46,7 +46,13 @@ LAST_QUERY_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # §5.1, operator's local time (§
 class TcecOperator:
     """One T/CEC operator through the :class:`~operators.base.Operator` port (structurally)."""
 
-    def __init__(self, settings: TcecSettings, http: aiohttp.ClientSession, sink: EventSink) -> None:
+    def __init__(
+        self,
+        settings: TcecSettings,
+        http: aiohttp.ClientSession,
+        sink: EventSink,
+        state: SharedState | None = None,
+    ) -> None:
         self._settings = settings
         self._info = OperatorInfo(settings.id, settings.name, "tcec", CAPABILITIES)
         self._client = TcecClient(
@@ -67,6 +73,8 @@ class TcecOperator:
             profile=settings.profile,
             sink=sink,
             seqs=self._seqs,
+            state=state,  # the replay cache, shared by the replicas
+            push_window_s=settings.push_window_s,
         )
         self._routes = self._receiver.routes()
         self._limit = asyncio.Semaphore(settings.max_concurrency)
@@ -175,8 +183,12 @@ def _page_number(cursor: str | None) -> int:
 
 
 def build(
-    config: Mapping[str, object], http: aiohttp.ClientSession, sink: EventSink, public_url: str
+    config: Mapping[str, object],
+    http: aiohttp.ClientSession,
+    sink: EventSink,
+    public_url: str,
+    state: SharedState | None = None,
 ) -> TcecOperator:
     """The registry's factory. ``public_url`` is unused: T/CEC partners are told our push URL
     (``{public_url}/push/tcec/{id}/``) out of band, when the partnership is set up."""
-    return TcecOperator(parse_settings(config), http, sink)
+    return TcecOperator(parse_settings(config), http, sink, state)

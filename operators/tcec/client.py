@@ -116,6 +116,7 @@ class TcecClient:
         self._token: str | None = None
         self._refresh_at = 0.0
         self._token_lock = asyncio.Lock()
+        self._seq = codec.SeqCounter()  # §2.1: Seq counts the requests sent within one second
 
     async def call(
         self, interface: str, payload: Mapping[str, Any], *, idempotent: bool = True
@@ -179,8 +180,13 @@ class TcecClient:
         self, interface: str, payload: Mapping[str, Any], token: str | None
     ) -> codec.Response:
         """One signed POST and its verified, decrypted answer (any ``Ret``)."""
+        ts = codec.timestamp()
         envelope = codec.build_request(
-            self._our_operator_id, self._profile.emit(dict(payload)), self._secrets
+            self._our_operator_id,
+            self._profile.emit(dict(payload)),
+            self._secrets,
+            ts=ts,
+            seq=self._seq.next(ts),
         )
         headers = {"Content-Type": CONTENT_TYPE}
         if token is not None:  # §2: every call but query_token carries the bearer token

@@ -129,6 +129,20 @@ def timestamp(now: datetime | None = None) -> str:
     return (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI).strftime("%Y%m%d%H%M%S")
 
 
+class SeqCounter:
+    """T/CEC 102.4 §2.1: ``Seq`` counts messages within one ``TimeStamp`` second, from 0001."""
+
+    def __init__(self) -> None:
+        self._second = ""
+        self._count = 0
+
+    def next(self, ts: str) -> str:
+        if ts != self._second:
+            self._second, self._count = ts, 0
+        self._count = self._count % 9999 + 1
+        return f"{self._count:04d}"
+
+
 def build_request(
     operator_id: str, payload: dict[str, Any], secrets: Secrets, *, ts: str | None = None, seq: str = "0001"
 ) -> dict[str, str]:

@@ -16,6 +16,13 @@ Every partner speaks a slightly different T/CEC 102. A :class:`Profile` holds wh
   while its previous one is still valid (spec §3.4 [?]): ``same`` hands back the valid token,
   ``new`` issues a fresh one and revokes the old. ``token_refresh_margin_s`` is how long before
   ``TokenAvailableTime`` runs out our client fetches a new token.
+* **the partner's own output** — what the partner sends that we read liberally anyway, so that the
+  simulator (``chargegate simulate tcec --profile``) can speak the dialect and the contract suite
+  can hold the adapter to it: ``string_fields`` (canonical fields it sends as JSON strings, ``*``
+  for every number), ``lower_first_keys`` (``connectorID``), and ``renames`` (per interface,
+  canonical key → the partner's spelling, e.g. Didi's ``ElectMoney`` in query answers).
+
+docs/operators.md lists every setting and how to onboard a partner.
 """
 
 from __future__ import annotations
@@ -59,6 +66,9 @@ class Profile:
     token_reissue: str = "same"
     token_refresh_margin_s: float = 300.0
     aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_ALIASES)
+    string_fields: frozenset[str] = frozenset()
+    lower_first_keys: bool = False
+    renames: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
 
     def url(self, base_url: str, interface: str) -> str:
         if interface == "query_token":
@@ -97,6 +107,11 @@ PRESETS: Mapping[str, Profile] = MappingProxyType(
             query_path="/evcs/v1/{interface}",
             token_path="/evcs/sdk/query_token",
             service_spelling="Service",
+            string_fields=frozenset({"Total"}),  # §8: "Total is a string"
+            # §8: the query-status answer says ElectMoney (its push keeps ElecMoney).
+            renames=MappingProxyType(
+                {"query_equip_charge_status": MappingProxyType({"ElecMoney": "ElectMoney"})}
+            ),
         ),
         # Star Charge test environment (§8): no version segment.
         "starcharge": Profile(
@@ -114,8 +129,9 @@ def resolve_profile(value: object) -> Profile:
     """The profile named by config: a preset name, or ``{"preset": …, <field>: …}`` overrides.
 
     Overridable fields are ``query_path``, ``token_path``, ``service_spelling``, ``token_reissue``,
-    ``token_refresh_margin_s`` and ``aliases`` (extra alias → canonical pairs, added to the
-    defaults). Raises :class:`OperatorConfigError` naming the offending key.
+    ``token_refresh_margin_s``, ``aliases`` (extra alias → canonical pairs, added to the defaults),
+    ``string_fields``, ``lower_first_keys`` and ``renames``. Raises :class:`OperatorConfigError`
+    naming the offending key.
     """
     if isinstance(value, str):
         value = {"preset": value}
@@ -150,6 +166,22 @@ def _checked(key: str, item: object) -> object:
         if not isinstance(item, int | float) or isinstance(item, bool) or item < 0:
             raise OperatorConfigError("profile.token_refresh_margin_s", "must be a number >= 0")
         return float(item)
+    if key == "string_fields":
+        if not isinstance(item, list) or not all(isinstance(k, str) for k in item):
+            raise OperatorConfigError("profile.string_fields", "must be a list of field names")
+        return frozenset(item)
+    if key == "lower_first_keys":
+        if not isinstance(item, bool):
+            raise OperatorConfigError("profile.lower_first_keys", "must be true or false")
+        return item
+    if key == "renames":
+        if not isinstance(item, Mapping) or not all(
+            isinstance(table, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in table.items())
+            for table in item.values()
+        ):
+            raise OperatorConfigError("profile.renames", "must be a table of tables of strings")
+        return MappingProxyType({str(k): MappingProxyType(dict(v)) for k, v in item.items()})
     if key == "aliases":
         if not isinstance(item, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in item.items()

@@ -5,6 +5,11 @@ Mounted by the gateway under ``/push/tcec/{operator_id}/``. Each request is chec
 business parameters (4004) — and only then mapped to the domain and handed to the event sink. Every
 answer, good or bad, is a signed envelope with HTTP 200 (§2): never a 500, never a stack trace.
 
+Replays are refused too (:mod:`operators.tcec.replay`): right after the signature, a TimeStamp
+outside the freshness window is 4001 (a malformed one 4003); after the business check
+(:mod:`operators.tcec.push_schema`: this interface's fields, so an envelope re-posted to another
+interface is 4004), an envelope already taken is 4001. Every refusal is logged with the operator id.
+
 Tokens we issue live in memory, per adapter, for ``TOKEN_TTL_S``; the profile's ``token_reissue``
 says whether asking again while one is valid returns it (``same``) or replaces it (``replace``).
 """
@@ -25,9 +30,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from operators.base import EventSink
+from operators.base import EventSink, SharedState
 from operators.domain import ConnectorState, OperatorEvent, OrderSummary, Reconciliation, StatusSource
-from operators.tcec import codec, sessions
+from operators.state import MemoryState
+from operators.tcec import codec, push_schema, replay, sessions
 from operators.tcec.client import (
     CONTENT_TYPE,
     RET_BAD_ENVELOPE,
@@ -55,11 +61,12 @@ MESSAGES = {
 
 
 class _Refusal(Exception):
-    """Ends a request with a protocol error ``Ret`` and its standard message."""
+    """Ends a request with a protocol error ``Ret`` and its standard message; ``reason`` is logged."""
 
-    def __init__(self, ret: int) -> None:
+    def __init__(self, ret: int, reason: str = "") -> None:
         super().__init__(MESSAGES[ret])
         self.ret = ret
+        self.reason = reason or MESSAGES[ret]
 
 
 # A push handler: canonical Data in; the events for the sink and the answer Data out.
@@ -84,6 +91,9 @@ class TcecReceiver:
         profile: Profile,
         sink: EventSink,
         seqs: sessions.SessionSeqs,
+        state: SharedState | None = None,
+        push_window_s: float = replay.DEFAULT_WINDOW_S,
+        now: Callable[[], datetime] = lambda: datetime.now(codec.SHANGHAI),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._operator_id = operator_id
@@ -94,6 +104,7 @@ class TcecReceiver:
         self._seqs = seqs
         self._clock = clock
         self._tokens: dict[str, float] = {}  # token → monotonic expiry
+        self._guard = replay.ReplayGuard(operator_id, state or MemoryState(), push_window_s, now)
 
     def routes(self) -> list[Route]:
         prefix = f"/push/tcec/{self._operator_id}"
@@ -145,21 +156,36 @@ class TcecReceiver:
         needs_token = interface != "query_token"
 
         async def endpoint(request: Request) -> Response:
+            taken: dict[str, str] | None = None
             try:
                 authorization = request.headers.get("Authorization", "") if needs_token else None
-                data = self._decode(await request.body(), authorization=authorization)
+                fields, data = self._decode(await request.body(), authorization=authorization)
+                try:
+                    push_schema.validate(interface, data)
+                except MappingError as exc:
+                    raise _Refusal(RET_BAD_PARAMS, str(exc)) from exc
+                if not await self._guard.first_sight(fields):
+                    raise _Refusal(RET_BAD_SIG, f"replayed envelope (TimeStamp {fields['TimeStamp']})")
+                taken = fields
                 try:
                     events, answer = handler(data)
                 except MappingError as exc:
-                    raise _Refusal(RET_BAD_PARAMS) from exc
+                    raise _Refusal(RET_BAD_PARAMS, str(exc)) from exc
                 replies = [await self._sink(self._operator_id, event) for event in events]
                 if callable(answer):  # an answer that depends on what the gateway replied
                     answer = answer(replies)
             except _Refusal as refusal:
-                logger.info("refused %s push from %s: Ret %d", interface, self._operator_id, refusal.ret)
+                if taken is not None:  # refused after all: nothing changed, a corrected re-send may come
+                    await self._guard.forget(taken)
+                logger.warning(
+                    "refused %s push from operator %s: Ret %d, %s",
+                    *(interface, self._operator_id, refusal.ret, refusal.reason),
+                )
                 return self._answer(refusal.ret, MESSAGES[refusal.ret], None)
             except Exception:  # a failing sink must not become an HTTP 500: §2.3 Ret 500, retry later
-                logger.exception("handling %s push from %s failed", interface, self._operator_id)
+                logger.exception("handling %s push from operator %s failed", interface, self._operator_id)
+                if taken is not None:
+                    await self._guard.forget(taken)
                 return self._answer(RET_INTERNAL, MESSAGES[RET_INTERNAL], None)
             return self._answer(RET_OK, "", answer)
 
@@ -254,8 +280,8 @@ class TcecReceiver:
 
     # --- envelope -----------------------------------------------------------------------------------
 
-    def _decode(self, raw: bytes, *, authorization: str | None) -> dict[str, Any]:
-        """Verified, decrypted, normalised ``Data`` of a request, or a :class:`_Refusal`.
+    def _decode(self, raw: bytes, *, authorization: str | None) -> tuple[dict[str, str], dict[str, Any]]:
+        """The verified envelope fields and decrypted, normalised ``Data``, or a :class:`_Refusal`.
 
         ``authorization`` is the request's header; None skips the token check (``query_token``).
         """
@@ -263,17 +289,22 @@ class TcecReceiver:
             body = json.loads(raw)
             fields = codec.verify_request_sig(body, self._secrets)
         except codec.SignatureError as exc:
-            raise _Refusal(RET_BAD_SIG) from exc
+            raise _Refusal(RET_BAD_SIG, str(exc)) from exc
         except (ValueError, UnicodeDecodeError) as exc:  # bad JSON, missing envelope field
-            raise _Refusal(RET_BAD_ENVELOPE) from exc
+            raise _Refusal(RET_BAD_ENVELOPE, str(exc)) from exc
         if fields["OperatorID"] != self._operator_id:
-            raise _Refusal(RET_BAD_SIG)  # signed, but not by the operator of this route
+            raise _Refusal(RET_BAD_SIG, f"signed by {fields['OperatorID']}")  # not this route's operator
+        try:
+            self._guard.check_fresh(fields["TimeStamp"])
+        except replay.StaleEnvelope as exc:  # §2.3: 4001 "fix keys/clock"; unreadable: 4003
+            raise _Refusal(RET_BAD_ENVELOPE if exc.malformed else RET_BAD_SIG, str(exc)) from exc
         if authorization is not None and not self._token_valid(authorization):
             raise _Refusal(RET_BAD_TOKEN)
         try:
-            return self._profile.normalise(codec.decode_request_data(fields, self._secrets).data)
+            data = codec.decode_request_data(fields, self._secrets).data
         except codec.CodecError as exc:
-            raise _Refusal(RET_BAD_ENVELOPE) from exc
+            raise _Refusal(RET_BAD_ENVELOPE, str(exc)) from exc
+        return fields, self._profile.normalise(data)
 
     def _token_valid(self, authorization: str) -> bool:
         scheme, _, token = authorization.partition(" ")

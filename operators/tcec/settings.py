@@ -3,8 +3,9 @@
 Keys: ``id`` (the partner's OperatorID), ``name``, ``base_url``, ``our_operator_id`` (ours: 9
 characters, because StartChargeSeq is it plus 18, §4), ``operator_secret``, ``data_secret``,
 ``data_iv``, ``sig_secret`` (16 characters each, §3.1), ``timeout_s`` (2.0), ``profile`` ("2016",
-see :mod:`operators.tcec.profile`), ``page_size`` (50), ``status_batch`` (50, at most 50 per §2.4)
-and ``max_concurrency`` (8). Every problem raises :class:`OperatorConfigError` naming the key.
+see :mod:`operators.tcec.profile`), ``page_size`` (50), ``status_batch`` (50, at most 50 per §2.4),
+``max_concurrency`` (8) and ``push_window_s`` (600: how far a push's TimeStamp may be from our
+clock, see :mod:`operators.tcec.replay`). Every problem raises :class:`OperatorConfigError` naming the key.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from operators.base import OperatorConfigError
 from operators.tcec.codec import Secrets
 from operators.tcec.profile import Profile, resolve_profile
+from operators.tcec.replay import DEFAULT_WINDOW_S
 
 MAX_STATUS_BATCH = 50  # §2.4 / §5.3: query_station_status takes at most 50 station ids
 
@@ -32,6 +34,7 @@ class TcecSettings:
     page_size: int = 50
     status_batch: int = MAX_STATUS_BATCH
     max_concurrency: int = 8
+    push_window_s: float = DEFAULT_WINDOW_S
 
 
 def parse_settings(config: Mapping[str, object]) -> TcecSettings:
@@ -51,6 +54,7 @@ def parse_settings(config: Mapping[str, object]) -> TcecSettings:
             _number(config, "status_batch", MAX_STATUS_BATCH, low=1, high=MAX_STATUS_BATCH, integer=True)
         ),
         max_concurrency=int(_number(config, "max_concurrency", 8, low=1, high=256, integer=True)),
+        push_window_s=_number(config, "push_window_s", DEFAULT_WINDOW_S, low=10, high=86400),
     )
 
 

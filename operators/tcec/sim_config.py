@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from operators.tcec import codec
+from operators.tcec.profile import PRESETS, Profile
 from operators.tcec.sim_faults import Faults
 
 
@@ -20,7 +21,8 @@ class SimulatorConfig:
     center: tuple[float, float] = (30.274, 120.155)
     host: str = "127.0.0.1"
     port: int = 0  # 0 = ephemeral; read TcecSimulator.port after start()
-    path_prefix: str = "/evcs/v20160701"
+    path_prefix: str = "/evcs/v20160701"  # base_url's path; the profile's paths follow it
+    profile: Profile = PRESETS["2016"]  # the partner dialect spoken: paths, spellings, numbers, keys
     notify_url: str | None = None  # aggregator base URL; pushes go to f"{notify_url}/{interface}"
     aggregator_operator_id: str | None = None  # None = accept any caller
     token_ttl_s: int = 7200

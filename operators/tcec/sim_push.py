@@ -19,7 +19,7 @@ import aiohttp
 
 from operators.tcec import codec
 from operators.tcec.sim_faults import FaultDice, Faults
-from operators.tcec.sim_wire import RET_BAD_TOKEN, RET_OK, SeqCounter, build_request
+from operators.tcec.sim_wire import RET_BAD_TOKEN, RET_OK, build_request
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class PushClient:
         self._secrets = secrets
         self._faults = faults
         self._dice = dice
-        self._seq = SeqCounter()
+        self._seq = codec.SeqCounter()
         self._http: aiohttp.ClientSession | None = None
         self._token: str | None = None
         self._token_expires = 0.0

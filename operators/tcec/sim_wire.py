@@ -52,22 +52,8 @@ def build_response(ret: int, payload: dict[str, Any] | None, secrets: codec.Secr
     return {"Ret": ret, "Msg": msg, "Data": data, "Sig": codec.response_sig(ret, msg, data, secrets)}
 
 
-class SeqCounter:
-    """T/CEC 102.4 §2.1: ``Seq`` counts messages within one ``TimeStamp`` second, from 0001."""
-
-    def __init__(self) -> None:
-        self._second = ""
-        self._count = 0
-
-    def next(self, ts: str) -> str:
-        if ts != self._second:
-            self._second, self._count = ts, 0
-        self._count = self._count % 9999 + 1
-        return f"{self._count:04d}"
-
-
 def build_request(
-    operator_id: str, payload: dict[str, Any], secrets: codec.Secrets, seq: SeqCounter
+    operator_id: str, payload: dict[str, Any], secrets: codec.Secrets, seq: codec.SeqCounter
 ) -> dict[str, str]:
     """A signed request envelope for a push (O→A), with exact decimals in ``Data``."""
     data = codec.encrypt(dumps(payload), secrets)

@@ -19,6 +19,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -36,6 +37,7 @@ from operators.tcec.sim_catalogue import (
 )
 from operators.tcec.sim_charging import ChargingDesk, ChargingTimings
 from operators.tcec.sim_config import SimulatorConfig
+from operators.tcec.sim_dialect import hear, speak
 from operators.tcec.sim_faults import FaultDice, Faults
 from operators.tcec.sim_network import (
     CHARGING,
@@ -206,15 +208,20 @@ class TcecSimulator:
 
     def _app(self) -> web.Application:
         app = web.Application()
-        prefix = self.config.path_prefix
+        prefix, profile = self.config.path_prefix, self.config.profile
         add_admin_routes(app, self, ("", prefix))
-        app.router.add_post(f"{prefix}/{{interface}}", self._handle)
+        # The profile's paths (spec §8): the token route first, as the query route may cover it too.
+        app.router.add_post(f"{prefix}{profile.token_path}", self._handle_token)
+        app.router.add_post(f"{prefix}{profile.query_path}", self._handle)
         return app
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        interface = request.match_info["interface"]
-        if interface not in self._handlers:
-            raise web.HTTPNotFound(text=f"unknown T/CEC interface {interface}")
+    async def _handle_token(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle(request, "query_token")
+
+    async def _handle(self, request: web.Request, token_route: str | None = None) -> web.StreamResponse:
+        interface = token_route or request.match_info["interface"]
+        if interface not in self._handlers or (interface == "query_token" and token_route is None):
+            raise web.HTTPNotFound(text=f"no T/CEC interface {interface} here")
         self.calls[interface] += 1
         faults = self._faults
         if faults.down:
@@ -234,7 +241,7 @@ class TcecSimulator:
         except Exception:
             log.exception("tcec-sim: %s failed", interface)
             ret, payload, msg = RET_INTERNAL, None, ""
-        return self._reply(ret, payload, msg, faults)
+        return self._reply(ret, speak(self.config.profile, interface, payload), msg, faults)
 
     async def _process(self, interface: str, request: web.Request) -> tuple[int, dict[str, Any] | None, str]:
         secrets = self.config.secrets
@@ -256,6 +263,7 @@ class TcecSimulator:
                 return RET_BAD_TOKEN, None, ""
         try:
             req = codec.decode_request_data(fields, secrets)
+            req = replace(req, data=hear(self.config.profile, req.data))
         except codec.CodecError as exc:
             return RET_BAD_ENVELOPE, None, f"{RET_MESSAGES[RET_BAD_ENVELOPE]}: {exc}"
         try:
@@ -301,7 +309,8 @@ class TcecSimulator:
     async def _push(self, interface: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         if self._push_client is None:
             return None
-        return await self._push_client.push(interface, payload)
+        answer = await self._push_client.push(interface, speak(self.config.profile, interface, payload))
+        return None if answer is None else hear(self.config.profile, answer)
 
     async def _churn(self) -> None:
         """Every ``status_change_interval_s``, move one random idle-ish connector to a new status."""

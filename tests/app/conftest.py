@@ -79,9 +79,12 @@ def stack_settings() -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(settings: Settings, *, ocpi_stations: int = 0) -> AsyncIterator[Stack]:
-    """The two T/CEC simulators (and, with ``ocpi_stations``, an OCPI CPO near Shanghai) behind a
-    gateway served on loopback; ready (first catalogue sync done) when yielded."""
+async def running_stack(
+    settings: Settings, *, ocpi_stations: int = 0, ocpi_sim: OcpiSimulator | None = None
+) -> AsyncIterator[Stack]:
+    """The two T/CEC simulators (and, with ``ocpi_stations``, an OCPI CPO near Shanghai, or the
+    given ``ocpi_sim``, which several stacks may share) behind a gateway served on loopback; ready
+    (first catalogue sync done) when yielded."""
     sock = bind()
     public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     sims = {
@@ -119,11 +122,14 @@ async def running_stack(settings: Settings, *, ocpi_stations: int = 0) -> AsyncI
                 "data_iv": secrets_for(op_id).data_iv,
                 "sig_secret": secrets_for(op_id).sig_secret,
                 "timeout_s": 0.5,
+                "qr_patterns": [
+                    f"https://scan.{op_id.lower()}.example/pile/{{ConnectorID}}"
+                ],  # their stickers
             }
             for op_id, sim in sims.items()
         ]
-        ocpi = None
-        if ocpi_stations:
+        ocpi = ocpi_sim
+        if ocpi_stations and ocpi is None:
             ocpi = await resources.enter_async_context(
                 OcpiSimulator(
                     stations=ocpi_stations,
@@ -134,6 +140,7 @@ async def running_stack(settings: Settings, *, ocpi_stations: int = 0) -> AsyncI
                     command_delay_s=0.1,
                 )
             )
+        if ocpi is not None:
             configs.append(
                 {
                     "id": OCPI,

@@ -329,3 +329,10 @@ class TestOverdue:
         )
         assert allowed["__typename"] == "ChargingSession" and allowed["paymentMode"] == "POSTPAID"
         await alice.gql(STOP, {"id": allowed["id"]})
+
+
+async def test_an_unknown_qr_code_answers_with_the_accepted_formats(stack: Stack):
+    bad = await Driver(stack, "alice").start(qrCode="https://elsewhere.example/1", idempotencyKey="qr-bad")
+    assert bad["__typename"] == "NotFound"
+    assert "hlht://{ConnectorID}.{OperatorID}/" in bad["message"]
+    assert f"https://scan.{HZ.lower()}.example/pile/{{ConnectorID}}" in bad["message"]

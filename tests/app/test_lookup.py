@@ -50,3 +50,20 @@ async def test_connector_by_qr_code(stack: Stack):
         assert found["station"]["operator"]["name"] == f"Test {HZ}"
     for code in (f"hlht://{connector_id}.{SH}/", "hlht://nothing/", "", "x" * 2000):
         assert (await stack.data(query, {"c": code}))["connectorByQrCode"] is None
+
+
+async def test_a_partners_own_sticker_url_resolves_to_its_connector(stack: Stack):
+    connector_id = next(iter(stack.sims[HZ].network.by_connector))
+    query = "query($c: String!) { connectorByQrCode(code: $c) { id } }"
+    for code in (
+        f"https://scan.{HZ.lower()}.example/pile/{connector_id}",
+        f"HTTPS://SCAN.{HZ}.EXAMPLE/pile/{connector_id}",
+    ):
+        found = (await stack.data(query, {"c": code}))["connectorByQrCode"]
+        assert found == {"id": ids.connector_id(HZ, connector_id)}
+    # Another partner's sticker format does not reach this partner's connectors, nor does a tail.
+    for code in (
+        f"https://scan.{SH.lower()}.example/pile/{connector_id}",
+        f"https://scan.{HZ.lower()}.example/pile/{connector_id}/x",
+    ):
+        assert (await stack.data(query, {"c": code}))["connectorByQrCode"] is None

@@ -9,8 +9,9 @@ live progress (shared ledger, session updates fanned in over Redis pub/sub). One
 holds the reconciliation lease, and the other takes it over when the holder is killed. Rate limits
 are one budget across both.
 
-A second, in-process test checks station pushes (OCPI location PUT) reaching the other replica's
-catalogue.
+Two in-process tests check station pushes (OCPI location PUT) reaching the other replica's
+catalogue, and OCPI on several replicas: one credentials handshake, and a receiver store in Redis,
+so a PATCH may reach the replica that never saw the PUT.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ from gateway.credit.sim_config import BureauConfig
 from gateway.credit.simulator import CreditBureauSimulator
 from gateway.security.apikeys import create_key
 from gateway.server import bind
+from operators.ocpi import auth as ocpi_auth
+from operators.ocpi import codec as ocpi_codec
+from operators.ocpi.simulator import OcpiSimulator
 from operators.tcec.simulator import SimulatorConfig, TcecSimulator
 from resolvers import ids
 from tests.app.conftest import CENTERS, HZ, OCPI, US, operator_secret, poll, running_stack, secrets_for
@@ -377,3 +381,63 @@ async def test_a_station_pushed_to_one_replica_reaches_the_others_catalogue(
             return (await two.data(query, {"id": gid}))["node"]["name"] == "Renamed by a push"
 
         await poll(renamed_on_two, timeout_s=5, interval_s=0.05)
+
+
+async def test_ocpi_registers_once_and_a_patch_may_reach_the_replica_that_missed_the_put(
+    stack_settings: Settings, redis_server_url: str
+):
+    """Two in-process replicas on one Redis, both connected to one OCPI CPO: the credentials
+    handshake runs once (the second replica uses the registration the first left in Redis; token A
+    is spent), and objects the CPO PUTs on one replica can be PATCHed and read on the other."""
+    cache = CacheSettings(
+        backend="redis", redis_url=redis_server_url, redis_prefix=f"oc-{uuid.uuid4().hex[:8]}"
+    )
+    settings = replace(stack_settings, cache=cache)
+    cpo = OcpiSimulator(stations=3, seed=9, center=CENTERS["MA1SHTEST"], push=False)
+    async with (
+        cpo,
+        running_stack(settings, ocpi_sim=cpo) as one,
+        running_stack(settings, ocpi_sim=cpo) as two,
+    ):
+        assert cpo.calls["credentials"] == 1 and cpo.token_b is not None  # one POST, on one replica
+        b = {"Authorization": ocpi_auth.header(cpo.token_b), "Content-Type": "application/json"}
+
+        async def send(stack, method: str, path: str, body=None) -> tuple[int, dict]:
+            url = f"{stack.url}/ocpi/{OCPI}/2.2.1{path}"
+            data = None if body is None else ocpi_codec.dumps(body)
+            async with stack.http.request(method, url, headers=b, data=data) as r:
+                return r.status, await r.json()
+
+        # A location no pull has seen: PUT on one replica, PATCHed on the other.
+        location = dict(next(iter(cpo.locations.values())), id="PUSHED1", name="Pushed location")
+        evse = location["evses"][0]
+        assert (await send(one, "PUT", "/locations/CN/SHA/PUSHED1", location))[0] == 201
+        patch = {"status": "CHARGING", "last_updated": "2026-12-02T12:00:00Z"}
+        status, body = await send(two, "PATCH", f"/locations/CN/SHA/PUSHED1/{evse['uid']}", patch)
+        assert (status, body["status_code"]) == (200, 1000)
+        status, body = await send(one, "GET", f"/locations/CN/SHA/PUSHED1/{evse['uid']}")
+        assert body["data"]["status"] == "CHARGING"
+
+        # A session PUT on one and PATCHed on the other.
+        token = {
+            "country_code": "CN",
+            "party_id": "CGW",
+            "uid": "u1",
+            "type": "AD_HOC_USER",
+            "contract_id": "u1",
+        }
+        session = {"country_code": "CN", "party_id": "SHA", "id": "S-REPL-1", "kwh": 0, "cdr_token": token}
+        session |= {"start_date_time": "2026-12-02T11:00:00Z", "last_updated": "2026-12-02T11:00:00Z"}
+        session |= {"auth_method": "COMMAND", "location_id": "PUSHED1", "evse_uid": evse["uid"]}
+        session |= {"connector_id": evse["connectors"][0]["id"], "currency": "CNY", "status": "ACTIVE"}
+        assert (await send(one, "PUT", "/sessions/CN/SHA/S-REPL-1", session))[0] == 201
+        assert (
+            await send(
+                two,
+                "PATCH",
+                "/sessions/CN/SHA/S-REPL-1",
+                {"kwh": 4.5, "last_updated": "2026-12-02T11:30:00Z"},
+            )
+        )[0] == 200
+        status, body = await send(one, "GET", "/sessions/CN/SHA/S-REPL-1")
+        assert body["data"]["kwh"] == 4.5 and body["data"]["status"] == "ACTIVE"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from operators.base import Operator, OperatorAuthError, OperatorUnavailable
 from operators.ocpi import auth, mapping
 from operators.ocpi.adapter import build
 from operators.ocpi.simulator import OcpiSimulator
+from operators.state import MemoryState
 
 
 async def _all_stations(gw: Gateway, since: datetime | None = None) -> list[domain.StationPage]:
@@ -125,7 +127,8 @@ async def test_evse_status_push_reaches_the_sink(ocpi_gateway: Gateway) -> None:
         s.status is domain.ConnectorStatus.CHARGING and s.source is domain.StatusSource.PUSH for s in states
     )
     assert not gw.of(domain.Station)  # a status-only PATCH changes no station data
-    stored = gw.op.store.locations["LOC00003"]
+    stored = await gw.op.store.location("LOC00003")
+    assert stored is not None
     assert stored["evses"][0]["status"] == "CHARGING"
     assert stored["last_updated"] == stored["evses"][0]["last_updated"]  # parent follows (§8.2.2)
 
@@ -173,3 +176,23 @@ async def test_sink_failure_is_an_ocpi_server_error(ocpi_gateway: Gateway) -> No
     gw.op.sink = broken
     evse = gw.sim.locations["LOC00001"]["evses"][0]["uid"]
     assert await gw.sim.set_evse_status("LOC00001", evse, "CHARGING") == 200  # answered with status_code 3000
+
+
+async def test_replicas_register_once_under_a_lease(ocpi_http: aiohttp.ClientSession) -> None:
+    # Two replicas' adapters over one shared state start at the same moment: one runs the
+    # handshake, the other waits for the tokens and endpoints it leaves there.
+    shared = MemoryState()
+    async with OcpiSimulator(stations=3, seed=1) as sim:
+        socks = [loopback_socket() for _ in range(2)]
+
+        async def sink(operator_id: str, event: object) -> None: ...
+
+        ops = [build(gateway_config(sim), ocpi_http, sink, url, shared) for _, url in socks]
+        async with serving(ops[0], socks[0][0]), serving(ops[1], socks[1][0]):
+            pages = await asyncio.gather(*(op.list_stations(None, None) for op in ops))
+        assert [len(page.stations) for page in pages] == [3, 3]
+        assert sim.calls["credentials"] == 1  # one POST: token A was spent once
+        assert {op.client.token for op in ops} == {sim.token_c}
+        assert {op.token_b for op in ops} == {sim.token_b}
+        for sock, _ in socks:
+            sock.close()

@@ -48,7 +48,7 @@ async def test_handshake_and_every_response_conform() -> None:
                 await op.session_status("conformance-1")
                 # Our receiver's GETs (what a CPO may read back) and its credentials.
                 base = f"{public_url}{op.base_path}/2.2.1"
-                b_header = {"Authorization": auth.header(op.token_b), **headers.new_ids()}
+                b_header = {"Authorization": auth.header(await op.accepted_token()), **headers.new_ids()}
                 session = sim.sessions.sessions[0]
                 for path in (
                     f"/sessions/CN/SHA/{session['id']}",

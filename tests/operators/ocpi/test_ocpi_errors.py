@@ -163,5 +163,5 @@ async def test_config_defaults(ocpi_http: aiohttp.ClientSession) -> None:
 
     op = build(GOOD, ocpi_http, sink, "http://127.0.0.1:8000/")
     assert op.settings.timeout_s == 2.0 and op.settings.country_code == "CN" and op.settings.party_id == "CGW"
-    assert op.our_credentials().url == "http://127.0.0.1:8000/ocpi/CNSHA/versions"
+    assert op.our_credentials("b").url == "http://127.0.0.1:8000/ocpi/CNSHA/versions"
     assert "abc" not in repr(op.settings)

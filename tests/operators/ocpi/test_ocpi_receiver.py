@@ -29,7 +29,10 @@ async def _send(
     gw: Gateway, method: str, path: str, body: Any = None, token: str | None = None, raw: bytes | None = None
 ) -> tuple[int, dict[str, Any]]:
     url = f"{gw.op.public_url}{gw.op.base_path}{path}"
-    headers = {"Authorization": auth.header(token or gw.op.token_b), "Content-Type": "application/json"}
+    headers = {
+        "Authorization": auth.header(token or await gw.op.accepted_token()),
+        "Content-Type": "application/json",
+    }
     data = raw if raw is not None else (codec.dumps(body).encode() if body is not None else None)
     async with gw.http.request(method, url, data=data, headers=headers) as resp:
         return resp.status, codec.loads(await resp.read())
@@ -55,7 +58,7 @@ async def test_versions_and_details_need_token_b(ocpi_gateway: Gateway) -> None:
 async def test_plain_token_is_accepted(ocpi_gateway: Gateway) -> None:
     url = f"{ocpi_gateway.op.public_url}{ocpi_gateway.op.base_path}/versions"
     async with ocpi_gateway.http.get(
-        url, headers={"Authorization": auth.header(ocpi_gateway.op.token_b, "plain")}
+        url, headers={"Authorization": auth.header(await ocpi_gateway.op.accepted_token(), "plain")}
     ) as r:
         assert r.status == 200
 
@@ -79,13 +82,15 @@ async def test_location_put_then_patches_merge(ocpi_gateway: Gateway) -> None:
         domain.ConnectorStatus.CHARGING,
         domain.StatusSource.PUSH,
     )
-    stored = gw.op.store.locations["LOC1"]
+    stored = await gw.op.store.location("LOC1")
+    assert stored is not None
     assert stored["last_updated"] == "2019-06-24T12:39:09Z"  # parent bumped (§8.2.2)
 
     await _send(gw, "PATCH", LOC + "/3256/2", _example("location_patch_example_tariff.json"))
-    assert stored is not gw.op.store.locations["LOC1"]
-    assert gw.op.store.locations["LOC1"]["evses"][0]["connectors"][1]["tariff_ids"] == ["15"]
-    assert gw.op.store.locations["LOC1"]["evses"][0]["connectors"][1]["standard"] == "IEC_62196_T2"
+    patched = await gw.op.store.location("LOC1")
+    assert patched is not None and patched != stored
+    assert patched["evses"][0]["connectors"][1]["tariff_ids"] == ["15"]
+    assert patched["evses"][0]["connectors"][1]["standard"] == "IEC_62196_T2"
 
     await _send(gw, "PATCH", LOC + "/3256", _example("location_patch_example_remove_evse.json"))
     assert [c.id for c in gw.of(domain.Station)[-1].connectors] == [
@@ -162,7 +167,9 @@ async def test_session_put_patch_and_cdr(ocpi_gateway: Gateway) -> None:
     patch = _example("session_patch_example_charging_period.json")
     await _send(gw, "PATCH", "/2.2.1/sessions/CN/SHA/101", patch)
     await _send(gw, "PATCH", "/2.2.1/sessions/CN/SHA/101", patch)
-    assert len(gw.op.store.sessions["101"]["charging_periods"]) == 2  # PATCHed periods are appended
+    assert (
+        len((await gw.op.store.session("101") or {})["charging_periods"]) == 2
+    )  # PATCHed periods are appended
     progress = gw.of(domain.SessionProgress)
     assert [p.phase for p in progress] == [domain.SessionPhase.STARTING] + [domain.SessionPhase.CHARGING] * 3
     assert progress[-1].session_ref == "my-ref" and progress[-1].energy_kwh == 15
@@ -170,7 +177,7 @@ async def test_session_put_patch_and_cdr(ocpi_gateway: Gateway) -> None:
 
     cdr = _example("cdr_example.json") | {"session_id": "101"}
     url = f"{gw.op.public_url}{gw.op.base_path}/2.2.1/cdrs"
-    headers = {"Authorization": auth.header(gw.op.token_b)}
+    headers = {"Authorization": auth.header(await gw.op.accepted_token())}
     async with gw.http.post(url, data=codec.dumps(cdr), headers=headers) as resp:
         assert resp.status == 201 and resp.headers["Location"].endswith("/2.2.1/cdrs/12345")
     order = gw.of(domain.FinalOrder)[0]
@@ -185,5 +192,6 @@ async def test_tariff_push_updates_the_table(ocpi_gateway: Gateway) -> None:
     tariff = _example("tariff_1_simple_2hour.json") | {"country_code": "CN", "party_id": "SHA"}
     assert (await _send(gw, "PUT", "/2.2.1/tariffs/CN/SHA/12", tariff))[0] == 200
     assert gw.op.store.tariffs["12"].currency == "EUR"
+    assert (await _send(gw, "GET", "/2.2.1/tariffs/CN/SHA/12"))[1]["data"]["currency"] == "EUR"
     await _send(gw, "DELETE", "/2.2.1/tariffs/CN/SHA/12")
-    assert "12" not in gw.op.store.tariffs
+    assert "12" not in gw.op.store.tariffs and await gw.op.store.tariff("12") is None

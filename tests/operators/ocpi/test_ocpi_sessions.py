@@ -71,7 +71,7 @@ async def test_rejected_command_raises(ocpi_gateway: Gateway) -> None:
     gw.sim.faults.command_response = "REJECTED"
     with pytest.raises(OperatorRejected, match="REJECTED"):
         await gw.op.start_session("ref-2", connector)
-    assert "ref-2" not in gw.op.store.links
+    assert await gw.op.store.link("ref-2") is None
 
 
 @pytest.mark.parametrize("result", ["FAILED", "EVSE_OCCUPIED", "TIMEOUT"])

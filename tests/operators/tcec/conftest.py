@@ -16,8 +16,10 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from tcec_helpers import OUR_ID, Pusher, Sink, TcecServer, tcec_receiver
 
 from operators.tcec import codec
+from operators.tcec.sessions import SessionSeqs
 from operators.tcec.simulator import SimulatorConfig, TcecSimulator
 
 SIM_SECRETS = codec.Secrets("1234567890abcdef", "fedcba0987654321", "sig-secret-16byt")
@@ -204,3 +206,37 @@ async def sim_receiver() -> AsyncIterator[PushReceiver]:
     await receiver.start()
     yield receiver
     await receiver.stop()
+
+
+# --- the receiver tests: a uvicorn server and the operator side by hand (tcec_helpers) -----------
+
+
+@pytest.fixture
+async def tcec_http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        yield http
+
+
+@pytest.fixture
+async def tcec_server() -> AsyncIterator[TcecServer]:
+    server = TcecServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def tcec_seqs() -> SessionSeqs:
+    return SessionSeqs(OUR_ID)
+
+
+@pytest.fixture
+def tcec_sink() -> Sink:
+    return Sink()
+
+
+@pytest.fixture
+def tcec_pusher(
+    tcec_server: TcecServer, tcec_http: aiohttp.ClientSession, tcec_sink: Sink, tcec_seqs: SessionSeqs
+) -> Pusher:
+    return Pusher(tcec_http, tcec_receiver(tcec_server, tcec_sink, tcec_seqs))

@@ -6,169 +6,41 @@ The last tests run the whole loop: the simulator pushes to the adapter's own rou
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
-import uvicorn
-from starlette.applications import Starlette
+from tcec_helpers import (
+    CONNECTOR,
+    OPERATOR_ID,
+    OPERATOR_SECRET,
+    OUR_ID,
+    SECRETS,
+    Pusher,
+    Sink,
+    TcecServer,
+    tcec_eventually,
+    tcec_receiver,
+)
 
 from operators.domain import (
     ConnectorState,
     ConnectorStatus,
     FinalOrder,
-    OperatorEvent,
     SessionPhase,
     SessionProgress,
     StatusSource,
 )
 from operators.tcec import codec
 from operators.tcec.adapter import build
-from operators.tcec.profile import PRESETS, Profile
-from operators.tcec.receiver import TcecReceiver
+from operators.tcec.profile import Profile
 from operators.tcec.sessions import SessionSeqs
 from operators.tcec.simulator import TcecSimulator
 
 SimFactory = Callable[..., Awaitable[TcecSimulator]]
-
-OPERATOR_ID = "MA1G55M8X"
-OPERATOR_SECRET = "op-secret-16byte"
-OUR_ID = "MA1AGGR01"
-SECRETS = codec.Secrets("1234567890abcdef", "fedcba0987654321", "sig-secret-16byt")
-CONNECTOR = "11000000000000090000341000"
-
-
-async def tcec_eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll ``predicate`` until it holds, failing after ``timeout`` seconds."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
-
-
-class TcecServer:
-    """A Starlette app on uvicorn, port 0, in this event loop. Routes may be added after start."""
-
-    def __init__(self) -> None:
-        self.app = Starlette(routes=[])
-        self._server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
-        )
-        self._task: asyncio.Task[None] | None = None
-        self.url = ""
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._server.serve())
-        await tcec_eventually(lambda: self._server.started)
-        port = self._server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-
-    async def stop(self) -> None:
-        self._server.should_exit = True
-        if self._task is not None:
-            await self._task
-
-
-class Pusher:
-    """The operator side, by hand: signs and encrypts pushes with the codec."""
-
-    def __init__(self, http: aiohttp.ClientSession, base: str) -> None:
-        self.http = http
-        self.base = base
-        self.token: str | None = None
-
-    async def post(self, interface: str, body: Any, token: str | None = None) -> tuple[int, dict[str, Any]]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        async with self.http.post(f"{self.base}/{interface}", data=data, headers=headers) as resp:
-            assert resp.headers["Content-Type"].startswith("application/json")
-            return resp.status, await resp.json(content_type=None)
-
-    async def call(
-        self,
-        interface: str,
-        payload: dict[str, Any],
-        *,
-        token: str | None = None,
-        secrets: codec.Secrets = SECRETS,
-    ) -> codec.Response:
-        """A signed push; asserts HTTP 200 and a correctly signed answer, returns it decrypted."""
-        status, envelope = await self.post(
-            interface, codec.build_request(OPERATOR_ID, payload, secrets), token
-        )
-        assert status == 200
-        return codec.parse_response(envelope, SECRETS)
-
-    async def get_token(self, secret: str = OPERATOR_SECRET) -> codec.Response:
-        return await self.call("query_token", {"OperatorID": OPERATOR_ID, "OperatorSecret": secret})
-
-    async def push(self, interface: str, payload: dict[str, Any]) -> codec.Response:
-        if self.token is None:
-            answer = await self.get_token()
-            assert answer.data is not None
-            self.token = answer.data["AccessToken"]
-        return await self.call(interface, payload, token=self.token)
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, OperatorEvent]] = []
-        self.fail = False
-
-    async def __call__(self, operator_id: str, event: OperatorEvent) -> None:
-        if self.fail:
-            raise RuntimeError("inbox is down")
-        self.events.append((operator_id, event))
-
-
-@pytest.fixture
-async def tcec_http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
-        yield http
-
-
-@pytest.fixture
-async def tcec_server() -> AsyncIterator[TcecServer]:
-    server = TcecServer()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def tcec_seqs() -> SessionSeqs:
-    return SessionSeqs(OUR_ID)
-
-
-@pytest.fixture
-def tcec_sink() -> Sink:
-    return Sink()
-
-
-def tcec_receiver(
-    server: TcecServer, sink: Sink, seqs: SessionSeqs, profile: Profile = PRESETS["2016"]
-) -> str:
-    receiver = TcecReceiver(
-        operator_id=OPERATOR_ID,
-        operator_secret=OPERATOR_SECRET,
-        secrets=SECRETS,
-        profile=profile,
-        sink=sink,
-        seqs=seqs,
-    )
-    server.app.router.routes.extend(receiver.routes())
-    return f"{server.url}/push/tcec/{OPERATOR_ID}"
-
-
-@pytest.fixture
-def tcec_pusher(
-    tcec_server: TcecServer, tcec_http: aiohttp.ClientSession, tcec_sink: Sink, tcec_seqs: SessionSeqs
-) -> Pusher:
-    return Pusher(tcec_http, tcec_receiver(tcec_server, tcec_sink, tcec_seqs))
-
 
 # --- query_token ---------------------------------------------------------------------------------------
 
@@ -242,17 +114,24 @@ async def test_station_status_push_reaches_the_sink(tcec_pusher: Pusher, tcec_si
     assert event.observed_at.tzinfo is not None
 
 
-async def test_vector_c2_push_is_accepted(tcec_pusher: Pusher, tcec_sink: Sink) -> None:
-    # Spec §9 vector C2's exact plaintext, from real 2018 test-environment traffic.
+async def test_vector_c2_push_is_accepted(
+    tcec_server: TcecServer, tcec_http: aiohttp.ClientSession, tcec_sink: Sink, tcec_seqs: SessionSeqs
+) -> None:
+    # Spec §9 vector C2's exact plaintext and TimeStamp, from real 2018 test-environment traffic,
+    # to a receiver whose clock reads that moment (the freshness window would refuse it today).
+    then = datetime(2018, 8, 23, 8, 35, 37, tzinfo=codec.SHANGHAI)
+    pusher = Pusher(
+        tcec_http, tcec_receiver(tcec_server, tcec_sink, tcec_seqs, now=lambda: then), lambda: then
+    )
     plaintext = (
         b'{"ConnectorStatusInfo":{"ConnectorID":"11000000000000090000341000",'
         b'"Status":3,"ParkStatus":50,"LockStatus":0}}'
     )
-    token = (await tcec_pusher.get_token()).data["AccessToken"]  # type: ignore[index]
+    token = (await pusher.get_token()).data["AccessToken"]  # type: ignore[index]
     data = codec.encrypt(plaintext, SECRETS)
     body = {"OperatorID": OPERATOR_ID, "Data": data, "TimeStamp": "20180823083537", "Seq": "0001"}
     body["Sig"] = codec.request_sig(OPERATOR_ID, data, body["TimeStamp"], body["Seq"], SECRETS)
-    status, envelope = await tcec_pusher.post("notification_stationStatus", body, token)
+    status, envelope = await pusher.post("notification_stationStatus", body, token)
     assert status == 200
     assert codec.parse_response(envelope, SECRETS).data == {"Status": 0}
     assert [e.status for _, e in tcec_sink.events] == [ConnectorStatus.CHARGING]
@@ -262,7 +141,7 @@ def _signed(payload: dict[str, Any] | None = None, *, data: str | None = None) -
     """An envelope signed correctly around ``payload`` or around raw ``data``."""
     if data is None:
         return codec.build_request(OPERATOR_ID, payload or {}, SECRETS)
-    body = {"OperatorID": OPERATOR_ID, "Data": data, "TimeStamp": "20240501120000", "Seq": "0001"}
+    body = {"OperatorID": OPERATOR_ID, "Data": data, "TimeStamp": codec.timestamp(), "Seq": "0001"}
     return body | {"Sig": codec.request_sig(OPERATOR_ID, data, body["TimeStamp"], body["Seq"], SECRETS)}
 
 
@@ -270,31 +149,40 @@ GOOD = {"ConnectorStatusInfo": {"ConnectorID": CONNECTOR, "Status": 1}}
 
 
 @pytest.mark.parametrize(
-    ("body", "use_token", "ret"),
+    ("make_body", "use_token", "ret"),
     [
-        pytest.param(_signed(GOOD) | {"Sig": "0" * 32}, True, 4001, id="bad-signature"),
+        pytest.param(lambda: _signed(GOOD) | {"Sig": "0" * 32}, True, 4001, id="bad-signature"),
         pytest.param(
-            _signed(GOOD) | {"Sig": _signed(GOOD)["Sig"].lower()}, True, 4001, id="lowercase-signature"
+            lambda: _signed(GOOD) | {"Sig": _signed(GOOD)["Sig"].lower()},
+            True,
+            4001,
+            id="lowercase-signature",
         ),
-        pytest.param(_signed(GOOD) | {"OperatorID": "OTHER0001"}, True, 4001, id="other-operator-id"),
-        pytest.param(_signed(GOOD), False, 4002, id="no-token"),
-        pytest.param(_signed(GOOD), "not-a-token", 4002, id="unknown-token"),
-        pytest.param(b"{not json", True, 4003, id="not-json"),
-        pytest.param({"OperatorID": OPERATOR_ID, "Data": "x"}, True, 4003, id="missing-envelope-fields"),
-        pytest.param(_signed(data="%%not-base64%%"), True, 4003, id="not-base64"),
-        pytest.param(_signed(data=codec.encrypt(b"<html>", SECRETS)), True, 4003, id="not-json-inside"),
-        pytest.param(_signed({"Unrelated": 1}), True, 4004, id="no-status-info"),
-        pytest.param(_signed({"ConnectorStatusInfo": {"Status": 1}}), True, 4004, id="no-connector-id"),
-        pytest.param(_signed({"ConnectorStatusInfo": "x"}), True, 4004, id="not-an-object"),
+        pytest.param(lambda: _signed(GOOD) | {"OperatorID": "OTHER0001"}, True, 4001, id="other-operator-id"),
+        pytest.param(lambda: _signed(GOOD), False, 4002, id="no-token"),
+        pytest.param(lambda: _signed(GOOD), "not-a-token", 4002, id="unknown-token"),
+        pytest.param(lambda: b"{not json", True, 4003, id="not-json"),
+        pytest.param(
+            lambda: {"OperatorID": OPERATOR_ID, "Data": "x"}, True, 4003, id="missing-envelope-fields"
+        ),
+        pytest.param(lambda: _signed(data="%%not-base64%%"), True, 4003, id="not-base64"),
+        pytest.param(
+            lambda: _signed(data=codec.encrypt(b"<html>", SECRETS)), True, 4003, id="not-json-inside"
+        ),
+        pytest.param(lambda: _signed({"Unrelated": 1}), True, 4004, id="no-status-info"),
+        pytest.param(
+            lambda: _signed({"ConnectorStatusInfo": {"Status": 1}}), True, 4004, id="no-connector-id"
+        ),
+        pytest.param(lambda: _signed({"ConnectorStatusInfo": "x"}), True, 4004, id="not-an-object"),
     ],
 )
 async def test_bad_pushes_get_signed_errors_and_never_reach_the_sink(
-    tcec_pusher: Pusher, tcec_sink: Sink, body: Any, use_token: bool | str, ret: int
+    tcec_pusher: Pusher, tcec_sink: Sink, make_body: Callable[[], Any], use_token: bool | str, ret: int
 ) -> None:
     token = (await tcec_pusher.get_token()).data["AccessToken"]  # type: ignore[index]
     status, envelope = await tcec_pusher.post(
         "notification_stationStatus",
-        body,
+        make_body(),  # built now: a TimeStamp from collection time could leave the freshness window
         use_token if isinstance(use_token, str) else token if use_token else None,
     )
     assert status == 200
