@@ -12,7 +12,7 @@ share one future for the whole batch instead of one future (and one callback) pe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from gateway.fanout import fan_out
@@ -32,6 +32,23 @@ class _Batch:
         self.keys: list[Any] = []
         self.done: asyncio.Future[None] = loop.create_future()
         self.task: asyncio.Task[None] | None = None  # held: the loop keeps only a weak reference
+
+
+class _Collect(Generic[V]):
+    """What ``load_many`` returns: an awaitable, not a coroutine, so one that is never awaited (a
+    resolver abandoned when a null bubbles up) warns of nothing; and each waiter waits behind a
+    shield, so cancelling one waiter never cancels the batch that other waiters share."""
+
+    __slots__ = ("keys", "values", "waits")
+
+    def __init__(self, keys: Sequence[Any], waits: list[_Batch], values: dict[Any, V]) -> None:
+        self.keys, self.waits, self.values = keys, waits, values
+
+    def __await__(self) -> Generator[Any, None, list[V]]:
+        for batch in self.waits:
+            yield from asyncio.shield(batch.done).__await__()
+        values = self.values
+        return [values[k] for k in self.keys]
 
 
 class BatchLoader(Generic[K, V]):
@@ -60,16 +77,10 @@ class BatchLoader(Generic[K, V]):
                 inflight[key] = batch
             if not waits or waits[-1] is not batch and batch not in waits:
                 waits.append(batch)
-        return self._collect(keys, waits)
+        return _Collect(keys, waits, self._values)
 
     async def load(self, key: K) -> V:
         return (await self.load_many((key,)))[0]
-
-    async def _collect(self, keys: Sequence[K], waits: list[_Batch]) -> list[V]:
-        for batch in waits:
-            await batch.done
-        values = self._values
-        return [values[k] for k in keys]
 
     def _open(self) -> _Batch:
         loop = asyncio.get_running_loop()

@@ -89,3 +89,24 @@ async def test_a_batch_function_returning_the_wrong_count_is_an_error():
 def test_keys_are_grouped_by_operator_once_each_in_order():
     keys = [("op1", "a"), ("op2", "x"), ("op1", "b"), ("op1", "a")]
     assert _by_operator(keys) == {"op1": ["a", "b"], "op2": ["x"]}
+
+
+async def test_a_cancelled_waiter_leaves_the_shared_batch_to_the_others():
+    load = Recorder()
+    loader = BatchLoader(load)
+    cancelled = asyncio.ensure_future(loader.load_many(["a", "b"]))
+    other = asyncio.ensure_future(loader.load_many(["b"]))
+    await asyncio.sleep(0)
+    cancelled.cancel()  # e.g. graphql-core abandoning a sibling after an error
+    assert await other == ["B"]
+    assert load.batches == [["a", "b"]]
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+
+
+@pytest.mark.filterwarnings("error")
+async def test_an_answer_never_awaited_warns_of_nothing():
+    loader = BatchLoader(Recorder())
+    abandoned = loader.load_many(["a"])  # a resolver dropped before awaiting it
+    del abandoned
+    assert await loader.load("a") == "A"
