@@ -187,8 +187,8 @@ class OcpiOperator:
 
         async def one(location_id: str) -> Location | None:
             async with self._limit:
-                data, _ = await self.client.call("GET", f"{url}/{quote(location_id, safe='')}")
-            return await self.remember_location(data)
+                data, _ = await self.client.call("GET", _join(url, quote(location_id, safe="")))
+            return await self.remember_location(self._single(data, "GET location"))
 
         results = await asyncio.gather(*(one(i) for i in dict.fromkeys(location_ids)), return_exceptions=True)
         found = {loc.id: loc for loc in results if isinstance(loc, Location)}
@@ -291,12 +291,20 @@ class OcpiOperator:
             raise
         return _progress(link)
 
+    def _single(self, data: Any, what: str) -> Any:
+        """One object where the spec says so; some CPOs wrap it in a one-element list [field
+        deviation, seen in extrawest-ocpi's CPO: single Location GETs and CommandResponses]."""
+        if isinstance(data, list) and len(data) == 1:
+            logger.info("%s: %s answered a one-element list instead of an object", self.settings.id, what)
+            return data[0]
+        return data
+
     def response_url(self, command: str, session_ref: str) -> str:
         return f"{self.public_url}{self.base_path}/commands/{command}/{quote(session_ref, safe='')}"
 
     async def _command(self, url: str, command: str, body: Mapping[str, Any]) -> None:
-        data, _ = await self.client.call("POST", f"{url}/{command}", body=body)
-        response = parse(self.settings.id, CommandResponse, data, command)
+        data, _ = await self.client.call("POST", _join(url, command), body=body)
+        response = parse(self.settings.id, CommandResponse, self._single(data, command), command)
         if response.result != "ACCEPTED":
             raise OperatorRejected(self.settings.id, f"{command}: {response.result}")
 
@@ -353,6 +361,11 @@ class OcpiOperator:
 
     async def aclose(self) -> None:
         """Nothing to release: the HTTP session is shared and no background task is running."""
+
+
+def _join(url: str, segment: str) -> str:
+    """``url``/``segment``; endpoint URLs are opaque (§6) and some end in a slash."""
+    return f"{url.rstrip('/')}/{segment}"
 
 
 def _ad_hoc_token(settings: OcpiSettings, auth_ref: str, now: datetime) -> dict[str, Any]:
