@@ -34,6 +34,10 @@ FIELD_SCOPES = {
     ("query", "_entities"): Scope.ROUTER,  # Apollo Federation: entities by key
 }
 OPEN_TO_ROUTERS = ("demo", "dev")  # modes where any caller may act as a federation router
+SIGN_IN = (
+    "This operation acts for a driver: send Authorization: Bearer <driver token> "
+    "(or use an API key with scope drivers:act)."
+)
 OPERATION_SCOPES = {
     "query": Scope.STATIONS_READ,
     "mutation": Scope.DRIVERS_ACT,
@@ -92,7 +96,8 @@ def _mode(context: Any) -> str | None:
 
 
 class ScopeCheck(SchemaExtension):
-    """Refuses, with ``FORBIDDEN``, an operation whose root fields need a scope the caller lacks."""
+    """Refuses, with ``FORBIDDEN``, an operation whose root fields need a scope the caller lacks;
+    with ``UNAUTHENTICATED`` and what to send when all it lacks is a driver to act for."""
 
     def on_execute(self) -> Iterator[None]:
         ec = self.execution_context
@@ -109,7 +114,11 @@ class ScopeCheck(SchemaExtension):
             if _mode(ec.context) in OPEN_TO_ROUTERS:
                 needed.discard(Scope.ROUTER)
             missing = sorted(s.value for s in needed if not principal.allows(s))
-            if missing:
+            if missing == [Scope.DRIVERS_ACT.value]:
+                # Nobody to act for: what the caller lacks is a driver's token, not a scope.
+                error = GraphQLError(SIGN_IN, extensions={"code": "UNAUTHENTICATED"})
+                ec.result = ExecutionResult(data=None, errors=[error])
+            elif missing:
                 who = f"API key {principal.key.id}" if principal.key else "Anonymous callers"
                 message = f"{who} may not run this operation: it needs scope {', '.join(missing)}."
                 error = GraphQLError(message, extensions={"code": "FORBIDDEN", "scopes": missing})

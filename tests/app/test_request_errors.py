@@ -99,3 +99,13 @@ async def test_over_deep_get_variables_get_400(gateway):
     async with http.get(yarl.URL(f"{url}?{query}", encoded=True), headers=headers) as r:
         assert r.status == 400
         assert (await r.json())["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize(("accept", "status"), [(JSON, 200), (GRAPHQL_RESPONSE, 401)])
+async def test_a_mutation_without_a_token_says_what_to_send(gateway, accept: str, status: int):
+    body = {"query": TOP_UP, "variables": {"a": "5.00"}}
+    got_status, _, answer = await post(gateway, body, accept)
+    assert got_status == status
+    [error] = answer["errors"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "send Authorization: Bearer <driver token>" in error["message"]
