@@ -109,3 +109,13 @@ async def test_a_mutation_without_a_token_says_what_to_send(gateway, accept: str
     [error] = answer["errors"]
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     assert "send Authorization: Bearer <driver token>" in error["message"]
+
+
+async def test_a_qr_code_that_is_no_charger_code_names_the_accepted_formats(gateway):
+    query = """mutation($in: StartChargingInput!) { startCharging(input: $in) {
+      __typename ... on Error { code message } } }"""
+    variables = {"in": {"idempotencyKey": "qr-hello", "qrCode": "hello"}}
+    _, _, answer = await post(gateway, {"query": query, "variables": variables}, JSON, DRIVER)
+    result = answer["data"]["startCharging"]
+    assert result["__typename"] == "NotFound", answer
+    assert "hlht://{ConnectorID}.{OperatorID}/" in result["message"]
