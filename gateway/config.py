@@ -109,6 +109,7 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None, **gatewa
         raise ConfigError("operators", "must be an array of tables ([[operators]])")
     settings = Settings(**built, operators=tuple(_operator(i, op, env) for i, op in enumerate(operators)))
     _check(settings)
+    _check_operators(settings)
     return settings
 
 
@@ -217,6 +218,24 @@ def _check(settings: Settings) -> None:
         if op["id"] in seen:
             raise ConfigError(f"operators[{i}].id", f"duplicate operator id {op['id']!r}")
         seen.add(op["id"])
+
+
+def _check_operators(settings: Settings) -> None:
+    """Each operator table as its adapter and the gateway will read it, so a bad value or an unknown
+    key stops start-up with one line naming it, before anything starts."""
+    from gateway.qrcodes import QrPatterns
+    from operators import registry
+    from operators.base import OperatorConfigError
+
+    for index, table in enumerate(settings.operators):
+        try:
+            registry.check(table, settings.public_url)
+        except OperatorConfigError as exc:
+            raise ConfigError(f"operators[{index}].{exc.key}", str(exc).partition(": ")[2]) from None
+    try:
+        QrPatterns.from_operators(settings.operators)
+    except OperatorConfigError as exc:
+        raise ConfigError(exc.key, str(exc).partition(": ")[2]) from None
 
 
 def _check_cache(settings: Settings) -> None:

@@ -8,7 +8,8 @@ entry-point group with the protocol name as the entry point's name.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+import inspect
+from collections.abc import Iterator, Mapping, Sequence
 from importlib.metadata import entry_points
 from types import ModuleType
 
@@ -21,6 +22,13 @@ BUILTIN: dict[str, str] = {
     "tcec": "operators.tcec.adapter:build",
     "ocpi": "operators.ocpi.adapter:build",
 }
+# The settings parser of each built-in protocol: a table is checked when the config is loaded,
+# before anything starts (adapters from entry points are checked when they are built).
+SETTINGS: dict[str, str] = {
+    "tcec": "operators.tcec.settings:parse_settings",
+    "ocpi": "operators.ocpi.settings:parse_settings",
+}
+GATEWAY_KEYS = frozenset({"id", "protocol", "qr_patterns"})  # read by the gateway, not by the adapter
 # Standalone simulators for `chargegate simulate PROTOCOL`: modules with add_arguments() and run().
 SIMULATORS: dict[str, str] = {
     "tcec": "operators.tcec.simulator_cli",
@@ -45,6 +53,45 @@ def factory(protocol: str) -> OperatorFactory:
     module, _, name = target.partition(":")
     built: OperatorFactory = getattr(importlib.import_module(module), name)
     return built
+
+
+def check(config: Mapping[str, object], public_url: str) -> None:
+    """Validate an operator table as its adapter will, without building it. Raises
+    :class:`OperatorConfigError` naming the key, also for a key the protocol never reads (a
+    misspelling such as ``timout_s`` would otherwise be silently ignored)."""
+    protocol = str(config["protocol"])
+    target = SETTINGS.get(protocol)
+    if target is None:
+        factory(protocol)  # an unknown protocol is refused by name
+        return
+    module, _, name = target.partition(":")
+    parse = getattr(importlib.import_module(module), name)
+    reading = _Reading(config)
+    if "public_url" in inspect.signature(parse).parameters:
+        parse(reading, public_url)
+    else:
+        parse(reading)
+    unknown = sorted(set(config) - reading.read - GATEWAY_KEYS)
+    if unknown:
+        raise OperatorConfigError(unknown[0], f"unknown setting for protocol {protocol!r}")
+
+
+class _Reading(Mapping[str, object]):
+    """A table that remembers which keys were read."""
+
+    def __init__(self, table: Mapping[str, object]) -> None:
+        self.table = table
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> object:
+        self.read.add(key)
+        return self.table[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        return len(self.table)
 
 
 def simulator_cli(protocol: str) -> ModuleType:

@@ -1,5 +1,6 @@
 import pytest
 
+from gateway.cli import main
 from gateway.config import ConfigError, load
 
 
@@ -60,14 +61,76 @@ def test_bad_config_names_the_key(tmp_path, text, env, key):
 
 
 def test_secrets_come_from_the_environment_and_are_not_in_the_error(tmp_path):
-    text = "[[operators]]\nid = 'A'\nprotocol = 'tcec'\nsig_secret = { env = 'SIG' }\n"
-    settings = load(write(tmp_path, text), env={"SIG": "s3cr3t-value-123"})
+    text = TCEC.replace('sig_secret = { env = "S" }', "sig_secret = { env = 'SIG' }")
+    settings = load(write(tmp_path, text), env={**SECRETS, "SIG": "s3cr3t-value-123"})
     assert settings.operators[0]["sig_secret"] == "s3cr3t-value-123"
     with pytest.raises(ConfigError) as caught:
-        load(write(tmp_path, text.replace("'SIG'", "'OTHER'")), env={"SIG": "s3cr3t-value-123"})
+        load(write(tmp_path, text.replace("'SIG'", "'OTHER'")), env={**SECRETS, "SIG": "s3cr3t-value-123"})
     assert "s3cr3t" not in str(caught.value)
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
         load(tmp_path / "absent.toml", env={})
+
+
+TCEC = """
+[[operators]]
+id = "MA1HZTEST"
+protocol = "tcec"
+name = "Hangzhou"
+base_url = "http://127.0.0.1:9001/evcs/v20160701"
+our_operator_id = "MA1GWTEST"
+operator_secret = { env = "S" }
+data_secret = { env = "S" }
+data_iv = { env = "S" }
+sig_secret = { env = "S" }
+"""
+OCPI = """
+[[operators]]
+id = "CNSHA"
+protocol = "ocpi"
+name = "Shanghai"
+versions_url = "http://127.0.0.1:9002/ocpi/versions"
+token = { env = "T" }
+"""
+SECRETS = {"S": "0123456789abcdef", "T": "token-a"}
+
+
+def test_complete_operator_tables_load(tmp_path):
+    settings = load(write(tmp_path, TCEC + OCPI), env=SECRETS)
+    assert [op["id"] for op in settings.operators] == ["MA1HZTEST", "CNSHA"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "message"),
+    [
+        ('base_url = "ftp:/nope"', "operators[1].base_url", "must be an http:// or https:// URL"),
+        ('profile = "1999"', "operators[1].profile", "unknown preset '1999'"),
+        ("timout_s = 3", "operators[1].timout_s", "unknown setting for protocol 'tcec'"),
+        ("qr_patterns = ['https://qr.example/pile']", "operators[1].qr_patterns", "{ConnectorID}"),
+    ],
+)
+def test_a_bad_operator_table_is_one_line_naming_the_key(tmp_path, extra, key, message):
+    second = TCEC.replace("MA1HZTEST", "MA1SHTEST")
+    if extra.startswith("base_url"):
+        second = second.replace('base_url = "http://127.0.0.1:9001/evcs/v20160701"\n', "")
+    with pytest.raises(ConfigError) as caught:
+        load(write(tmp_path, TCEC + second + extra + "\n"), env=SECRETS)
+    assert caught.value.key == key
+    assert str(caught.value).startswith(f"config error at {key}: ")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value) and "Traceback" not in str(caught.value)
+
+
+def test_an_unknown_key_of_an_ocpi_table_is_refused_by_name(tmp_path):
+    with pytest.raises(ConfigError, match=r"operators\[0\]\.tiemout_s: unknown setting"):
+        load(write(tmp_path, OCPI + "tiemout_s = 3\n"), env=SECRETS)
+
+
+def test_serve_prints_one_line_for_a_bad_operator_table(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("S", SECRETS["S"])
+    path = write(tmp_path, TCEC + 'timeout_s = "soon"\n')
+    assert main(["serve", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["chargegate: config error at operators[0].timeout_s: must be a number"], err
