@@ -22,6 +22,7 @@ from gateway.billing import amounts
 from gateway.billing.admin import AdminOperations
 from gateway.billing.assessment import assess
 from gateway.billing.outcomes import Declined, Insufficient, NotFound, NotPayable
+from gateway.billing.rails import RailBilling
 from gateway.billing.requests import request_hash
 from gateway.config import LedgerSettings
 from gateway.credit.check import Bureau, CreditCheck, Standing
@@ -43,7 +44,7 @@ from gateway.store import (
     SessionRecord,
     Store,
 )
-from operators.domain import FinalOrder
+from operators.domain import FinalOrder, SessionPhase
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +94,12 @@ class BillingService(AdminOperations):
         provider: PaymentProvider,
         settings: LedgerSettings,
         currency: str,
+        rails: RailBilling | None = None,
     ) -> None:
         self.store = store
         self.credit = credit
         self.currency = currency
+        self.rails = rails
         self._provider = provider
         self._settings = settings
 
@@ -130,12 +133,21 @@ class BillingService(AdminOperations):
         def grant(account: Account) -> Grant | Denied:
             return self._grant(bureau, account, start.requested_mode, start.currency)
 
-        return await self.store.open_session(
+        opened = await self.store.open_session(
             driver_id=driver_id, idempotency_key=key, request_hash=start.digest(), currency=start.currency,
             grant=grant, max_cost=start.max_cost, session_id=start.session_id, operator_id=start.operator_id,
             connector_id=start.connector_id, station_id=start.station_id, max_energy_kwh=start.max_energy_kwh,
             tariff_json=start.tariff_json,
         )  # fmt: skip
+        if self.rails is not None and isinstance(opened, tuple) and opened[1]:
+            denied = await self.rails.authorise(opened[0])
+            if denied is not None:  # the rail holds nothing: free the reservation, end the session
+                await self.store.release_reservation(opened[0].id)
+                await self.store.apply_progress(
+                    opened[0].id, status=SessionPhase.FAILED, failure=denied.message
+                )
+                return denied
+        return opened
 
     def _grant(
         self, bureau: Bureau, account: Account, mode: PaymentMode | None, currency: str
@@ -161,8 +173,11 @@ class BillingService(AdminOperations):
         )
 
     async def release(self, session_id: str) -> None:
-        """A session ended without a bill (it failed): what it reserved is free again."""
+        """A session ended without a bill (it failed): what it reserved is free again, and a credit
+        rail's order for it collects nothing."""
         await self.store.release_reservation(session_id)
+        if self.rails is not None:
+            await self.rails.cancel(session_id)
 
     # -- settlement ---------------------------------------------------------------------------------
 
@@ -178,10 +193,13 @@ class BillingService(AdminOperations):
                 f"{session.max_cost.normalize():f}: not taken from the wallet until reviewed"
             )
             log.warning("session %s: %s", session.id, review)
-        return await self.store.book_bill(
+        booking = await self.store.book_bill(
             session.id, session.driver_id, order.currency, order.lines, order.total, assessment.recomputed,
             assessment.status, due, review=review, from_wallet=session.payment_mode is PaymentMode.PREPAID,
         )  # fmt: skip
+        if self.rails is not None and booking.created:
+            await self.rails.collect(session, booking.bill)
+        return booking
 
     # -- payments and top-ups -------------------------------------------------------------------------
 
@@ -244,6 +262,9 @@ class BillingService(AdminOperations):
         provider: charged means settle, never charged means failed. Returns how many it resolved."""
         resolved = 0
         for payment in await self.store.pending_payments(datetime.now(UTC) - grace):
+            if self.rails is not None and await self.rails.resolve(payment):
+                resolved += 1
+                continue
             reference = await self._provider.lookup(payment.id)
             if reference is None:
                 await self.store.fail_payment(payment.id)

@@ -24,6 +24,8 @@ class DenialReason(enum.StrEnum):
     OVERDUE_BILL = "OVERDUE_BILL"
     DEBT_LIMIT_REACHED = "DEBT_LIMIT_REACHED"  # unpaid bills reach the score band's limit
     INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"  # asked for prepaid; the wallet is below the minimum
+    RAIL_DECLINED = "RAIL_DECLINED"  # the driver's credit rail (Alipay, WeChat Pay) declined the session
+    RAIL_UNAVAILABLE = "RAIL_UNAVAILABLE"  # the driver's credit rail could not be asked
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,189 @@
+"""Sessions and bills on a credit rail (Alipay pay-after-use, WeChat Pay score).
+
+A driver enrolled on a rail (:class:`Enrolment`) charges on the rail's credit. When a postpaid
+session opens, the rail authorises the session's cap as its risk amount, on an order named by the
+session id. When the session's bill is booked, the rail collects the bill's total: a PROVIDER
+payment is recorded PENDING first (ledger first, provider second) and settled once the rail says the
+money was collected — in its answer, in a notification, or when reconciliation asks. A session that
+ends without a bill cancels its order. A DISPUTED bill, or one past the cap held for review, is not
+collected until a person resolves it.
+
+Kill and restart: nothing lives only in memory. The order is named by the session id and the
+payment lives in the ledger; every rail call is idempotent per reference, so whichever process
+carries on repeats the call and the provider answers with what it did the first time. A repeated
+notification finds its payment already settled and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from gateway.credit.decision import DenialReason, Denied
+from gateway.rails.port import (
+    CreditRail,
+    EventKind,
+    OrderState,
+    RailDeclined,
+    RailError,
+    RailEvent,
+    RailOrder,
+    RailRefused,
+)
+from gateway.store import (
+    BillRecord,
+    BillStatus,
+    PaymentMethod,
+    PaymentMode,
+    PaymentOutcome,
+    PaymentRecord,
+    PaymentStatus,
+    SessionRecord,
+    Store,
+)
+
+log = logging.getLogger(__name__)
+
+SUBJECT = "EV charging"
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """A driver's account on a rail: ``rail`` names it (``alipay``, ``wechatpay``); ``account`` is
+    the Alipay pay-after-use agreement id or the WeChat openid."""
+
+    rail: str
+    account: str
+
+
+class RailBilling:
+    """What the billing service asks of the rails; built once, with the rails and the enrolments."""
+
+    def __init__(
+        self, store: Store, rails: Mapping[str, CreditRail], enrolments: Mapping[str, Enrolment]
+    ) -> None:
+        unknown = {e.rail for e in enrolments.values()} - set(rails)
+        if unknown:
+            raise ValueError(
+                f"drivers are enrolled on rails that are not configured: {', '.join(sorted(unknown))}"
+            )
+        self._store = store
+        self._rails = dict(rails)
+        self._enrolments = dict(enrolments)
+
+    def rail_for(self, session: SessionRecord) -> CreditRail | None:
+        """The rail a postpaid session of an enrolled driver is on; None otherwise."""
+        enrolment = self._enrolments.get(session.driver_id)
+        if enrolment is None or session.payment_mode is not PaymentMode.POSTPAID:
+            return None
+        return self._rails[enrolment.rail]
+
+    def rail(self, name: str) -> CreditRail | None:
+        return self._rails.get(name)
+
+    async def authorise(self, session: SessionRecord) -> Denied | None:
+        """Open the session's order for its cap; a Denied (nothing authorised) if the rail says no."""
+        rail = self.rail_for(session)
+        if rail is None or session.max_cost is None:
+            return None
+        account = self._enrolments[session.driver_id].account
+        try:
+            await rail.authorise(session.id, account, session.max_cost, SUBJECT)
+        except RailDeclined:
+            return Denied(
+                DenialReason.RAIL_DECLINED, f"{rail.name} declined credit for this session", None,
+                "pay from the wallet instead (startCharging with paymentMode PREPAID)", Decimal(0),
+            )  # fmt: skip
+        except RailError as exc:
+            log.warning("session %s: %s authorisation failed: %s", session.id, rail.name, exc)
+            await self._cancel_quietly(rail, session.id)  # it may have been opened before the error
+            return Denied(
+                DenialReason.RAIL_UNAVAILABLE, f"{rail.name} could not authorise this session", None,
+                "try again in a minute, or pay from the wallet", Decimal(0),
+            )  # fmt: skip
+        await self._store.add_session_event(
+            session.id, "RAIL_AUTHORISED", {"rail": rail.name, "risk_amount": str(session.max_cost)}
+        )
+        return None
+
+    async def collect(self, session: SessionRecord, bill: BillRecord) -> None:
+        """Collect a freshly booked bill on the session's rail (not a disputed or held one)."""
+        rail = self.rail_for(session)
+        if rail is None or bill.status is not BillStatus.UNPAID or bill.review:
+            return
+        if bill.total == 0:
+            await self._cancel_quietly(rail, session.id)
+        result = await self._store.begin_bill_payment(
+            session.driver_id, bill.id, PaymentMethod.PROVIDER, f"rail-{session.id}", f"rail:{bill.id}"
+        )
+        if result.outcome is PaymentOutcome.PENDING and result.payment is not None:
+            await self._complete(rail, session.id, result.payment)
+
+    async def cancel(self, session_id: str) -> None:
+        """A session ended without a bill: its order collects nothing."""
+        session = await self._store.get_session(session_id)
+        rail = self.rail_for(session) if session is not None else None
+        if rail is not None:
+            await self._cancel_quietly(rail, session_id)
+
+    async def apply(self, rail: CreditRail, event: RailEvent) -> None:
+        """A verified notification: settle or fail the payment it is about (once; repeats are no-ops).
+
+        The notification says that something happened; the order's query says what, with the
+        provider's reference for the ledger.
+        """
+        if event.kind not in (EventKind.COLLECTED, EventKind.COLLECTION_FAILED) or event.reference is None:
+            return
+        payment = await self._pending_payment(event.reference)
+        if payment is not None:
+            await self._record(payment, await rail.query(event.reference))
+
+    async def resolve(self, payment: PaymentRecord) -> bool:
+        """Resolve a payment left pending (a crash, a lost answer) by asking its rail; False if the
+        payment is not a rail's."""
+        bill = await self._store.get_bill(payment.bill_id) if payment.bill_id else None
+        session = await self._store.get_session(bill.session_id) if bill is not None else None
+        rail = self.rail_for(session) if session is not None else None
+        if rail is None or session is None:
+            return False
+        await self._complete(rail, session.id, payment)  # a repeat of the first call: nothing twice
+        return True
+
+    async def _complete(self, rail: CreditRail, reference: str, payment: PaymentRecord) -> None:
+        try:
+            order = await rail.complete(reference, payment.amount, SUBJECT)
+        except RailRefused as exc:
+            log.error("payment %s: %s refused to collect: %s", payment.id, rail.name, exc)
+            await self._store.fail_payment(payment.id)
+            return
+        except RailError as exc:  # outcome unknown: stays PENDING until a notification or reconciliation
+            log.warning("payment %s: %s did not answer: %s", payment.id, rail.name, exc)
+            return
+        await self._record(payment, order)
+
+    async def _record(self, payment: PaymentRecord, order: RailOrder) -> None:
+        if order.state is OrderState.COLLECTED:
+            await self._store.settle_payment(payment.id, order.provider_reference or order.reference)
+        elif order.state in (OrderState.FAILED, OrderState.CANCELLED):
+            await self._store.fail_payment(payment.id)
+
+    async def _pending_payment(self, session_id: str) -> PaymentRecord | None:
+        bill = (await self._store.bills_for_sessions([session_id])).get(session_id)
+        if bill is None:
+            return None
+        payments = (await self._store.payments_for_bills([bill.id])).get(bill.id, [])
+        return next(
+            (p for p in payments if p.status is PaymentStatus.PENDING and p.method is PaymentMethod.PROVIDER),
+            None,
+        )
+
+    @staticmethod
+    async def _cancel_quietly(rail: CreditRail, reference: str) -> None:
+        try:
+            await rail.cancel(reference, "session ended without a charge")
+        except RailError as exc:
+            log.warning(
+                "order %s on %s not cancelled: %s (reconciliation will see it)", reference, rail.name, exc
+            )

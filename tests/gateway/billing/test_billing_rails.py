@@ -1,0 +1,219 @@
+"""Sessions and bills on a credit rail, end to end against the rail simulators on SQLite and PostgreSQL:
+authorised at start for the cap, collected at settlement, cancelled without a bill, declined, and —
+across kill-and-restart, lost answers and duplicate notifications — never lost and never collected
+twice (counted in the simulator's own books)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from gateway.billing import BillingService, BillStatus, PaymentMode, PaymentStatus
+from gateway.billing.rails import Enrolment, RailBilling
+from gateway.config import LedgerSettings
+from gateway.credit.check import CreditCheck
+from gateway.credit.decision import DenialReason, Denied
+from gateway.payments import DemoPaymentProvider
+from gateway.rails.alipay import zhima
+from gateway.rails.alipay.client import AlipayClient
+from gateway.rails.alipay.rail import AlipayRail
+from gateway.rails.port import CreditRail, OrderState
+from gateway.rails.sim.faults import RailFaults
+from gateway.rails.wechatpay.client import WeChatPayClient
+from gateway.rails.wechatpay.rail import WeChatPayRail
+from gateway.store import Store
+from tests.gateway.billing.test_billing_exposure import order, start
+from tests.rails.conftest import (
+    MerchantEndpoint,
+    Received,
+    alipay,
+    alipay_sim,
+    http,
+    merchant,
+    merchant_keys,
+    provider_keys,
+    stranger_keys,
+    wechat,
+    wechat_sim,
+)
+
+__all__ = [
+    "alipay", "alipay_sim", "http", "merchant", "merchant_keys", "provider_keys", "stranger_keys", "wechat",
+    "wechat_sim",
+]  # fmt: skip
+
+
+@dataclass
+class Rail:
+    sim: Any
+    name: str
+    good: str  # alice's account
+    declined: str
+    make: Callable[[aiohttp.ClientSession], CreditRail]
+
+    def collected(self) -> str:
+        return self.sim.ledger.to_json()["collected"]
+
+
+@pytest.fixture
+async def alice_agreements(alipay: AlipayClient) -> tuple[str, str]:
+    good = await zhima.sign_agreement(alipay, "AGRalice", "alice@example.com")
+    risky = await zhima.sign_agreement(alipay, "AGRrisky", "risky@example.com")
+    return good.credit_agreement_id, risky.credit_agreement_id
+
+
+@pytest.fixture(params=["alipay", "wechatpay"])
+def rail(request: pytest.FixtureRequest) -> Rail:
+    if request.param == "alipay":
+        client: AlipayClient = request.getfixturevalue("alipay")
+        good, risky = request.getfixturevalue("alice_agreements")
+        sim = request.getfixturevalue("alipay_sim")
+        return Rail(sim, "alipay", good, risky, lambda http: AlipayRail(AlipayClient(http, client.config)))
+    wechat_client: WeChatPayClient = request.getfixturevalue("wechat")
+    sim = request.getfixturevalue("wechat_sim")
+    return Rail(
+        sim,
+        "wechatpay",
+        "o-alice",
+        "o-risky",
+        lambda h: WeChatPayRail(WeChatPayClient(h, wechat_client.config)),
+    )
+
+
+@pytest.fixture
+async def new_billing(
+    store: Store, credit: CreditCheck, rail: Rail
+) -> AsyncIterator[Callable[[str], BillingService]]:
+    """A billing service as a fresh process builds it: its own client session, nothing shared."""
+    sessions: list[aiohttp.ClientSession] = []
+
+    def build(account: str = "") -> BillingService:
+        sessions.append(aiohttp.ClientSession())
+        rails = RailBilling(
+            store, {rail.name: rail.make(sessions[-1])}, {"alice": Enrolment(rail.name, account or rail.good)}
+        )
+        return BillingService(store, credit, DemoPaymentProvider(), LedgerSettings(), "CNY", rails)
+
+    try:
+        yield build
+    finally:
+        for session in sessions:
+            await session.close()
+
+
+async def test_authorised_at_start_and_collected_at_settlement(
+    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+) -> None:
+    billing = new_billing()
+    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    session = opened[0]
+    assert billing.rails is not None
+    on_rail = billing.rails.rail_for(session)
+    assert on_rail is not None and (await on_rail.query(session.id)).state is OrderState.AUTHORISED
+    booking = await billing.settle(session, order(session, "42.50"))
+    assert booking.bill.status is BillStatus.UNPAID  # booked first, then collected
+    bill = await store.get_bill(booking.bill.id)
+    assert bill is not None and bill.status is BillStatus.PAID
+    [payment] = (await store.payments_for_bills([bill.id]))[bill.id]
+    assert payment.status is PaymentStatus.SETTLED and payment.provider_reference
+    assert rail.collected() == "42.50"
+    assert await store.check_ledger() == []
+
+
+async def test_kill_and_restart_between_authorise_and_complete(
+    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+) -> None:
+    opened = await new_billing().open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    session = opened[0]
+    # A new process books the bill, but the rail's answer to complete is lost: the payment stays PENDING.
+    rail.sim.faults = RailFaults(timeout_rate=1.0)
+    booking = await new_billing().settle(session, order(session, "20.00"))
+    [pending] = (await store.payments_for_bills([booking.bill.id]))[booking.bill.id]
+    assert pending.status is PaymentStatus.PENDING
+    rail.sim.faults = RailFaults()
+    # Yet another process reconciles: it completes the same order again; the rail collected once.
+    assert await new_billing().reconcile_payments(grace=timedelta(0)) == 1
+    assert await new_billing().reconcile_payments(grace=timedelta(0)) == 0
+    bill = await store.get_bill(booking.bill.id)
+    assert bill is not None and bill.status is BillStatus.PAID
+    assert rail.collected() == "20.00"
+    assert await store.check_ledger() == []
+
+
+async def test_early_and_duplicate_notifications_are_applied_once(
+    new_billing: Callable[..., BillingService], rail: Rail, store: Store, merchant: MerchantEndpoint
+) -> None:
+    billing = new_billing()
+    assert billing.rails is not None
+    on_rail = billing.rails.rail(rail.name)
+    assert on_rail is not None
+    applied: list[str] = []
+
+    async def apply_and_acknowledge(received: Received) -> web.Response:
+        event = on_rail.notification(received.headers, received.body)
+        await billing.rails.apply(on_rail, event)  # type: ignore[union-attr]
+        applied.append(event.event_id)
+        ack = on_rail.acknowledgement
+        return web.Response(status=ack.status, text=ack.body or None)
+
+    merchant.answer = apply_and_acknowledge
+    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    session = opened[0]
+    rail.sim.faults = RailFaults(duplicate_notifications=True, notify_before_response=True)
+    booking = await billing.settle(session, order(session, "15.00"))
+    assert len(applied) == 2 and applied[0] == applied[1]  # the same notification, before the answer
+    payments = (await store.payments_for_bills([booking.bill.id]))[booking.bill.id]
+    assert [p.status for p in payments] == [PaymentStatus.SETTLED]
+    assert rail.collected() == "15.00"
+    assert await store.check_ledger() == []
+
+
+async def test_declined_credit_starts_nothing_and_frees_the_reservation(
+    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+) -> None:
+    billing = new_billing(rail.declined)
+    before = (await billing.credit_status("alice")).available
+    denied = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(denied, Denied) and denied.reason_code is DenialReason.RAIL_DECLINED
+    assert (await billing.credit_status("alice")).available == before
+    session = await store.get_session(
+        start("1").session_id.replace("s", "s")
+    )  # unrelated id: no such session
+    assert session is None
+
+
+async def test_a_session_without_a_bill_cancels_its_order(
+    new_billing: Callable[..., BillingService], rail: Rail
+) -> None:
+    billing = new_billing()
+    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple) and billing.rails is not None
+    await billing.release(opened[0].id)
+    on_rail = billing.rails.rail(rail.name)
+    assert on_rail is not None and (await on_rail.query(opened[0].id)).state is OrderState.CANCELLED
+    assert rail.collected() == "0.00"
+
+
+async def test_a_disputed_bill_is_not_collected(
+    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+) -> None:
+    billing = new_billing()
+    opened = await billing.open_session("alice", "k1", start("6.48", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    booking = await billing.settle(opened[0], order(opened[0], "11.20"))  # past the cap: held for review
+    assert booking.bill.review and rail.collected() == "0.00"
+    assert (await store.payments_for_bills([booking.bill.id]))[booking.bill.id] == []
+
+
+def test_enrolment_on_an_unconfigured_rail_is_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="not configured"):
+        RailBilling(store, {}, {"alice": Enrolment("alipay", "x")})
