@@ -11,8 +11,10 @@ from decimal import Decimal
 
 from gateway.billing import amounts
 from gateway.billing.outcomes import Declined, NotFound, NotPayable
+from gateway.billing.rails import RailBilling
 from gateway.billing.requests import request_hash
 from gateway.payments import PaymentDeclined, PaymentProvider
+from gateway.rails.port import RailError, RailUnavailable
 from gateway.store import BillRecord, KeyConflict, PaymentStatus, RefundRecord, Store
 
 MAX_NOTE = 500
@@ -31,6 +33,7 @@ class AdminOperations:
 
     store: Store
     currency: str
+    rails: RailBilling | None
     _provider: PaymentProvider
 
     async def resolve_bill(
@@ -59,6 +62,9 @@ class AdminOperations:
             return NotFound("no such bill")
         if isinstance(result, str):
             return NotPayable(result)
+        if self.rails is not None:
+            await self.rails.collect_resolved(result)  # a credit rail collects the resolved amount
+            result = await self.store.get_bill(bill_id) or result
         return result
 
     async def refund(
@@ -80,10 +86,14 @@ class AdminOperations:
         payment = await self.store.get_payment(payment_id)
         assert payment is not None and payment.provider_reference is not None
         try:
-            reference = await self._provider.refund(
-                payment.provider_reference, refund.amount, refund.currency, refund.id
-            )
-        except PaymentDeclined as exc:
+            reference = await self.rails.refund(payment, refund.id, refund.amount) if self.rails else None
+            if reference is None:
+                reference = await self._provider.refund(
+                    payment.provider_reference, refund.amount, refund.currency, refund.id
+                )
+        except RailUnavailable as exc:  # it may have been refunded: the same key retries it, once
+            return Declined(f"the payment rail did not answer ({exc}); retry with the same key")
+        except (PaymentDeclined, RailError) as exc:
             await self.store.finish_refund(refund.id, None)
             return Declined(str(exc))
         return await self.store.finish_refund(refund.id, reference)

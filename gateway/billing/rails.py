@@ -121,6 +121,22 @@ class RailBilling:
         if result.outcome is PaymentOutcome.PENDING and result.payment is not None:
             await self._complete(rail, session.id, result.payment)
 
+    async def collect_resolved(self, bill: BillRecord) -> None:
+        """A dispute was resolved (the bill is UNPAID again): collect it if its session is on a rail."""
+        session = await self._store.get_session(bill.session_id)
+        if session is not None:
+            await self.collect(session, bill)
+
+    async def refund(self, payment: PaymentRecord, refund_id: str, amount: Decimal) -> str | None:
+        """Give back ``amount`` of a payment a rail collected, once per ``refund_id``; the refund's
+        reference, or None when the payment is not a rail's. Raises the port's errors."""
+        session = await self._session_of(payment)
+        rail = self.rail_for(session) if session is not None else None
+        if rail is None or session is None or payment.method is not PaymentMethod.PROVIDER:
+            return None
+        await rail.refund(session.id, refund_id, amount, "refund")
+        return f"{rail.name}:{refund_id}"
+
     async def cancel(self, session_id: str) -> None:
         """A session ended without a bill: its order collects nothing."""
         session = await self._store.get_session(session_id)
@@ -143,8 +159,7 @@ class RailBilling:
     async def resolve(self, payment: PaymentRecord) -> bool:
         """Resolve a payment left pending (a crash, a lost answer) by asking its rail; False if the
         payment is not a rail's."""
-        bill = await self._store.get_bill(payment.bill_id) if payment.bill_id else None
-        session = await self._store.get_session(bill.session_id) if bill is not None else None
+        session = await self._session_of(payment)
         rail = self.rail_for(session) if session is not None else None
         if rail is None or session is None:
             return False
@@ -168,6 +183,10 @@ class RailBilling:
             await self._store.settle_payment(payment.id, order.provider_reference or order.reference)
         elif order.state in (OrderState.FAILED, OrderState.CANCELLED):
             await self._store.fail_payment(payment.id)
+
+    async def _session_of(self, payment: PaymentRecord) -> SessionRecord | None:
+        bill = await self._store.get_bill(payment.bill_id) if payment.bill_id else None
+        return await self._store.get_session(bill.session_id) if bill is not None else None
 
     async def _pending_payment(self, session_id: str) -> PaymentRecord | None:
         bill = (await self._store.bills_for_sessions([session_id])).get(session_id)

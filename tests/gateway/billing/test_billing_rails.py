@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -27,7 +28,7 @@ from gateway.rails.port import CreditRail, OrderState
 from gateway.rails.sim.faults import RailFaults
 from gateway.rails.wechatpay.client import WeChatPayClient
 from gateway.rails.wechatpay.rail import WeChatPayRail
-from gateway.store import Store
+from gateway.store import RefundRecord, Store
 from tests.gateway.billing.test_billing_exposure import order, start
 from tests.rails.conftest import (
     MerchantEndpoint,
@@ -217,3 +218,20 @@ async def test_a_disputed_bill_is_not_collected(
 def test_enrolment_on_an_unconfigured_rail_is_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="not configured"):
         RailBilling(store, {}, {"alice": Enrolment("alipay", "x")})
+
+
+async def test_admin_refunds_go_back_through_the_rail_once(
+    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+) -> None:
+    billing = new_billing()
+    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    booking = await billing.settle(opened[0], order(opened[0], "30.00"))
+    [payment] = (await store.payments_for_bills([booking.bill.id]))[booking.bill.id]
+    part = await billing.refund("admin", "r1", payment.id, Decimal("10.00"), "operator dispute")
+    again = await billing.refund("admin", "r1", payment.id, Decimal("10.00"), "operator dispute")
+    assert isinstance(part, RefundRecord) and part == again
+    rest = await billing.refund("admin", "r2", payment.id, None, "the rest")
+    assert isinstance(rest, RefundRecord) and rest.amount == Decimal("20.00")
+    assert rail.sim.ledger.to_json()["refunded"] == "30.00"
+    assert await store.check_ledger() == []
