@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from gateway import replicas, tracing
@@ -161,6 +162,9 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
         schema,
         graphql_ide="graphiql" if settings.gateway.mode in ("demo", "dev") else None,
         allow_queries_via_get=True,
+        # Only graphql-transport-ws: Strawberry's legacy graphql-ws handler runs subscriptions only
+        # (a query over it fails), so a client offering both is given the one that runs everything.
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         allowed_origins=settings.security.cors_origins,
         persisted=PersistedQueries(settings.security.persisted_queries),
         max_batch=settings.security.max_batch,

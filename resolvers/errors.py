@@ -12,10 +12,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import PreExecutionError
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +70,13 @@ class ErrorShaping(SchemaExtension):
                 )
             )
         result.errors = errors or None
+
+
+async def shaped_stream(source: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """A WebSocket operation's results with the codes HTTP gives: an operation refused before it
+    runs (validation) comes out of Strawberry's stream unshaped. A syntax error is left as it is:
+    graphql-transport-ws closes the socket with its message (4400)."""
+    async for result in source:
+        if isinstance(result, PreExecutionError) and result.errors:
+            result.errors = [e if isinstance(e, GraphQLSyntaxError) else _shape(e) for e in result.errors]
+        yield result

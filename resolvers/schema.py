@@ -25,7 +25,7 @@ from gateway.security.limits import QueryLimits, limit_rule
 from resolvers import charging_types as ct
 from resolvers import types as t
 from resolvers.driver import Driver
-from resolvers.errors import ErrorShaping
+from resolvers.errors import ErrorShaping, shaped_stream
 from resolvers.execution import GatewayExecutionContext
 from resolvers.federation import public_sdl, resolve_entities
 from resolvers.mutation import Mutation
@@ -49,6 +49,9 @@ class GatewaySchema(strawberry.federation.Schema):
 
     def as_str(self) -> str:
         return public_sdl(self._schema)
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:  # WebSocket operations
+        return shaped_stream(await super().stream(*args, **kwargs))
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         unexpected = [
