@@ -12,6 +12,7 @@ import asyncio
 
 from operators.sim_args import bounded, center, rate
 from operators.tcec import codec
+from operators.tcec.profile import PRESETS
 from operators.tcec.sim_faults import Faults
 from operators.tcec.simulator import SimulatorConfig, TcecSimulator
 
@@ -41,7 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     net = parser.add_argument_group("operator and network")
     net.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     net.add_argument("--port", type=bounded(0, 65535, int), default=DEFAULT_PORT, help="0 = ephemeral")
-    net.add_argument("--path-prefix", default="/evcs/v20160701", help="URL prefix of the interfaces")
+    net.add_argument("--profile", choices=sorted(PRESETS), default="2016",
+                     help="partner dialect: paths, spellings, string numbers, token policy")  # fmt: skip
+    net.add_argument("--path-prefix", default=None,
+                     help="base URL path before the profile's paths (default: /evcs/v20160701 for 2016, "
+                          "none for the others, whose paths are complete)")  # fmt: skip
     net.add_argument("--operator-id", type=_operator_id, default=DEFAULT_OPERATOR_ID, help="our OperatorID")
     net.add_argument("--operator-secret", type=_secret, default=DEFAULT_OPERATOR_SECRET,
                      help="OperatorSecret the aggregator must present in query_token")  # fmt: skip
@@ -56,7 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     net.add_argument("--notify-url", default=None, metavar="URL",
                      help="aggregator base URL for pushes: URL/query_token, URL/notification_…")  # fmt: skip
     net.add_argument("--token-ttl", type=bounded(1, None, int), default=7200, help="seconds")
-    net.add_argument("--token-reissue", choices=("same", "new"), default="same")
+    net.add_argument("--token-reissue", choices=("same", "new"), default=None,
+                     help="query_token while a token is valid (default: the profile's)")  # fmt: skip
     net.add_argument("--push-interval", type=bounded(1.0), default=30.0, metavar="SECONDS",
                      help="charging progress push interval (default 30, min 1)")  # fmt: skip
     net.add_argument("--status-interval", type=bounded(0.0), default=10.0, metavar="SECONDS",
@@ -73,7 +79,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     faults.add_argument("--drop-push-rate", type=rate, default=0.0, help="silently skip pushes")
 
 
+def default_path_prefix(profile: str) -> str:
+    """2016's paths are ``/{interface}`` under a versioned base; the other presets' are complete."""
+    return "/evcs/v20160701" if profile == "2016" else ""
+
+
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
+    profile = PRESETS[args.profile]
+    prefix = default_path_prefix(args.profile) if args.path_prefix is None else args.path_prefix
     return SimulatorConfig(
         operator_id=args.operator_id,
         operator_secret=args.operator_secret,
@@ -83,11 +96,12 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         center=args.center,
         host=args.host,
         port=args.port,
-        path_prefix=args.path_prefix,
+        path_prefix=prefix,
+        profile=profile,
         notify_url=args.notify_url,
         aggregator_operator_id=args.aggregator_id,
         token_ttl_s=args.token_ttl,
-        token_reissue=args.token_reissue,
+        token_reissue=args.token_reissue or profile.token_reissue,
         status_change_interval_s=args.status_interval,
         charge_push_interval_s=args.push_interval,
         time_acceleration=args.time_acceleration,
@@ -109,6 +123,7 @@ async def run(args: argparse.Namespace) -> None:
     async with sim:
         root = f"http://{sim.config.host}:{sim.port}"
         print(f"T/CEC simulator {sim.config.operator_id} listening on {sim.base_url}", flush=True)
+        print(f"  profile: {sim.config.profile.name} (give the gateway the same profile and this base URL)")
         print(f"  stations: {len(sim.network.stations)} (seed {sim.config.seed}); secrets: given (not shown)")
         print(f"  pushes to: {sim.config.notify_url or '(none: --notify-url not set)'}")
         print(f"  admin: {root}/_sim/faults  {root}/_sim/network  {root}/_sim/sessions", flush=True)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,23 +27,31 @@ from operators.domain import (
     ConnectorType,
     OperatorEvent,
     PowerType,
+    SessionPhase,
+    SessionProgress,
     Station,
     Tariff,
 )
 from operators.ocpi import mapping as ocpi_mapping
 from operators.ocpi.simulator import OcpiSimulator
 from operators.tcec.codec import Secrets
+from operators.tcec.profile import PRESETS, resolve_profile
 from operators.tcec.simulator import Faults, SimulatorConfig, TcecSimulator
+from operators.tcec.simulator_cli import default_path_prefix
 
 CENTER = (31.230, 121.474)
 STATIONS = 120
 
 
 class TcecHarness:
+    """A T/CEC simulator speaking one partner profile, and the adapter configured with the same one."""
+
     protocol = "tcec"
 
-    def __init__(self) -> None:
+    def __init__(self, profile: str | dict[str, Any]) -> None:
+        self.profile = profile
         self.secrets = Secrets("contract-data-16", "contract-iv-0016", "contract-sig-016")
+        resolved = resolve_profile(profile)
         self.sim = TcecSimulator(
             SimulatorConfig(
                 operator_id="MA1CONTRC",
@@ -51,6 +60,11 @@ class TcecHarness:
                 stations=STATIONS,
                 seed=5,
                 center=CENTER,
+                profile=resolved,
+                path_prefix=default_path_prefix(resolved.name),
+                token_reissue=resolved.token_reissue,
+                start_delay_s=0.05,
+                time_acceleration=600.0,
             )
         )
 
@@ -67,6 +81,7 @@ class TcecHarness:
             "data_iv": self.secrets.data_iv,
             "sig_secret": self.secrets.sig_secret,
             "timeout_s": 0.5,
+            "profile": self.profile,
         }
         return registry.factory("tcec")(config, http, sink, "http://127.0.0.1:1")
 
@@ -87,12 +102,23 @@ class TcecHarness:
         connector = self.connector_ids(station_id)[0]
         await self.sim.set_connector_status(connector, 255)
 
+    def idle_connector(self) -> str:
+        return next(c.id for c in self.sim.network.by_connector.values() if c.status == 1)
+
 
 class OcpiHarness:
     protocol = "ocpi"
 
     def __init__(self) -> None:
-        self.sim = OcpiSimulator(stations=STATIONS, seed=5, center=CENTER, page_limit=50)
+        self.sim = OcpiSimulator(
+            stations=STATIONS,
+            seed=5,
+            center=CENTER,
+            page_limit=50,
+            push_interval_s=0.05,
+            time_acceleration=120,
+            command_delay_s=0.01,
+        )
         self.sock = bind()
         self.stack = contextlib.AsyncExitStack()
 
@@ -138,8 +164,24 @@ class OcpiHarness:
         evse = self.sim.locations[station_id]["evses"][0]["uid"]
         await self.sim.set_evse_status(station_id, evse, "OUTOFORDER")
 
+    def idle_connector(self) -> str:
+        return next(
+            ocpi_mapping.connector_key(loc_id, evse["uid"], evse["connectors"][0]["id"])
+            for loc_id, loc in self.sim.locations.items()
+            for evse in loc["evses"]
+            if evse["status"] == "AVAILABLE"
+        )
 
-HARNESSES: dict[str, Any] = {"tcec": TcecHarness, "ocpi": OcpiHarness}
+
+# Every T/CEC partner preset, plus a profile that stresses the liberal reader (every number a string,
+# lower-case first letters), each against a simulator that speaks it.
+TCEC_PROFILES: dict[str, str | dict[str, Any]] = {name: name for name in PRESETS} | {
+    "strings-and-camelcase": {"preset": "2016", "string_fields": ["*"], "lower_first_keys": True}
+}
+HARNESSES: dict[str, Callable[[], Any]] = {
+    **{f"tcec-{name}": functools.partial(TcecHarness, profile) for name, profile in TCEC_PROFILES.items()},
+    "ocpi": OcpiHarness,
+}
 
 
 @pytest.fixture(params=sorted(HARNESSES))
@@ -240,5 +282,32 @@ async def test_failures_map_to_the_error_tree(contract, kind, error):
     assert loop.time() - start < 3.0
 
 
-def test_every_builtin_protocol_has_a_harness():
-    assert set(registry.BUILTIN) == set(HARNESSES)
+async def test_a_session_starts_charges_and_stops(contract):
+    harness, adapter, _ = contract
+    connector = harness.idle_connector()
+    started = await adapter.start_session("contract-session-1", connector)
+    assert started.connector_id == connector and started.phase in (
+        SessionPhase.STARTING,
+        SessionPhase.CHARGING,
+    )
+    progress = await until(adapter, lambda p: p.phase is SessionPhase.CHARGING and p.energy_kwh > 0)
+    assert progress.session_ref == "contract-session-1" and isinstance(progress.energy_kwh, Decimal)
+    stopping = await adapter.stop_session("contract-session-1", connector)
+    assert stopping.phase in (SessionPhase.STOPPING, SessionPhase.COMPLETED)
+    done = await until(adapter, lambda p: p.phase is SessionPhase.COMPLETED)
+    assert done.energy_kwh >= progress.energy_kwh
+
+
+async def until(adapter: Operator, wanted: Callable[[SessionProgress], bool]) -> SessionProgress:
+    """Poll ``session_status`` until ``wanted`` holds (deadline 10 s)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not wanted(progress := await adapter.session_status("contract-session-1")):
+        assert loop.time() < deadline, f"session stuck at {progress}"
+        await asyncio.sleep(0.05)
+    return progress
+
+
+def test_every_builtin_protocol_and_partner_preset_has_a_harness():
+    assert set(registry.BUILTIN) == {getattr(h, "func", h).protocol for h in HARNESSES.values()}
+    assert set(PRESETS) <= set(TCEC_PROFILES)

@@ -34,9 +34,20 @@ def test_flags_are_applied():
     assert config.charge_push_interval_s == 1.0 and config.notify_url == "http://127.0.0.1:8000/tcec"
 
 
+def test_profile_flag_selects_the_dialect():
+    didi = config_from_args(_parser().parse_args(["--profile", "didi"]))
+    assert didi.profile.name == "didi" and didi.path_prefix == "" and didi.token_reissue == "same"
+    assert config_from_args(_parser().parse_args([])).path_prefix == "/evcs/v20160701"
+    custom = config_from_args(
+        _parser().parse_args(["--profile", "starcharge", "--path-prefix", "/x", "--token-reissue", "new"])
+    )
+    assert (custom.profile.name, custom.path_prefix, custom.token_reissue) == ("starcharge", "/x", "new")
+
+
 @pytest.mark.parametrize(
     "argv",
     [
+        ["--profile", "nobody"],
         ["--operator-id", "SHORT"],
         ["--data-secret", "fifteen-chars!!"],
         ["--sig-secret", "seventeen-chars!!"],

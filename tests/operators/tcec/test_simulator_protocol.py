@@ -6,7 +6,10 @@ import asyncio
 import time
 from datetime import datetime
 
+import pytest
+
 from operators.tcec import codec
+from operators.tcec.profile import PRESETS, resolve_profile
 
 AGGREGATOR_ID = "MA1AGGR01"
 GOOD_SECRET = "op-secret-16byte"
@@ -224,3 +227,43 @@ async def test_tokens_are_unpredictable_and_unique_per_partner(sim_start, sim_cl
     other = await sim_client_for(await sim_start(seed=7, operator_secret=other_secret)).token(other_secret)
     again = await sim_client_for(await sim_start(seed=7)).token()
     assert len({first, other, again}) == 3
+
+
+async def test_the_simulator_speaks_a_partner_profile(sim_start, sim_client_for):
+    # Didi (§8): its own paths (token apart), Service* spelling, ElectMoney in the status answer,
+    # Total as a string; plus a profile overriding every number as a string and the key case.
+    didi = await sim_start(profile=PRESETS["didi"], path_prefix="")
+    root = didi.base_url
+    client = sim_client_for(didi)
+    client.base_url = f"{root}/evcs/v1"
+    with pytest.raises(AssertionError):
+        await client.token()  # query_token is not under /evcs/v1 for Didi
+    client.base_url = f"{root}/evcs/sdk"
+    token = await client.token()
+    client.base_url, client._token = f"{root}/evcs/v1", token
+    station = didi.network.stations[0]
+    status = await client.query("query_station_status", {"StationIDs": [station.id]})
+    assert status["Total"] == "1"
+    policy = await client.query(
+        "query_equip_business_policy", {"EquipBizSeq": "MA1AGGR01000000000000000001",
+                                        "ConnectorID": station.equipments[0].connectors[0].id},
+    )  # fmt: skip
+    assert "ServicePrice" in policy["PolicyInfos"][0] and "SevicePrice" not in policy["PolicyInfos"][0]
+    connector = next(c.id for c in didi.network.by_connector.values() if c.status == 1)
+    seq = "MA1AGGR01000000000000000002"
+    await client.query("query_start_charge", {"StartChargeSeq": seq, "ConnectorID": connector, "QRCode": ""})
+    charging = await client.query("query_equip_charge_status", {"StartChargeSeq": seq})
+    assert "ElectMoney" in charging and "ElecMoney" not in charging and "ServiceMoney" in charging
+
+    loose = resolve_profile({"string_fields": ["*"], "lower_first_keys": True})
+    sim = await sim_start(profile=loose)
+    client = sim_client_for(sim)
+    answer = await client.call("query_token", {"OperatorID": AGGREGATOR_ID, "OperatorSecret": GOOD_SECRET})
+    assert answer.data["succStat"] == "0" and answer.data["tokenAvailableTime"] == "7200"
+    station_id = sim.network.stations[0].id
+    status = await client.call(
+        "query_station_status", {"StationIDs": [station_id]}, answer.data["accessToken"]
+    )
+    [info] = status.data["stationStatusInfos"]
+    assert status.data["total"] == "1" and info["stationID"] == station_id
+    assert isinstance(info["connectorStatusInfos"][0]["status"], str)
