@@ -120,12 +120,14 @@ class Line(NamedTuple):
     piece: Piece | None = None  # the period piece an ENERGY or SERVICE line prices
 
 
-def pieces(schedule: Schedule, energy_kwh: Decimal, start_s: int, power_kw: Decimal) -> list[Piece]:
+def pieces(
+    schedule: Schedule, energy_kwh: Decimal, start_s: int, power_kw: Decimal, max_hours: Decimal = MAX_HOURS
+) -> list[Piece]:
     """``energy_kwh`` drawn at ``power_kw`` from ``start_s`` (local seconds of the day), cut at
     every period start; a piece's energy is kept to the watt-hour, the last takes the rest.
     Period starts are whole seconds, so only the charge's end is fractional."""
-    if energy_kwh / power_kw > MAX_HOURS:
-        raise PricingError("energyKwh", f"the charge would take more than {MAX_HOURS} hours")
+    if energy_kwh / power_kw > max_hours:
+        raise PricingError("energyKwh", f"the charge would take more than {max_hours} hours")
     per_second = power_kw / _SECONDS_PER_HOUR
     starts, n = schedule.starts, len(schedule.starts)
     out: list[Piece] = []
@@ -149,12 +151,14 @@ def pieces(schedule: Schedule, energy_kwh: Decimal, start_s: int, power_kw: Deci
         t, left = boundary, left - room
 
 
-def lines(schedule: Schedule, energy_kwh: Decimal, start_s: int, power_kw: Decimal) -> list[Line]:
+def lines(
+    schedule: Schedule, energy_kwh: Decimal, start_s: int, power_kw: Decimal, max_hours: Decimal = MAX_HOURS
+) -> list[Line]:
     """The priced lines of a charge: per period its ENERGY (and SERVICE, when not free), then the
     session's FLAT fees and TIME by the hour of charging."""
     q = schedule.quantum
     out: list[Line] = []
-    for piece in pieces(schedule, energy_kwh, start_s, power_kw):
+    for piece in pieces(schedule, energy_kwh, start_s, power_kw, max_hours):
         kwh, energy = piece.energy_kwh, schedule.energy[piece.period]
         out.append(Line("ENERGY", kwh, "kWh", energy, (kwh * energy).quantize(q, ROUND_HALF_UP), piece))
         service = schedule.service[piece.period]
@@ -220,7 +224,9 @@ def second_of_day(at: datetime, timezone: str) -> tuple[datetime, int]:
     return midnight, local.hour * 3600 + local.minute * 60 + local.second
 
 
-def estimate(tariff: Tariff, energy_kwh: Decimal, start: datetime, power_kw: Decimal) -> Estimate:
+def estimate(
+    tariff: Tariff, energy_kwh: Decimal, start: datetime, power_kw: Decimal, max_hours: Decimal = MAX_HOURS
+) -> Estimate:
     """The charge of ``energy_kwh`` from ``start`` (to the second) at ``power_kw``, priced."""
     if not energy_kwh.is_finite() or energy_kwh <= 0:
         raise PricingError("energyKwh", "energyKwh must be greater than 0")
@@ -228,7 +234,7 @@ def estimate(tariff: Tariff, energy_kwh: Decimal, start: datetime, power_kw: Dec
         raise PricingError("power", "the charging power is unknown")
     schedule = schedule_of(tariff)
     midnight, start_s = second_of_day(start, tariff.timezone)
-    priced = lines(schedule, energy_kwh, start_s, power_kw)
+    priced = lines(schedule, energy_kwh, start_s, power_kw, max_hours)
 
     def at(seconds: Decimal) -> datetime:
         wall = midnight.replace(tzinfo=None) + timedelta(seconds=float(seconds))

@@ -1,4 +1,4 @@
-"""GraphQL types of what a charge would cost (estimates, quotes) and of a station's connector summary."""
+"""GraphQL types of what a charge would cost (estimates, binding quotes) and of connector summaries."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from resolvers.types import ConnectorType, Money, PowerType, Price
+from resolvers.types import ConnectorType, Error, Money, PowerType, Price
 
 if TYPE_CHECKING:
     from resolvers.types import Connector
@@ -83,3 +83,31 @@ class ConnectorSummary:
     by_connector_type: list[ConnectorTypeCount]
     lowest_price: Price | None = strawberry.field(description="The lowest total price per kWh now.")
     highest_power_kw: float | None
+
+
+@strawberry.type(
+    description="A binding price for charging `energyKwh` on a connector, valid until `validUntil`. "
+    "Pass its id to `startCharging(input: {quoteId})`: the bill is then computed from the prices "
+    "quoted here (for the energy actually delivered); if the operator bills otherwise, the bill is "
+    "DISPUTED and keeps the quoted prices."
+)
+class PriceQuote:
+    id: strawberry.ID
+    connector: Annotated[Connector, strawberry.lazy("resolvers.types")]
+    energy_kwh: Decimal
+    power_kw: float = strawberry.field(description="The power the quote assumes.")
+    start_at: datetime
+    end_at: datetime
+    duration_minutes: int
+    lines: list[ChargeLine]
+    total: Money = strawberry.field(description="The sum of the lines.")
+    valid_until: datetime = strawberry.field(description="Start charging before this time.")
+
+
+@strawberry.type(
+    description="The quote cannot start this session. `code`: QUOTE_NOT_FOUND (unknown, or another "
+    "driver's), QUOTE_EXPIRED, QUOTE_USED (by another session) or QUOTE_OTHER_CONNECTOR."
+)
+class QuoteUnavailable(Error):
+    message: str
+    code: str

@@ -19,7 +19,9 @@ from resolvers import charging_types as ct
 from resolvers import ids
 from resolvers.admin import AdminMutation
 from resolvers.driver import Driver, driver, require_driver
+from resolvers.estimate_types import QuoteUnavailable
 from resolvers.money_errors import MAX_KEY, conflict, invalid_amount, money_error
+from resolvers.quotes import QuoteResult, quote, quote_for_start
 
 StartChargingResult = Annotated[
     ct.ChargingSession
@@ -28,7 +30,8 @@ StartChargingResult = Annotated[
     | ct.OperatorUnavailable
     | ct.InvalidInput
     | ct.NotFound
-    | ct.IdempotencyConflict,
+    | ct.IdempotencyConflict
+    | QuoteUnavailable,
     strawberry.union("StartChargingResult"),
 ]
 StopChargingResult = Annotated[
@@ -56,7 +59,9 @@ class ChargingLimitInput:
     max_energy_kwh: Decimal | None = None
 
 
-@strawberry.input(description="Give exactly one of connectorId and qrCode.")
+@strawberry.input(
+    description="Give exactly one of connectorId and qrCode, or a quoteId (then either may be left out)."
+)
 class StartChargingInput:
     idempotency_key: str = strawberry.field(
         description="Repeat a request with the same key to get the same session."
@@ -67,6 +72,9 @@ class StartChargingInput:
         default=None, description="Leave out to let the credit check choose."
     )
     limit: ChargingLimitInput | None = None
+    quote_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A PriceQuote from `quote`: the bill is computed from its prices."
+    )
 
 
 @strawberry.input
@@ -93,7 +101,11 @@ def _key(value: str, field: str) -> ct.InvalidInput | None:
     return None
 
 
-def _refused(refusal: Refused) -> ct.ConnectorUnavailable | ct.OperatorUnavailable | ct.NotFound:
+def _refused(
+    refusal: Refused,
+) -> ct.ConnectorUnavailable | ct.OperatorUnavailable | ct.NotFound | QuoteUnavailable:
+    if refusal.kind == "QuoteUsed":
+        return QuoteUnavailable(message=refusal.message, code="QUOTE_USED")
     if refusal.kind == "NotFound":
         return ct.NotFound(message=refusal.message)
     if refusal.kind == "OperatorUnavailable":
@@ -129,9 +141,19 @@ class Mutation(AdminMutation):
         sessions = info.context.runtime.sessions
         if bad := sessions.billing.invalid_limits(limit.max_cost, limit.max_energy_kwh):
             return invalid_amount(bad)
-        ref = _connector_ref(info, input)
-        if not isinstance(ref, tuple):
-            return ref
+        quote = None
+        if input.quote_id is not None and input.connector_id is None and input.qr_code is None:
+            ref = None
+        else:
+            ref = _connector_ref(info, input)
+            if not isinstance(ref, tuple):
+                return ref
+        if input.quote_id is not None:
+            quote = await quote_for_start(info, driver_id, input.quote_id, ref, input.idempotency_key)
+            if isinstance(quote, QuoteUnavailable):
+                return quote
+            ref = (quote.operator_id, quote.connector_id)
+        assert ref is not None
         outcome = await sessions.start(
             driver_id,
             ref[0],
@@ -140,6 +162,7 @@ class Mutation(AdminMutation):
             input.payment_mode,
             limit.max_cost,
             limit.max_energy_kwh,
+            quote,
         )
         if isinstance(outcome, Denied):
             return ct.CreditDenied(
@@ -154,6 +177,12 @@ class Mutation(AdminMutation):
         if isinstance(outcome, b.KeyConflict):
             return conflict(input.idempotency_key)
         return ct.session(outcome)
+
+    quote: QuoteResult = strawberry.mutation(
+        resolver=quote,
+        description="A binding price for charging `energyKwh` on a connector now (see PriceQuote); "
+        "needs a driver token.",
+    )
 
     @strawberry.mutation
     async def stop_charging(self, info: Info, input: StopChargingInput) -> StopChargingResult:

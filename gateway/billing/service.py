@@ -13,14 +13,14 @@ then is the payment settled (or failed). A payment left pending by a crash is re
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from gateway.billing import amounts
 from gateway.billing.admin import AdminOperations
-from gateway.billing.assessment import assess
+from gateway.billing.assessment import Assessment, assess
 from gateway.billing.outcomes import Declined, Insufficient, NotFound, NotPayable
 from gateway.billing.rails import RailBilling
 from gateway.billing.requests import request_hash
@@ -29,9 +29,11 @@ from gateway.credit.check import Bureau, CreditCheck, Standing
 from gateway.credit.decision import Denied, PaymentMode, Postpaid, Prepaid
 from gateway.currency import limit_to_minor
 from gateway.payments import PaymentDeclined, PaymentProvider
+from gateway.quoting import quoted_bill
 from gateway.store import (
     Account,
     BillRecord,
+    BillStatus,
     Booking,
     DriverRecord,
     Grant,
@@ -44,7 +46,7 @@ from gateway.store import (
     SessionRecord,
     Store,
 )
-from operators.domain import FinalOrder, SessionPhase
+from operators.domain import FinalOrder, OrderLine, SessionPhase
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +186,15 @@ class BillingService(AdminOperations):
     async def settle(self, session: SessionRecord, order: FinalOrder) -> Booking:
         """Book the final order as the session's bill (once), release the reservation, and settle a
         prepaid bill from the wallet; a bill past the session's cap is held UNPAID for review."""
-        assessment = assess(session.tariff_json, order, Decimal(self._settings.dispute_tolerance))
+        tolerance = Decimal(self._settings.dispute_tolerance)
+        lines: Sequence[OrderLine] = order.lines
+        quote = await self.store.quote_for_session(session.id)
+        if quote is not None:  # the quote wins: our lines and total, the operator's figure compared
+            lines, ours = quoted_bill(quote, order)
+            disputed = abs(order.total - ours) > tolerance
+            assessment = Assessment(ours, BillStatus.DISPUTED if disputed else BillStatus.UNPAID)
+        else:
+            assessment = assess(session.tariff_json, order, tolerance)
         due = datetime.now(UTC) + timedelta(days=self._settings.bill_due_days)
         review = None
         if session.max_cost is not None and order.total > session.max_cost:
@@ -194,7 +204,7 @@ class BillingService(AdminOperations):
             )
             log.warning("session %s: %s", session.id, review)
         booking = await self.store.book_bill(
-            session.id, session.driver_id, order.currency, order.lines, order.total, assessment.recomputed,
+            session.id, session.driver_id, order.currency, lines, order.total, assessment.recomputed,
             assessment.status, due, review=review, from_wallet=session.payment_mode is PaymentMode.PREPAID,
         )  # fmt: skip
         if self.rails is not None and booking.created:

@@ -29,6 +29,7 @@ from gateway.sessions.broker import SessionBroker
 from gateway.sessions.ids import new_session_id
 from gateway.store import Page, SessionRecord, Store, progress_fields
 from gateway.store.codec import tariff_to_json
+from gateway.store.quotes import QuoteRecord
 from operators.base import Operator, OperatorError, OperatorRejected, OperatorTimeout
 from operators.domain import (
     Capability,
@@ -89,7 +90,10 @@ class SessionService:
         requested_mode: PaymentMode | None = None,
         max_cost: Decimal | None = None,
         max_energy_kwh: Decimal | None = None,
+        quote: QuoteRecord | None = None,
     ) -> StartOutcome:
+        """``quote``, already checked usable (:mod:`gateway.quoting`), gives the session its tariff
+        snapshot, so the bill is computed from the quoted prices."""
         request = SessionStart(
             operator_id, connector_id, None, self.currency, None, new_session_id(), requested_mode, max_cost,
             max_energy_kwh,
@@ -116,12 +120,17 @@ class SessionService:
             return Refused("ConnectorUnavailable", f"the connector is {status}, not ready to charge")
         tariff = tariffs.get(connector_id)
         request = replace(request, station_id=station.id)
-        if tariff is not None:
+        if quote is not None:
+            request = replace(request, currency=quote.currency, tariff_json=quote.tariff_json)
+        elif tariff is not None:
             request = replace(request, currency=tariff.currency, tariff_json=tariff_to_json(tariff))
         opened = await self.billing.open_session(driver_id, idempotency_key, request)
         if not isinstance(opened, tuple):
             return opened  # denied, or the key was used for another request meanwhile
         session, created = opened
+        if quote is not None and not await self.store.claim_quote(quote.id, session.id):
+            await self._fail(session, "the quote was used by another session")  # a race for one quote
+            return Refused("QuoteUsed", "the quote was used by another session")
         if not created:
             return session  # a concurrent request with the same key won the race
         await self.store.add_session_event(

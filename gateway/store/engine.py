@@ -11,6 +11,7 @@ from gateway.store.inbox import Inbox
 from gateway.store.invariants import Invariants
 from gateway.store.migrations import migrate
 from gateway.store.payments import Payments
+from gateway.store.quotes import Quotes
 from gateway.store.sessions import Sessions
 from gateway.store.settlement import Settlement
 from gateway.store.wallet import Wallets
@@ -19,9 +20,9 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/chargegate.sqlite3"
 
 
 class Store(
-    Wallets, Sessions, SessionEvents, Inbox, Bills, Payments, Exposure, Settlement, Invariants, Admin
+    Wallets, Sessions, SessionEvents, Inbox, Bills, Payments, Exposure, Settlement, Invariants, Admin, Quotes
 ):
-    """The billing ledger: drivers, wallets, sessions, the inbox, bills, payments and reservations.
+    """The billing ledger: drivers, wallets, sessions, the inbox, bills, payments, reservations, quotes.
 
     Every method is one transaction and returns frozen records (:mod:`gateway.store.records`). Built
     once in the Starlette lifespan by :func:`open_store`, closed there with :meth:`close`.

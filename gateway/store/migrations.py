@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.store import schema_v1, schema_v3
+from gateway.store import schema_v1, schema_v3, schema_v4
 from gateway.store.database import Database
 from gateway.store.types import UtcDateTime, utcnow
 
@@ -85,6 +85,10 @@ def _v3_money(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE bills ADD COLUMN review VARCHAR(200)"))
 
 
+def _v4_quotes(conn: Connection) -> None:
+    schema_v4.metadata.create_all(conn, tables=[schema_v4.quotes])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "base tables", _v1_base_tables),
     Migration(
@@ -93,6 +97,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _v2_operator_refs_and_indexes,
     ),
     Migration(3, "payments with a status, reservations, idempotency keys, refunds, audit", _v3_money),
+    Migration(4, "binding price quotes", _v4_quotes),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -231,3 +231,21 @@ audit_log = Table(  # v3: who decided what about whose money, and why
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_audit_log_subject", "subject"),
 )
+
+quotes = Table(  # v4: binding price quotes, each used by at most one session
+    "quotes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("driver_id", String(64), nullable=False),
+    Column("operator_id", String(64), nullable=False),
+    Column("connector_id", String(128), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("energy_kwh", ENERGY, nullable=False),
+    Column("power_kw", Float, nullable=False),
+    Column("total", MONEY, nullable=False),
+    Column("tariff_json", Text, nullable=False),  # the snapshot the bill is computed from
+    Column("priced_at", UtcDateTime, nullable=False),
+    Column("valid_until", UtcDateTime, nullable=False),
+    Column("session_id", String(64), ForeignKey("sessions.id"), unique=True),
+    Index(None, "driver_id"),
+)
