@@ -22,7 +22,7 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from gateway import replicas, tracing
+from gateway import graphiql, replicas, tracing
 from gateway.config import Settings
 from gateway.logs import RequestIdMiddleware
 from gateway.metrics import CONTENT_TYPE_LATEST
@@ -66,6 +66,9 @@ class GraphQLApp(GraphQL):
         sub_response = await super().get_sub_response(request)
         sub_response.media_type = negotiation.media_type(request.headers.get("accept"))
         return sub_response
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page()  # our own, with assets the gateway serves: works offline
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET carrying only a persisted query's hash is an operation, not a visit to GraphiQL.
@@ -191,6 +194,7 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *([graphiql.assets()] if graphql.graphql_ide else []),
         ],
         middleware=[Middleware(RequestIdMiddleware), *security_middleware(settings.security, shared.limiter)],
         lifespan=lifespan,
