@@ -106,7 +106,7 @@ async def search(
             ctx.report({op_id: OperatorUnavailable(op_id, f"stations unknown: {reason}")})
 
     test = _connector_test(filter)
-    ranked = await ordered(
+    ranked, test = await ordered(
         ctx, near, radius_km, order_by, charge, test, wanted_ops, bool(filter and filter.available_only)
     )
     start = bisect_right(ranked, last, key=lambda item: item[0]) if last is not None else 0
@@ -137,8 +137,10 @@ async def ordered(
     test: ConnectorTest | None = None,
     wanted_ops: set[str] | None = None,
     available_only: bool = False,
-) -> list[tuple[ranking.Key, float, domain.Station]]:
-    """Every station of the search, filtered and ranked (what ``make bench`` times)."""
+) -> tuple[list[tuple[ranking.Key, float, domain.Station]], ConnectorTest | None]:
+    """Every station of the search, filtered and ranked (what ``make bench`` times), and the test
+    of the connectors that match: with ``available_only``, only AVAILABLE ones do, so the ordering,
+    the summaries and ``Station.estimate`` consider the connectors a driver can use now."""
     # Ranked orderings sort on their own key, which includes the distance.
     hits = ctx.runtime.catalogue.near(
         near.lat, near.lon, radius_km, ordered=order_by is StationOrder.DISTANCE
@@ -148,23 +150,29 @@ async def ordered(
     if test is not None:
         hits = [h for h in hits if any(test(c) for c in h[1].connectors)]
     if available_only:
-        hits = await _available(ctx, hits, test)
+        hits, test = await _available(ctx, hits, test)
     tariffs: list[domain.Tariff | None] = []
     if order_by in ranking.NEEDS_TARIFFS:
         tariffs = await ctx.tariffs.load_many(ranking.tariff_keys(hits, test))
-    return ranking.rank(hits, order_by, test, tariffs, ctx.now, charge)
+    return ranking.rank(hits, order_by, test, tariffs, ctx.now, charge), test
 
 
 async def _available(
     ctx: RequestContext, hits: list[tuple[float, domain.Station]], test: ConnectorTest | None
-) -> list[tuple[float, domain.Station]]:
-    """Keep stations with an AVAILABLE connector (that also passes the other filters)."""
+) -> tuple[list[tuple[float, domain.Station]], ConnectorTest]:
+    """Keep stations with an AVAILABLE connector that also passes the other filters, and the test
+    of those connectors (the catalogue's connector objects, by identity, for this request)."""
     states = await ctx.statuses.load_many([(s.operator_id, s.id) for _, s in hits])
-    kept = []
+    kept, free = [], set()
     for (d, s), by_connector in zip(hits, states, strict=True):
-        for c in s.connectors:
-            state = by_connector.get(c.id)
-            if state and state.status is domain.ConnectorStatus.AVAILABLE and (test is None or test(c)):
-                kept.append((d, s))
-                break
-    return kept
+        usable = [
+            id(c)
+            for c in s.connectors
+            if (state := by_connector.get(c.id)) is not None
+            and state.status is domain.ConnectorStatus.AVAILABLE
+            and (test is None or test(c))
+        ]
+        if usable:
+            kept.append((d, s))
+            free.update(usable)
+    return kept, lambda c: id(c) in free

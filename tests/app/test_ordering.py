@@ -130,11 +130,20 @@ async def test_cursors_and_arguments_are_checked(stack: Stack):
 
 
 async def test_summaries_count_what_the_connectors_show_and_follow_the_filter(stack: Stack):
-    for flt in (None, {"powerTypes": ["DC"]}):
-        data = await stack.data(ORDERED, {"by": "DISTANCE", "first": 40, "filter": flt})
+    for flt in (None, {"powerTypes": ["DC"]}, {"powerTypes": ["DC"], "availableOnly": True}):
+        data = await stack.data(ORDERED, {"by": "DISTANCE", "first": 40, "filter": flt, "at": AT})
         for e in data["stations"]["edges"]:
             node, summary = e["node"], e["node"]["connectorSummary"]
-            shown = [c for c in node["connectors"] if flt is None or c["powerType"] == "DC"]
+            shown = [
+                c
+                for c in node["connectors"]
+                if (flt is None or c["powerType"] == "DC")
+                and (flt is None or not flt.get("availableOnly") or c["status"] == "AVAILABLE")
+            ]
+            if flt and flt.get("availableOnly"):  # only what a driver can use now
+                assert summary["available"] == summary["total"] > 0
+                chosen = node["estimate"]["connector"]["id"]
+                assert chosen in {c["id"] for c in shown}
             assert summary["total"] == len(shown)
             assert summary["available"] == sum(c["status"] == "AVAILABLE" for c in shown)
             assert summary["highestPowerKw"] == max(c["maxPowerKw"] for c in shown)
