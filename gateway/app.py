@@ -184,6 +184,7 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
             # Push routes exist only once the adapters do: add them before the first request.
             for op in runtime.operators.values():
                 app.router.routes.extend(op.inbound_routes())
+            app.router.routes.extend(runtime.rail_routes())  # credit rails' notifications
             app.state.runtime = runtime
             yield
 

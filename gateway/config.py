@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gateway.settings import (
+    AlipaySettings,
     AuthSettings,
     BreakerSettings,
     CacheSettings,
@@ -25,9 +26,11 @@ from gateway.settings import (
     CreditSettings,
     GatewaySettings,
     LedgerSettings,
+    PaymentsSettings,
     SecuritySettings,
     Settings,
     TracingSettings,
+    WeChatPaySettings,
 )
 
 ENV_PREFIX = "CHARGEGATE__"
@@ -55,6 +58,9 @@ __all__ = [  # the settings dataclasses are imported from here too
     "CreditSettings",
     "LedgerSettings",
     "TracingSettings",
+    "AlipaySettings",
+    "WeChatPaySettings",
+    "PaymentsSettings",
     "Settings",
 ]
 
@@ -68,6 +74,9 @@ SECTIONS: dict[str, type] = {
     "credit": CreditSettings,
     "ledger": LedgerSettings,
     "tracing": TracingSettings,
+    "alipay": AlipaySettings,
+    "wechatpay": WeChatPaySettings,
+    "payments": PaymentsSettings,
 }
 # Secrets of the sections above: only ``{ env = "VAR" }`` or an environment override, never inline.
 SECTION_SECRETS = {
@@ -75,6 +84,9 @@ SECTION_SECRETS = {
     "auth.jwt_key",
     "credit.bureau_api_key",
     "cache.redis_password",
+    "alipay.app_private_key",
+    "wechatpay.merchant_private_key",
+    "wechatpay.apiv3_key",
 }
 # URLs that may carry a password: written in the file only without one.
 SECTION_URLS = {"cache.redis_url"}
@@ -110,6 +122,7 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None, **gatewa
     settings = Settings(**built, operators=tuple(_operator(i, op, env) for i, op in enumerate(operators)))
     _check(settings)
     _check_operators(settings)
+    _check_rails(settings)
     return settings
 
 
@@ -312,3 +325,13 @@ def _check_billing(settings: Settings) -> None:
         Decimal(ledger.dispute_tolerance)
     except InvalidOperation as exc:
         raise ConfigError("ledger.dispute_tolerance", "must be a decimal amount") from exc
+
+
+def _check_rails(settings: Settings) -> None:
+    from gateway.rails import setup  # imports the rails' clients only when settings are loaded
+
+    try:
+        setup.check(settings)
+    except ValueError as exc:
+        key = str(exc).split(" ", 1)[0] if str(exc).startswith(("alipay.", "wechatpay.")) else "payments"
+        raise ConfigError(key, str(exc)) from None

@@ -1,8 +1,9 @@
 """Demo mode (``chargegate serve --demo``): everything embedded, nothing external.
 
-Starts the operator simulators (see :mod:`operators.demo`) and a credit-bureau simulator, and
-fills in the settings that point at them. The JWT key and bureau key here are public demo values:
-``chargegate token alice`` signs with the same key, so its tokens work against ``make run``.
+Starts the operator simulators (see :mod:`operators.demo`), a credit-bureau simulator and the
+payment rails' simulators (:mod:`gateway.rails.demo`), and fills in the settings that point at
+them. The JWT key and bureau key here are public demo values: ``chargegate token alice`` signs with
+the same key, so its tokens work against ``make run``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 from gateway.config import Settings
+from gateway.credit.demo import demo_scores
 from gateway.credit.sim_config import DEFAULT_API_KEY, BureauConfig
 from gateway.credit.simulator import CreditBureauSimulator
+from gateway.rails import demo as rails_demo
 
 DEMO_JWT_KEY = "chargegate-demo-jwt-key-public-not-a-secret"  # ≥ 32 bytes, and public on purpose
 
@@ -30,7 +33,10 @@ async def demo_lifespan(settings: Settings) -> AsyncIterator[Settings]:
 
     async with (
         demo.running(settings.public_url) as configs,
-        CreditBureauSimulator(BureauConfig(api_key=DEFAULT_API_KEY)) as bureau,
+        CreditBureauSimulator(
+            BureauConfig(api_key=DEFAULT_API_KEY, scores=demo_scores() | rails_demo.SCORES)
+        ) as bureau,
+        rails_demo.running(settings) as settings,
     ):
         credit = settings.credit
         if not credit.bureau_url:

@@ -10,6 +10,7 @@ from decimal import Decimal
 import aiohttp
 
 from gateway.billing import BillingService
+from gateway.billing.rails import Enrolment, RailBilling
 from gateway.cache import Cache
 from gateway.catalogue import Catalogue
 from gateway.config import ConfigError, CreditSettings, Settings
@@ -20,6 +21,7 @@ from gateway.credit.http import HttpCreditProvider
 from gateway.credit.policy import CreditPolicy, parse_bands
 from gateway.credit.provider import CreditProvider, NoCreditProvider
 from gateway.payments import PaymentProvider
+from gateway.rails import setup
 from gateway.sessions.service import SessionService
 from gateway.store import Store, WalletEntryKind, open_store
 from operators.base import Operator
@@ -58,6 +60,17 @@ async def seed_demo_wallets(store: Store, currency: str) -> None:
             )
 
 
+def rail_billing(settings: Settings, http: aiohttp.ClientSession, store: Store) -> RailBilling | None:
+    """The credit rails the settings configure, with their enrolled drivers; None without rails."""
+    rails = setup.build(settings, http)
+    if not rails:
+        return None
+    enrolled = {
+        driver: Enrolment(rail, account) for driver, (rail, account) in setup.enrolments(settings).items()
+    }
+    return RailBilling(store, rails, enrolled)
+
+
 @contextlib.asynccontextmanager
 async def session_service(
     settings: Settings,
@@ -73,7 +86,9 @@ async def session_service(
             await seed_demo_wallets(store, settings.credit.currency)
         currency = settings.credit.currency
         credit = credit_check(settings, http, cache)
-        billing = BillingService(store, credit, payments, settings.ledger, currency)
+        billing = BillingService(
+            store, credit, payments, settings.ledger, currency, rail_billing(settings, http, store)
+        )
         yield SessionService(store, catalogue, operators, billing, settings.ledger, currency)
     finally:
         await store.close()

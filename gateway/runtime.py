@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import aiohttp
+from starlette.routing import Route
 
 from gateway import replicas as replication
 from gateway.breaker import CircuitBreaker
@@ -30,6 +31,7 @@ from gateway.ledger import session_service
 from gateway.metrics import Metrics
 from gateway.payments import DemoPaymentProvider, NoPaymentProvider, PaymentProvider
 from gateway.qrcodes import QrPatterns
+from gateway.rails import receiver
 from gateway.sessions.service import SessionService, order_raw
 from gateway.tracing import upstream_tracer
 from gateway.wrapping import WrappedOperator
@@ -74,6 +76,13 @@ class Runtime:
             self.settings.cache,
             lambda station_id: self.catalogue.connector_ids(op_id, station_id),
         )
+
+    def rail_routes(self) -> list[Route]:
+        """``POST /payments/{rail}/notify`` for each configured credit rail."""
+        billing = self.sessions.billing if self.sessions is not None else None
+        if billing is None or billing.rails is None:
+            return []
+        return receiver.routes(billing.rails.rails, billing.rails.apply)
 
     def operator_info(self) -> list[OperatorInfo]:
         return [op.info for op in self.operators.values()]

@@ -103,6 +103,42 @@ class LedgerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AlipaySettings:
+    """[alipay]: Zhima pay-after-use (docs/payments.md); off while ``app_id`` is empty."""
+
+    app_id: str = ""
+    app_private_key: str = ""  # environment only; PEM or the console's base64 body
+    alipay_public_key: str = ""  # PEM or base64 body
+    zm_service_id: str = ""
+    gateway_url: str = "https://openapi.alipay.com/gateway.do"
+    timeout_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class WeChatPaySettings:
+    """[wechatpay]: pay score (docs/payments.md); off while ``mchid`` is empty."""
+
+    mchid: str = ""
+    appid: str = ""
+    service_id: str = ""
+    merchant_private_key: str = ""  # environment only (apiclient_key.pem)
+    merchant_serial_no: str = ""
+    platform_public_key: str = ""  # the WeChat Pay public key (PEM)
+    platform_public_key_id: str = ""  # PUB_KEY_ID_...
+    apiv3_key: str = ""  # environment only; 32 bytes
+    base_url: str = "https://api.mch.weixin.qq.com"
+    timeout_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentsSettings:
+    """[payments]: which drivers charge on a credit rail, as ``DRIVER=RAIL:ACCOUNT`` (the account is
+    the Alipay agreement id or the WeChat openid), e.g. ``["alice=alipay:ZMOP0001"]``."""
+
+    enrolments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class TracingSettings:
     """``[tracing]``: OpenTelemetry, off by default; on needs the ``tracing`` extra installed."""
 
@@ -124,6 +160,9 @@ class Settings:
     credit: CreditSettings = field(default_factory=CreditSettings)
     ledger: LedgerSettings = field(default_factory=LedgerSettings)
     tracing: TracingSettings = field(default_factory=TracingSettings)
+    alipay: AlipaySettings = field(default_factory=AlipaySettings)
+    wechatpay: WeChatPaySettings = field(default_factory=WeChatPaySettings)
+    payments: PaymentsSettings = field(default_factory=PaymentsSettings)
     operators: tuple[Mapping[str, Any], ...] = ()
 
     @property

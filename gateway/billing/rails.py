@@ -80,6 +80,10 @@ class RailBilling:
             return None
         return self._rails[enrolment.rail]
 
+    @property
+    def rails(self) -> Mapping[str, CreditRail]:
+        return self._rails
+
     def rail(self, name: str) -> CreditRail | None:
         return self._rails.get(name)
 

@@ -1,0 +1,54 @@
+"""The rails' settings: checked at load with the key that is wrong, secrets only from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from gateway.config import ConfigError, load
+from gateway.rails import setup
+from tests.rails.conftest import KeyPair
+
+
+def alipay_env(keys: KeyPair, **extra: str) -> dict[str, str]:
+    return {
+        "CHARGEGATE__ALIPAY__APP_ID": "2021000000000001",
+        "CHARGEGATE__ALIPAY__APP_PRIVATE_KEY": keys.private,
+        "CHARGEGATE__ALIPAY__ALIPAY_PUBLIC_KEY": keys.public,
+        "CHARGEGATE__ALIPAY__ZM_SERVICE_ID": "2020000000000001",
+        **extra,
+    }
+
+
+async def test_configured_rails_are_built_with_their_notify_urls(merchant_keys: KeyPair) -> None:
+    settings = load(None, env=alipay_env(merchant_keys, CHARGEGATE__PAYMENTS__ENROLMENTS="dave=alipay:ZMOP1"))
+    assert setup.enrolments(settings) == {"dave": ("alipay", "ZMOP1")}
+    assert setup.alipay_config(settings).notify_url == "http://127.0.0.1:8000/payments/alipay/notify"
+    async with aiohttp.ClientSession() as http:
+        assert set(setup.build(settings, http)) == {"alipay"}
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"CHARGEGATE__ALIPAY__ZM_SERVICE_ID": ""}, "alipay.zm_service_id"),
+        ({"CHARGEGATE__ALIPAY__ALIPAY_PUBLIC_KEY": "not a key"}, "alipay.alipay_public_key"),
+        ({"CHARGEGATE__PAYMENTS__ENROLMENTS": "dave=wechatpay:o-1"}, "payments"),
+        ({"CHARGEGATE__PAYMENTS__ENROLMENTS": "dave"}, "payments"),
+        ({"CHARGEGATE__PAYMENTS__ENROLMENTS": "dave=alipay:a,dave=alipay:b"}, "payments"),
+    ],
+)
+def test_bad_rail_settings_name_their_key(merchant_keys: KeyPair, change: dict[str, str], key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(None, env=alipay_env(merchant_keys) | change)
+    assert caught.value.key == key
+
+
+def test_private_keys_never_come_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "chargegate.toml"
+    path.write_text('[wechatpay]\nmchid = "1900000109"\napiv3_key = "0123456789abcdef0123456789abcdef"\n')
+    with pytest.raises(ConfigError) as caught:
+        load(path, env={})
+    assert caught.value.key == "wechatpay.apiv3_key"
