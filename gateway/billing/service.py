@@ -81,11 +81,13 @@ class SessionStart:
     requested_mode: PaymentMode | None = None
     max_cost: Decimal | None = None
     max_energy_kwh: Decimal | None = None
+    quote_id: str | None = None  # a binding quote (gateway.quoting)
 
     def digest(self) -> str:
         mode = self.requested_mode.value if self.requested_mode else None
+        quoted = (f"quote:{self.quote_id}",) if self.quote_id else ()  # unquoted starts hash as before
         return request_hash("start", self.operator_id, self.connector_id, mode, amounts.normal(self.max_cost),
-                            amounts.normal(self.max_energy_kwh))  # fmt: skip
+                            amounts.normal(self.max_energy_kwh), *quoted)  # fmt: skip
 
 
 class BillingService(AdminOperations):

@@ -96,7 +96,7 @@ class SessionService:
         snapshot, so the bill is computed from the quoted prices."""
         request = SessionStart(
             operator_id, connector_id, None, self.currency, None, new_session_id(), requested_mode, max_cost,
-            max_energy_kwh,
+            max_energy_kwh, quote.id if quote else None,
         )  # fmt: skip
         existing = await self.billing.started(driver_id, idempotency_key, request)
         if existing is not None:

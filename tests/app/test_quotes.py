@@ -67,6 +67,11 @@ async def test_a_quote_is_honoured_by_the_bill(stack: Stack, protocol: str):
         "startCharging"
     ]
     assert (reused["__typename"], reused["code"]) == ("QuoteUnavailable", "QUOTE_USED")
+    other = await quote(alice, connector_id)
+    same_key = (await alice.gql(START, {"input": {"quoteId": other["id"], "idempotencyKey": "q-1"}}))[
+        "startCharging"
+    ]
+    assert same_key["__typename"] == "IdempotencyConflict"  # the key named another quote's start
 
     await alice.until(session["id"], lambda s: s["status"] == "CHARGING" and Decimal(s["energyKwh"]) > 0)
     await alice.gql(STOP, {"id": session["id"]})
