@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +15,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from gateway.billing import BillingService, BillStatus, PaymentMode, PaymentStatus
+from gateway.billing import BillingService, BillRecord, BillStatus, PaymentMode, PaymentStatus
+from gateway.billing.admin import Resolution
 from gateway.billing.rails import Enrolment, RailBilling
 from gateway.config import LedgerSettings
 from gateway.credit.check import CreditCheck
@@ -234,4 +235,23 @@ async def test_admin_refunds_go_back_through_the_rail_once(
     rest = await billing.refund("admin", "r2", payment.id, None, "the rest")
     assert isinstance(rest, RefundRecord) and rest.amount == Decimal("20.00")
     assert rail.sim.ledger.to_json()["refunded"] == "30.00"
+    assert await store.check_ledger() == []
+
+
+async def test_a_resolved_dispute_is_collected_by_the_rail(
+    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+) -> None:
+    billing = new_billing()
+    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    session = opened[0]
+    final = order(session, "18.00")
+    due = datetime.now(UTC) + timedelta(days=14)
+    booked = await store.book_bill(
+        session.id, "alice", "CNY", final.lines, final.total, Decimal("16.00"), BillStatus.DISPUTED, due
+    )
+    assert rail.collected() == "0.00"  # a DISPUTED bill is not collected
+    resolved = await billing.resolve_bill("admin", "d1", booked.bill.id, Resolution.OURS, None, "checked")
+    assert isinstance(resolved, BillRecord) and resolved.status is BillStatus.PAID
+    assert rail.collected() == "16.00"
     assert await store.check_ledger() == []
