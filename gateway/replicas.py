@@ -3,7 +3,8 @@
 With ``cache.backend = "memory"`` there is one replica: fan-in stays in the process and the lease is
 always held. With ``"redis"`` the replicas share one Redis client for the fan-in
 (:mod:`gateway.fanin`), the reconciliation lease (:mod:`gateway.lease`), the adapters' shared state
-(:mod:`gateway.redis_state`: OCPI credentials and pushed objects, the T/CEC replay cache) and, unless
+(:mod:`gateway.redis_state`: OCPI credentials and pushed objects, the T/CEC replay cache; without
+Redis they are kept in the ledger database) and, unless
 ``security.rate_limit_backend`` says otherwise, the rate limits; the cache has its own pool
 (:func:`gateway.cache.build_backend`).
 """
@@ -26,7 +27,6 @@ from gateway.metrics import Metrics
 from gateway.redis_state import RedisState
 from gateway.security import ratelimit
 from operators.base import SharedState
-from operators.state import MemoryState
 
 SESSIONS_LEASE = "sessions"  # reconciliation and the overdue sweep
 
@@ -44,7 +44,7 @@ class Replicas:
     fanin: FanIn = field(default_factory=InProcessFanIn)
     sessions_lease: Lease = field(default_factory=lambda: LocalLease(SESSIONS_LEASE))
     limiter: ratelimit.RateLimiter = field(default_factory=ratelimit.TokenBucketLimiter)
-    state: SharedState = field(default_factory=MemoryState)  # what adapters share (OCPI, replay cache)
+    state: SharedState | None = None  # what adapters share (OCPI, replay cache); None: the ledger's
 
     async def aclose(self) -> None:
         if self.redis is not None:

@@ -26,6 +26,7 @@ from gateway.config import Settings
 from gateway.fanin import FanIn, InProcessFanIn, Shared
 from gateway.health import RecentCalls
 from gateway.instrumented import UpstreamMetrics
+from gateway.late_state import LateState
 from gateway.lease import while_held
 from gateway.ledger import session_service
 from gateway.metrics import Metrics
@@ -139,14 +140,17 @@ async def running(settings: Settings, shared: replication.Replicas | None = None
     if settings.gateway.mode in ("demo", "dev"):
         runtime.payments = DemoPaymentProvider()
     tasks: list[asyncio.Task[None]] = []
+    state = shared.state or LateState()  # without Redis, the ledger's (bound once it is open)
     try:
         for adapter in registry.build_all(
-            settings.operators, http, runtime.on_event, settings.public_url, shared.state
+            settings.operators, http, runtime.on_event, settings.public_url, state
         ):
             runtime.add(adapter)
         async with session_service(
             settings, http, cache, runtime.catalogue, dict(runtime.operators), runtime.payments
         ) as sessions:
+            if isinstance(state, LateState):
+                state.bind(sessions.store)
             runtime.sessions = sessions
             sessions.broker.relay = shared.fanin.publish
             tasks.append(asyncio.create_task(runtime.catalogue.run(runtime.operators), name="catalogue-sync"))

@@ -128,5 +128,9 @@ class Database:
             return postgresql.insert(table).on_conflict_do_nothing()
         return sqlite.insert(table).on_conflict_do_nothing()
 
+    def upsert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        """An INSERT that takes ``on_conflict_do_update`` (both dialects spell it alike)."""
+        return postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -10,6 +10,7 @@ from gateway.store.exposure import Exposure
 from gateway.store.inbox import Inbox
 from gateway.store.invariants import Invariants
 from gateway.store.migrations import migrate
+from gateway.store.operator_state import OperatorState
 from gateway.store.payments import Payments
 from gateway.store.quotes import Quotes
 from gateway.store.sessions import Sessions
@@ -20,7 +21,18 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/chargegate.sqlite3"
 
 
 class Store(
-    Wallets, Sessions, SessionEvents, Inbox, Bills, Payments, Exposure, Settlement, Invariants, Admin, Quotes
+    Wallets,
+    Sessions,
+    SessionEvents,
+    Inbox,
+    Bills,
+    Payments,
+    Exposure,
+    Settlement,
+    Invariants,
+    Admin,
+    Quotes,
+    OperatorState,
 ):
     """The billing ledger: drivers, wallets, sessions, the inbox, bills, payments, reservations, quotes.
 

@@ -89,6 +89,15 @@ def _v4_quotes(conn: Connection) -> None:
     schema_v4.metadata.create_all(conn, tables=[schema_v4.quotes])
 
 
+def _v5_operator_state(conn: Connection) -> None:
+    conn.execute(
+        text(
+            "CREATE TABLE operator_state (key VARCHAR(255) NOT NULL, value TEXT NOT NULL,"
+            " expires_at FLOAT, CONSTRAINT pk_operator_state PRIMARY KEY (key))"
+        )
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "base tables", _v1_base_tables),
     Migration(
@@ -98,6 +107,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(3, "payments with a status, reservations, idempotency keys, refunds, audit", _v3_money),
     Migration(4, "binding price quotes", _v4_quotes),
+    Migration(5, "operator adapters' shared state", _v5_operator_state),
 )
 LATEST = MIGRATIONS[-1].version
 

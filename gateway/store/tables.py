@@ -249,3 +249,11 @@ quotes = Table(  # v4: binding price quotes, each used by at most one session
     Column("session_id", String(64), ForeignKey("sessions.id"), unique=True),
     Index(None, "driver_id"),
 )
+
+operator_state = Table(  # v5: what the operator adapters share across replicas (OCPI, T/CEC replay cache)
+    "operator_state",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("expires_at", Float),  # Unix time; NULL keeps the key until it is deleted
+)

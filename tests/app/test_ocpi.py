@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from gateway.config import Settings
+from operators.ocpi.simulator import OcpiSimulator
 from resolvers import ids
 from tests.app.conftest import CENTERS, OCPI, SH, Stack, poll, running_stack
 
@@ -53,3 +54,14 @@ async def test_an_evse_patch_changes_the_next_query(stack: Stack):
         return connectors[0]["status"] == expected
 
     await poll(changed, timeout_s=1.0)
+
+
+async def test_a_restart_keeps_the_ocpi_registration(stack_settings: Settings):
+    """Without Redis the registration lives in the ledger: a restarted gateway goes on with token C
+    (token A is spent) instead of failing a second handshake."""
+    async with OcpiSimulator(stations=3, seed=9, center=CENTERS[SH], push=False) as cpo:
+        async with running_stack(stack_settings, ocpi_sim=cpo) as first:
+            assert first.runtime.catalogue.synced(OCPI)
+        async with running_stack(stack_settings, ocpi_sim=cpo) as again:  # same ledger file
+            assert again.runtime.catalogue.synced(OCPI)
+        assert cpo.calls["credentials"] == 1
