@@ -30,6 +30,7 @@ from yarl import URL
 from operators import domain
 from operators.base import (
     EventSink,
+    OperatorAuthError,
     OperatorError,
     OperatorInfo,
     OperatorNotSupported,
@@ -132,7 +133,16 @@ class OcpiOperator:
             return await handshake.discover(self.client, self.settings.versions_url)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + REGISTRATION_WAIT_S
-        while (found := await self.store.registration()) is None:
+        while True:
+            found = await self.store.registration()
+            if found is not None:
+                if await self._still_known(found):
+                    break
+                logger.warning(
+                    "OCPI operator %s no longer accepts our token C: registering again", self.settings.id
+                )
+                await self.store.forget_registration(found.token_c)
+                continue
             if await self.store.claim_registration(self._replica, REGISTRATION_WAIT_S):
                 try:
                     found = await self._register()
@@ -144,6 +154,16 @@ class OcpiOperator:
             await asyncio.sleep(REGISTRATION_POLL_S)
         self.client.token, self.token_b = found.token_c, found.token_b
         return found.details
+
+    async def _still_known(self, registration: Registration) -> bool:
+        """Whether the CPO still takes a stored token C (a sandbox CPO that restarted does not)."""
+        self.client.token = registration.token_c
+        try:
+            await self.client.call("GET", self.settings.versions_url, routed=False)
+        except OperatorAuthError:
+            self.client.token = self.settings.token
+            return False
+        return True
 
     async def _register(self) -> Registration:
         details = await handshake.discover(self.client, self.settings.versions_url)

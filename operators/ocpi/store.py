@@ -99,6 +99,12 @@ class OcpiStore:
             "registration",
         )
 
+    async def forget_registration(self, token_c: str) -> None:
+        """Drop the registration made with ``token_c`` (not a newer one another replica just made)."""
+        found = await self.registration()
+        if found is not None and found.token_c == token_c:
+            await self.state.delete(self._key("registration"))
+
     async def claim_registration(self, owner: str, ttl_s: float) -> bool:
         """The lease under which one replica runs the handshake while the others wait for it."""
         return await self.state.add(self._key("registering"), owner, ttl_s)

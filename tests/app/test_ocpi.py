@@ -65,3 +65,15 @@ async def test_a_restart_keeps_the_ocpi_registration(stack_settings: Settings):
         async with running_stack(stack_settings, ocpi_sim=cpo) as again:  # same ledger file
             assert again.runtime.catalogue.synced(OCPI)
         assert cpo.calls["credentials"] == 1
+
+
+async def test_a_cpo_that_forgot_us_is_registered_again(stack_settings: Settings):
+    """A sandbox CPO restarted empty (as `make run`'s is) no longer knows the stored token C: the
+    gateway notices at start and registers again with token A."""
+    cpo = OcpiSimulator(stations=3, seed=9, center=CENTERS[SH], push=False)
+    async with cpo, running_stack(stack_settings, ocpi_sim=cpo):
+        pass
+    async with OcpiSimulator(stations=3, seed=9, center=CENTERS[SH], push=False) as fresh:
+        async with running_stack(stack_settings, ocpi_sim=fresh) as again:
+            assert again.runtime.catalogue.synced(OCPI)
+        assert fresh.calls["credentials"] == 1 and fresh.token_c is not None

@@ -50,11 +50,13 @@ async def test_handshake_and_every_response_conform() -> None:
                 base = f"{public_url}{op.base_path}/2.2.1"
                 b_header = {"Authorization": auth.header(await op.accepted_token()), **headers.new_ids()}
                 session = sim.sessions.sessions[0]
-                for path in (
-                    f"/sessions/CN/SHA/{session['id']}",
-                    f"/cdrs/CDR-{session['id']}",
-                    "/credentials",
-                ):
+                tariff = next(iter(sim.tariffs.values()))  # the tariffs Receiver: a PUT, then read back
+                tariff_path = f"/tariffs/CN/SHA/{tariff['id']}"
+                put = {**b_header, **headers.new_ids(), "Content-Type": "application/json"}
+                async with http.put(base + tariff_path, data=codec.dumps(tariff), headers=put) as resp:
+                    assert resp.status == 200 and await resp.read()
+                reads = (f"/sessions/CN/SHA/{session['id']}", f"/cdrs/CDR-{session['id']}", "/credentials")
+                for path in (*reads, tariff_path, f"/locations/CN/SHA/{loc_id}"):
                     async with http.get(base + path, headers={**b_header, **headers.new_ids()}) as resp:
                         assert resp.status == 200 and await resp.read(), path
                 # Token A is retired on both sides once C is issued (§1.3 step 5).
