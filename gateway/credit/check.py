@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from gateway.credit.decision import Decision, PaymentMode
-from gateway.credit.policy import CreditPolicy, decide, postpay_eligible, postpay_limit
+from gateway.credit.policy import CreditPolicy, decide, postpay_limit
 from gateway.credit.provider import CreditProvider, CreditUnavailable
 
 log = logging.getLogger(__name__)
@@ -36,15 +36,6 @@ class Bureau:
 
     score: int | None
     ok: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CreditView:
-    """What ``Driver.credit`` shows: the score (None when unknown or the bureau is down)."""
-
-    score: int | None
-    bureau_ok: bool
-    postpay_eligible: bool
 
 
 class CreditCheck:
@@ -83,11 +74,6 @@ class CreditCheck:
     def limit(self, bureau: Bureau) -> Decimal:
         """The most the driver may owe at once (``CreditStatus.limit``)."""
         return postpay_limit(bureau.score, bureau.ok, self.policy)
-
-    async def view(self, driver_id: str, standing: Standing) -> CreditView:
-        score, bureau_ok = await self._score(driver_id)
-        eligible = postpay_eligible(score, bureau_ok, standing.has_overdue, standing.outstanding, self.policy)
-        return CreditView(score, bureau_ok, eligible)
 
     async def _score(self, driver_id: str) -> tuple[int | None, bool]:
         try:

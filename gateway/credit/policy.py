@@ -148,13 +148,6 @@ def postpay_limit(score: int | None, bureau_ok: bool, policy: CreditPolicy) -> D
     )
 
 
-def postpay_eligible(
-    score: int | None, bureau_ok: bool, has_overdue: bool, outstanding: Decimal, policy: CreditPolicy
-) -> bool:
-    """Whether :func:`decide` would give POSTPAID now (``CreditStatus.postpayEligible``)."""
-    return not isinstance(_postpay(score, bureau_ok, has_overdue, outstanding, policy), _Refusal)
-
-
 @dataclass(frozen=True, slots=True)
 class _Refusal:
     """Why not postpay, and what the driver could do about it (None when only time helps)."""

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from gateway.credit.cached import CachedCreditProvider
-from gateway.credit.check import CreditCheck, CreditView, Standing
+from gateway.credit.check import Bureau, CreditCheck, Standing
 from gateway.credit.decision import DenialReason, Denied, PaymentMode, Postpaid, Prepaid
 from gateway.credit.demo import DEMO_DRIVERS, demo_wallets
 from gateway.credit.http import HttpCreditProvider
@@ -60,11 +60,20 @@ async def test_ledger_standing_is_applied(check):
     assert await check.evaluate("alice", Standing(D(0), outstanding=D("420"))) == Postpaid(D("80"))
 
 
-async def test_view(check, bureau):
-    assert await check.view("alice", Standing(D(0))) == CreditView(720, True, True)
-    assert await check.view("carol", Standing(D(200))) == CreditView(520, True, False)
+async def test_bureau_and_limit(check, bureau):
+    alice = await check.bureau("alice")
+    assert alice == Bureau(720, True) and check.limit(alice) == D(500)
+    assert check.limit(await check.bureau("carol")) == 0  # below every band: no postpay limit
+    assert await check.bureau("carol", PaymentMode.PREPAID) == Bureau(None, True)  # prepaid: not asked
     bureau.faults = BureauFaults(down=True)
-    assert await check.view("bob", Standing(D(0))) == CreditView(None, False, False)
+    down = await check.bureau("bob")  # not cached yet
+    assert down == Bureau(None, False) and check.limit(down) == 0
+
+
+async def test_live_sessions_in_the_standing_count(check):
+    live = Standing(D(100), outstanding=D("100"), reserved=D("300"), held=D("70"))
+    assert await check.evaluate("alice", live) == Postpaid(D("100"))
+    assert await check.evaluate("alice", live, PaymentMode.PREPAID) == Prepaid(D("30"))
 
 
 async def test_no_bureau_configured():

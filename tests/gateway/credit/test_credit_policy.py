@@ -8,7 +8,7 @@ import pytest
 
 from gateway.credit.decision import DenialReason, Denied, PaymentMode, Postpaid, Prepaid
 from gateway.credit.demo import DEMO_DRIVERS
-from gateway.credit.policy import CreditPolicy, ScoreBand, decide, parse_bands, postpay_eligible
+from gateway.credit.policy import CreditPolicy, ScoreBand, decide, parse_bands, postpay_limit
 
 POLICY = CreditPolicy()
 AUTO, POST, PRE = None, PaymentMode.POSTPAID, PaymentMode.PREPAID
@@ -177,19 +177,21 @@ def test_demo_drivers_get_what_the_design_promises(driver):
         assert decision == Prepaid(D("200.00"))
 
 
-def test_postpay_eligible_agrees_with_decide():
-    for score in (None, 300, 599, 600, 679, 680, 749, 750, 850):
-        for bureau_ok in (True, False):
-            for overdue in (True, False):
-                for outstanding in ("0", "199.99", "200", "499.99", "500", "999.99", "1000"):
-                    eligible = postpay_eligible(score, bureau_ok, overdue, D(outstanding), POLICY)
-                    decision = _decide(score, outstanding=outstanding, overdue=overdue, bureau_ok=bureau_ok)
-                    assert eligible == isinstance(decision, Postpaid), (
-                        score,
-                        bureau_ok,
-                        overdue,
-                        outstanding,
-                    )
+def test_live_sessions_count_against_the_limit_and_the_wallet():
+    assert decide(720, True, False, D(100), D(0), None, POLICY, reserved=D(300)) == Postpaid(D(100))
+    full = decide(720, True, False, D(200), D(0), PaymentMode.POSTPAID, POLICY, reserved=D(300))
+    assert isinstance(full, Denied) and full.reason_code is DenialReason.DEBT_LIMIT_REACHED
+    assert "unpaid bills and live sessions (¥500.00)" in full.message and "live session" in full.unlock
+    assert decide(520, True, False, D(0), D(200), None, POLICY, held=D(150)) == Prepaid(D(50))
+    short = decide(520, True, False, D(0), D(200), PaymentMode.PREPAID, POLICY, held=D(190))
+    assert isinstance(short, Denied) and short.reason_code is DenialReason.INSUFFICIENT_BALANCE
+    with pytest.raises(ValueError):
+        decide(720, True, False, D(0), D(0), None, POLICY, reserved=D(-1))
+
+
+def test_postpay_limit():
+    assert [postpay_limit(s, True, POLICY) for s in (None, 599, 600, 680, 750)] == [0, 0, 200, 500, 1000]
+    assert postpay_limit(800, False, POLICY) == 0  # the bureau did not answer
 
 
 def test_a_custom_policy():
