@@ -30,8 +30,10 @@ class AuthError(Exception):
     """A bearer token was presented but cannot be accepted.
 
     ``code`` is stable and machine-readable: ``malformed``, ``bad_signature``, ``expired``,
-    ``not_yet_valid``, ``wrong_issuer``, ``wrong_audience`` or ``bad_scheme``. ``str(error)`` is a
-    short message that is safe to return to the client.
+    ``not_yet_valid``, ``wrong_issuer``, ``wrong_audience``, ``bad_scheme``, and for tokens from an
+    identity provider or a sign-in (:mod:`gateway.identity`) ``unknown_issuer``, ``unknown_key``,
+    ``keys_unavailable`` or ``revoked``. ``str(error)`` is a short message that is safe to return
+    to the client.
     """
 
     def __init__(self, code: str, message: str) -> None:
@@ -58,14 +60,16 @@ def issue_token(
     now: float | None = None,
     issuer: str | None = None,
     audience: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> str:
-    """A signed bearer token for ``driver_id``, valid for ``ttl_s`` seconds from ``now``."""
+    """A signed bearer token for ``driver_id``, valid for ``ttl_s`` seconds from ``now``; ``extra``
+    claims (a sign-in's ``sid``) are added as given."""
     raw_key = check_key(key)
     _check_driver_id(driver_id)
     if ttl_s <= 0:
         raise ValueError("ttl_s must be positive")
     issued = int(time.time() if now is None else now)
-    claims: dict[str, Any] = {"sub": driver_id, "iat": issued, "exp": issued + int(ttl_s)}
+    claims: dict[str, Any] = {**(extra or {}), "sub": driver_id, "iat": issued, "exp": issued + int(ttl_s)}
     if issuer:
         claims["iss"] = issuer
     if audience:
@@ -82,6 +86,18 @@ def verify_token(
     leeway_s: float = DEFAULT_LEEWAY_S,
 ) -> str:
     """The driver id in ``token``; :class:`AuthError` if it is not a valid, current token."""
+    return verify_claims(token, key, now, issuer, audience, leeway_s)["sub"]
+
+
+def verify_claims(
+    token: str,
+    key: str | bytes,
+    now: float | None = None,
+    issuer: str | None = None,
+    audience: str | None = None,
+    leeway_s: float = DEFAULT_LEEWAY_S,
+) -> dict[str, Any]:
+    """The claims of a valid, current ``token`` (``sub`` a driver id); :class:`AuthError` otherwise."""
     raw_key = check_key(key)
     claims = _decode(token, raw_key, issuer, audience)
     current = time.time() if now is None else now
@@ -93,9 +109,9 @@ def verify_token(
     if iat > current + leeway_s or (nbf is not None and nbf > current + leeway_s):
         raise AuthError("not_yet_valid", "token is not valid yet")
     subject = claims.get("sub")
-    if not isinstance(subject, str) or not _valid_driver_id(subject):
+    if not isinstance(subject, str) or not valid_driver_id(subject):
         raise AuthError("malformed", "token subject is not a driver id")
-    return subject
+    return claims
 
 
 def driver_from_header(
@@ -112,13 +128,18 @@ def driver_from_header(
     """
     if authorization is None or not authorization.strip():
         return None
+    return verify_token(bearer_token(authorization), key, now=now, issuer=issuer, audience=audience)
+
+
+def bearer_token(authorization: str) -> str:
+    """The token of a non-empty ``Authorization`` header value; :class:`AuthError` if not Bearer."""
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer":
         raise AuthError("bad_scheme", "Authorization must use the Bearer scheme")
     token = token.strip()
     if not token:
         raise AuthError("malformed", "Bearer token is empty")
-    return verify_token(token, key, now=now, issuer=issuer, audience=audience)
+    return token
 
 
 def _decode(token: str, key: bytes, issuer: str | None, audience: str | None) -> dict[str, Any]:
@@ -163,11 +184,11 @@ def _number(claims: dict[str, Any], name: str) -> float | None:
     return float(value)
 
 
-def _valid_driver_id(driver_id: str) -> bool:
+def valid_driver_id(driver_id: str) -> bool:
     fits = 0 < len(driver_id) <= MAX_DRIVER_ID_CHARS
     return fits and driver_id.isprintable() and driver_id.strip() == driver_id
 
 
 def _check_driver_id(driver_id: str) -> None:
-    if not isinstance(driver_id, str) or not _valid_driver_id(driver_id):
+    if not isinstance(driver_id, str) or not valid_driver_id(driver_id):
         raise ValueError(f"a driver id is 1..{MAX_DRIVER_ID_CHARS} printable characters without edge spaces")

@@ -304,8 +304,7 @@ def _check_billing(settings: Settings) -> None:
     key = settings.auth.jwt_key
     if key and len(key.encode()) < 32:
         raise ConfigError("auth.jwt_key", "must be at least 32 bytes")
-    if settings.auth.token_ttl_s <= 0:
-        raise ConfigError("auth.token_ttl_s", "must be positive")
+    _check_auth(settings.auth)
     c = settings.credit
     for name in ("postpay_session_cap", "prepaid_min_balance"):
         try:
@@ -335,3 +334,19 @@ def _check_rails(settings: Settings) -> None:
     except ValueError as exc:
         key = str(exc).split(" ", 1)[0] if str(exc).startswith(("alipay.", "wechatpay.")) else "payments"
         raise ConfigError(key, str(exc)) from None
+
+
+def _check_auth(a: AuthSettings) -> None:
+    for name in ("token_ttl_s", "oidc_timeout_s", "jwks_max_age_s"):
+        if getattr(a, name) <= 0:
+            raise ConfigError(f"auth.{name}", "must be positive")
+    if a.jwks_min_refresh_s < 0:
+        raise ConfigError("auth.jwks_min_refresh_s", "must not be negative")
+    if a.oidc_issuer:
+        if not a.oidc_issuer.startswith(("https://", "http://")):
+            raise ConfigError("auth.oidc_issuer", "must be the provider's https:// issuer URL")
+        if not a.oidc_audience:
+            raise ConfigError("auth.oidc_audience", "is required with oidc_issuer (the aud its tokens carry)")
+        unknown = set(a.oidc_algorithms) - {"RS256", "ES256", "EdDSA"}
+        if unknown or not a.oidc_algorithms:
+            raise ConfigError("auth.oidc_algorithms", "must be some of RS256, ES256, EdDSA")

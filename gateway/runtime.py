@@ -25,6 +25,7 @@ from gateway.catalogue import Catalogue
 from gateway.config import Settings
 from gateway.fanin import FanIn, InProcessFanIn, Shared
 from gateway.health import RecentCalls
+from gateway.identity import Authenticator, build_authenticator
 from gateway.instrumented import UpstreamMetrics
 from gateway.late_state import LateState
 from gateway.lease import while_held
@@ -56,6 +57,10 @@ class Runtime:
     sessions: SessionService | None = None
     payments: PaymentProvider = field(default_factory=NoPaymentProvider)
     fanin: FanIn = field(default_factory=InProcessFanIn)
+    authenticator: Authenticator = field(init=False)  # bearer tokens → drivers
+
+    def __post_init__(self) -> None:
+        self.authenticator = Authenticator(self.settings.auth)  # HS256 only until running() builds it
 
     def add(self, adapter: Operator) -> None:
         op_id = adapter.info.id
@@ -136,6 +141,7 @@ async def running(settings: Settings, shared: replication.Replicas | None = None
     qr_patterns = QrPatterns.from_operators(settings.operators)
     runtime = Runtime(settings, metrics, cache, Catalogue(settings.catalogue, metrics, qr_patterns), http)
     runtime.fanin = shared.fanin
+    runtime.authenticator = build_authenticator(settings.auth, http)
     leased = replication.lease_gauge(metrics).labels(replication.SESSIONS_LEASE)
     if settings.gateway.mode in ("demo", "dev"):
         runtime.payments = DemoPaymentProvider()

@@ -78,6 +78,14 @@ class AuthSettings:
     token_ttl_s: int = 86_400
     issuer: str = ""  # empty: not checked
     audience: str = ""
+    # The app's own OpenID Connect provider (docs/deployment.md): its RS256/ES256/EdDSA access tokens.
+    oidc_issuer: str = ""  # e.g. https://id.example.com; empty: no provider, only HS256 tokens
+    oidc_audience: str = ""  # the aud its tokens must carry (required with oidc_issuer)
+    oidc_driver_claim: str = "sub"  # the claim that names the driver
+    oidc_algorithms: tuple[str, ...] = ("RS256", "ES256", "EdDSA")
+    oidc_timeout_s: float = 2.0  # discovery and JWKS requests
+    jwks_max_age_s: float = 3600.0  # keys are re-read at least this often
+    jwks_min_refresh_s: float = 60.0  # an unknown kid re-reads the keys at most this often
 
 
 @dataclass(frozen=True, slots=True)

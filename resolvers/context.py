@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from gateway.auth import driver_from_header
+from gateway.auth import AuthError
 from gateway.runtime import Runtime
 from operators.base import OperatorError
 from operators.domain import ConnectorState, Tariff
@@ -28,6 +28,10 @@ class RequestContext:
     tariffs: loaders.BatchLoader[tuple[str, str], Tariff | None] = field(init=False)
     # Federation's _entities: one loader per entity type (and selection), made on first use.
     entity_loaders: dict[Any, loaders.BatchLoader[str, Any]] = field(default_factory=dict)
+    # The bearer token's outcome, set by authenticate() before each operation: a driver id, None
+    # (anonymous) or the AuthError to raise when a resolver asks for the driver.
+    _auth: str | AuthError | None = field(default=None, init=False)
+    _authenticated: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         # The loaders reach back through a weak proxy: no reference cycle, so a finished request's
@@ -59,15 +63,23 @@ class RequestContext:
         value = self._authorization()
         return bool(value and value.strip().lower().startswith("bearer "))
 
+    async def authenticate(self) -> None:
+        """Verify the bearer token (which may read the identity provider's keys) before an operation;
+        a bad token fails only the fields that need the driver."""
+        try:
+            self._auth = await self.runtime.authenticator.driver(self._authorization())
+        except AuthError as exc:
+            self._auth = exc
+        self._authenticated = True
+
     def driver_id(self) -> str | None:
         """The driver the bearer token names; None when anonymous. Raises ``AuthError`` for a token
-        that is present but not valid (expired, forged, malformed)."""
-        auth = self.runtime.settings.auth
-        if not auth.jwt_key:
-            return None
-        return driver_from_header(
-            self._authorization(), auth.jwt_key, issuer=auth.issuer or None, audience=auth.audience or None
-        )
+        that is present but not valid (expired, forged, revoked, from an unknown issuer)."""
+        if not self._authenticated:
+            raise RuntimeError("driver_id() before authenticate(): the Authentication extension is missing")
+        if isinstance(self._auth, AuthError):
+            raise self._auth
+        return self._auth
 
     def report(self, errors: dict[str, OperatorError]) -> None:
         for op_id, error in errors.items():

@@ -24,6 +24,7 @@ from gateway.security.documents import CachedParsing, document_cache
 from gateway.security.limits import QueryLimits, limit_rule
 from resolvers import charging_types as ct
 from resolvers import types as t
+from resolvers.authentication import Authentication
 from resolvers.driver import Driver
 from resolvers.errors import ErrorShaping, shaped_stream
 from resolvers.execution import GatewayExecutionContext
@@ -80,6 +81,7 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
         types=[t.Station, t.Connector, t.Operator, ct.ChargingSession, ct.Bill, Driver],
         extensions=[
             ErrorShaping,
+            Authentication,
             OperationTiming,
             partial(CachedParsing, document_cache(limits.max_tokens, DOCUMENT_CACHE_SIZE), limits.max_tokens),
             partial(AddValidationRules, rules),
