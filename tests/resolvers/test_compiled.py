@@ -6,6 +6,7 @@ operations on the real schema is ``test_compiled_differential.py``.)"""
 from __future__ import annotations
 
 import enum
+import logging
 import math
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -217,10 +218,15 @@ async def test_fragments_on_unions_and_interfaces_apply_as_the_spec_says():
         ("{ tree { weigh(plus: 1) } }", lambda: tree(leaf()), "field arguments"),
     ],
 )
-async def test_every_fallback_is_counted_with_its_reason(query: str, make: Any, reason: str):
+async def test_every_fallback_is_counted_and_logged_with_its_reason(
+    query: str, make: Any, reason: str, caplog: pytest.LogCaptureFixture
+):
     CURRENT["tree"] = make()
-    data, errors, fallbacks = await counted(fresh_compiled(), query)
+    with caplog.at_level(logging.DEBUG, logger="resolvers.compiled"):
+        data, errors, fallbacks = await counted(fresh_compiled(), query)
     assert fallbacks == {reason: 1.0}
+    [line] = [r.getMessage() for r in caplog.records if r.name == "resolvers.compiled"]
+    assert line.startswith(f"compiled completion fell back at tree ({reason}): ")
     assert (data, errors) == await run(STOCK, query)
 
 
