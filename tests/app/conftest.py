@@ -69,6 +69,19 @@ async def poll(check, *, timeout_s: float = 5.0, interval_s: float = 0.02):
         await asyncio.sleep(interval_s)
 
 
+@dataclass(frozen=True)
+class SimClock:
+    """How fast the simulators' sessions move: real seconds between progress reports, and how many
+    seconds of charging pass in one real second."""
+
+    push_interval_s: float = 1.0
+    acceleration: float = 120.0
+    batteries_kwh: tuple[float, ...] = (50.0, 60.0, 75.0, 80.0)
+
+
+DEMO_CLOCK = SimClock(2.0, 180.0, (400.0, 500.0, 600.0))  # what `chargegate serve --demo` runs
+
+
 @pytest.fixture
 def stack_settings() -> Settings:
     return Settings(
@@ -80,11 +93,18 @@ def stack_settings() -> Settings:
 
 @contextlib.asynccontextmanager
 async def running_stack(
-    settings: Settings, *, ocpi_stations: int = 0, ocpi_sim: OcpiSimulator | None = None
+    settings: Settings,
+    *,
+    ocpi_stations: int = 0,
+    ocpi_sim: OcpiSimulator | None = None,
+    clock: SimClock | None = None,
 ) -> AsyncIterator[Stack]:
     """The two T/CEC simulators (and, with ``ocpi_stations``, an OCPI CPO near Shanghai, or the
     given ``ocpi_sim``, which several stacks may share) behind a gateway served on loopback; ready
-    (first catalogue sync done) when yielded."""
+    (first catalogue sync done) when yielded.
+
+    Sessions move fast: by default two minutes of charging per second, progress every second."""
+    clock = clock or SimClock()
     sock = bind()
     public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     sims = {
@@ -98,9 +118,9 @@ async def running_stack(
                 center=CENTERS[op_id],
                 notify_url=f"{public_url}/push/tcec/{op_id}",
                 aggregator_operator_id=US,
-                # Sessions move fast: two minutes of charging per second, progress every second.
-                charge_push_interval_s=1.0,
-                time_acceleration=120.0,
+                charge_push_interval_s=clock.push_interval_s,
+                time_acceleration=clock.acceleration,
+                batteries_kwh=clock.batteries_kwh,
                 start_delay_s=0.1,
                 order_retry_s=0.5,
             )
@@ -135,8 +155,8 @@ async def running_stack(
                     stations=ocpi_stations,
                     seed=9,
                     center=CENTERS[SH],
-                    push_interval_s=1.0,
-                    time_acceleration=120.0,
+                    push_interval_s=clock.push_interval_s,
+                    time_acceleration=clock.acceleration,
                     command_delay_s=0.1,
                 )
             )
