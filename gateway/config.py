@@ -317,7 +317,7 @@ def _check_billing(settings: Settings) -> None:
     ledger = settings.ledger
     if not ledger.database_url.startswith(("sqlite", "postgresql")):
         raise ConfigError("ledger.database_url", "must be a sqlite:/// or postgresql:// URL")
-    for name in ("bill_due_days", "overdue_sweep_s", "progress_poll_s"):
+    for name in ("bill_due_days", "overdue_sweep_s", "progress_poll_s", "final_order_wait_s"):
         if getattr(ledger, name) <= 0:
             raise ConfigError(f"ledger.{name}", "must be positive")
     try:

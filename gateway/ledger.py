@@ -89,6 +89,10 @@ async def session_service(
         billing = BillingService(
             store, credit, payments, settings.ledger, currency, rail_billing(settings, http, store)
         )
-        yield SessionService(store, catalogue, operators, billing, settings.ledger, currency)
+        service = SessionService(store, catalogue, operators, billing, settings.ledger, currency)
+        try:
+            yield service
+        finally:
+            await service.aclose()
     finally:
         await store.close()

@@ -28,7 +28,7 @@ import orjson
 from aiocache.serializers import BaseSerializer
 
 from gateway.credit.provider import CreditScore
-from gateway.store import PaymentMode, SessionRecord
+from gateway.store import PaymentMode, SessionEndReason, SessionRecord
 from operators.domain import (
     Connector,
     ConnectorState,
@@ -65,6 +65,7 @@ ENUMS: tuple[type[enum.Enum], ...] = (
     PowerType,
     SessionPhase,
     PaymentMode,
+    SessionEndReason,
 )
 TYPES: dict[str, type] = {cls.__name__: cls for cls in (*DATACLASSES, *ENUMS)}
 _FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in DATACLASSES}

@@ -108,6 +108,7 @@ class LedgerSettings:
     dispute_tolerance: str = "0.05"  # yuan; operator total vs our recomputation
     overdue_sweep_s: float = 3600.0
     progress_poll_s: float = 30.0  # poll live sessions this often when pushes go quiet
+    final_order_wait_s: float = 120.0  # a subscriber waits this long after the end for the bill
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from gateway.billing import BillStatus as StoreBillStatus
 from gateway.billing import PaymentMethod as StorePaymentMethod
 from gateway.billing import PaymentMode as StorePaymentMode
 from gateway.billing import PaymentStatus as StorePaymentStatus
+from gateway.billing import SessionEndReason as StoreSessionEndReason
 from gateway.currency import to_minor
 from operators.domain import SessionPhase
 from resolvers import ids
@@ -27,6 +28,17 @@ from resolvers.hydrate import Wants, hydrate, money
 SessionStatus = strawberry.enum(SessionPhase, name="SessionStatus")
 PaymentMode = strawberry.enum(StorePaymentMode, name="PaymentMode")
 BillStatus = strawberry.enum(StoreBillStatus, name="BillStatus")
+SessionEndReason = strawberry.enum(
+    StoreSessionEndReason,
+    name="SessionEndReason",
+    description="Why a session ended. DRIVER_STOP: stopCharging, or the driver at the pile. COST_CAP: "
+    "it was about to pass its cost cap (the driver's maxCost or the postpay cap). BALANCE: a prepaid "
+    "session was about to pass the wallet balance. ENERGY_LIMIT: it was about to pass the driver's "
+    "maxEnergyKwh. VEHICLE: the car ended it (battery full, unplugged). OPERATOR: the operator ended "
+    "it, for a reason of its own or none given. FAULT: the charger or operator failed during the "
+    "session (see `failure`). START_FAILED: the start was refused or charging never began (see "
+    "`failure`). UNKNOWN: it ended before the gateway recorded reasons.",
+)
 PaymentMethod = strawberry.enum(StorePaymentMethod, name="PaymentMethod")
 PaymentStatus = strawberry.enum(
     StorePaymentStatus,
@@ -106,8 +118,14 @@ class ChargingSession(t.Node):
     soc: float | None = strawberry.field(description="State of charge, percent, when the car reports it.")
     max_cost: t.Money | None = strawberry.field(description="The gateway stops the session at this cost.")
     started_at: datetime | None
-    ended_at: datetime | None
-    failure: str | None
+    ended_at: datetime | None = strawberry.field(
+        description="When charging ended; set while the session is still STOPPING, awaiting its bill."
+    )
+    end_reason: SessionEndReason | None = strawberry.field(  # type: ignore[valid-type]
+        description="Why the session ended: set once an end is asked for or reported, and on every "
+        "COMPLETED or FAILED session; null while it charges."
+    )
+    failure: str | None = strawberry.field(description="What went wrong, for FAULT and START_FAILED ends.")
     record: strawberry.Private[SessionRecord]
 
     @strawberry.field
@@ -237,6 +255,7 @@ def session(record: SessionRecord) -> ChargingSession:
         max_cost=ledger_money(record.max_cost, c) if record.max_cost is not None else None,
         started_at=record.started_at,
         ended_at=record.ended_at,
+        end_reason=record.end_reason,
         failure=record.failure,
         record=record,
     )

@@ -1,13 +1,23 @@
-"""``Subscription.chargingSession``: every change of one of the caller's sessions until it ends."""
+"""``Subscription.chargingSession``: every change of one of the caller's sessions until it is billed.
+
+The stream ends with the truth: its last message is the session COMPLETED with its final order
+booked (``endedAt``, and energy and cost equal to the bill), or FAILED. When the operator reports the
+end, the session is STOPPING with ``endedAt`` until the final order arrives; if none arrives within
+``ledger.final_order_wait_s`` of the end, the stream ends with a ``FINAL_ORDER_LATE`` error instead
+(the session stays STOPPING, and its bill appears whenever the operator sends the order).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from gateway.billing import SessionRecord
+from gateway.clock import utc_now
 from resolvers import charging_types as ct
 from resolvers import ids
 from resolvers.driver import require_driver
@@ -15,7 +25,12 @@ from resolvers.driver import require_driver
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="The session now, then on every change, until COMPLETED or FAILED.")
+    @strawberry.subscription(
+        description="The session now, then on every change, until COMPLETED (billed: the last message "
+        "has `endedAt`, and energy and cost equal to the bill) or FAILED. If the operator's final order "
+        "has not arrived `ledger.final_order_wait_s` after the end, the stream ends with a "
+        "FINAL_ORDER_LATE error; the bill appears on the session when the order does."
+    )
     async def charging_session(
         self, info: Info, id: strawberry.ID
     ) -> AsyncGenerator[ct.ChargingSession, None]:
@@ -34,9 +49,24 @@ class Subscription:
             version = record.version
             info.context.renew_deadline()
             yield ct.session(record)
+            wait_s = info.context.runtime.settings.ledger.final_order_wait_s
             while not record.terminal:
-                record = await updates.get()
+                try:
+                    record = await asyncio.wait_for(updates.get(), _left(record, wait_s))
+                except TimeoutError:
+                    raise GraphQLError(
+                        f"the session ended, but the operator's final order has not arrived within "
+                        f"{wait_s:g} s; query the session later for its bill",
+                        extensions={"code": "FINAL_ORDER_LATE"},
+                    ) from None
                 if record.version > version:
                     version = record.version
                     info.context.renew_deadline()
                     yield ct.session(record)
+
+
+def _left(record: SessionRecord, wait_s: float) -> float | None:
+    """How long to wait for the next change: for ever while charging, then until the bill is late."""
+    if record.ended_at is None:
+        return None
+    return max(wait_s - (utc_now() - record.ended_at).total_seconds(), 0.0)

@@ -16,6 +16,7 @@ from gateway.store import (
     PaymentRecord,
     PaymentStatus,
     RefundRecord,
+    SessionEndReason,
     SessionRecord,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "PaymentStatus",
     "RefundRecord",
     "Refusal",
+    "SessionEndReason",
     "SessionRecord",
     "SessionStart",
     "parse_plain",

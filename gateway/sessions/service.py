@@ -9,6 +9,10 @@ Rules that keep money safe:
   reconciliation loop asks the operator instead of guessing.
 - Every money decision (the credit check and reservation at start, the bill, its settlement) is the
   billing service's (:mod:`gateway.billing`); this service only tells it what happened.
+- A capped session is stopped before its next report could pass the cap (:mod:`.caps`, :mod:`.watch`).
+- COMPLETED means ended *and billed*: when the operator reports the end, the session stays STOPPING
+  (with ``ended_at``) until its final order is booked, and then shows the billed energy and cost.
+- Every ended session says why (``end_reason``), set once by whichever end is recorded first.
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from gateway.catalogue import Catalogue
 from gateway.clock import bounded_order, bounded_progress, utc_now
 from gateway.config import LedgerSettings
 from gateway.credit.decision import Denied, PaymentMode
+from gateway.currency import limit_to_minor
+from gateway.sessions import ending
 from gateway.sessions.broker import SessionBroker
 from gateway.sessions.ids import new_session_id
-from gateway.store import Page, SessionRecord, Store, progress_fields
+from gateway.sessions.watch import CapWatch
+from gateway.store import Page, SessionEndReason, SessionRecord, Store, progress_fields
 from gateway.store.codec import tariff_to_json
 from gateway.store.quotes import QuoteRecord
 from operators.base import Operator, OperatorError, OperatorRejected, OperatorTimeout
@@ -78,6 +85,11 @@ class SessionService:
         self._settings = settings
         self.currency = currency
         self._stopping: set[str] = set()
+        self._watch = CapWatch(self._check_limits, settings.progress_poll_s)
+
+    async def aclose(self) -> None:
+        """Stop watching capped sessions (the reconciliation loop resumes them after a restart)."""
+        await self._watch.aclose()
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -153,11 +165,11 @@ class SessionService:
         session = await self.store.get_session_for_driver(driver_id, session_id)
         if session is None:
             return Refused("NotFound", "no such charging session")
-        if session.terminal:
-            return session
-        return await self._stop(session)
+        if session.terminal or session.ended_at is not None:
+            return session  # ended already (perhaps awaiting its final order)
+        return await self._stop(session, SessionEndReason.DRIVER_STOP)
 
-    async def _stop(self, session: SessionRecord) -> SessionRecord | Refused:
+    async def _stop(self, session: SessionRecord, reason: SessionEndReason) -> SessionRecord | Refused:
         op = self._operators.get(session.operator_id)
         if op is None:
             return Refused("OperatorUnavailable", "operator not configured", session.operator_id)
@@ -165,11 +177,13 @@ class SessionService:
             progress = await op.stop_session(session.id, session.connector_id)
         except OperatorError as exc:
             return Refused("OperatorUnavailable", exc.message, session.operator_id)
-        await self.store.add_session_event(session.id, "STOP_REQUESTED", None)
-        return await self.apply_progress(session.operator_id, progress) or session
+        await self.store.add_session_event(session.id, "STOP_REQUESTED", {"reason": reason.value})
+        return await self.apply_progress(session.operator_id, progress, end_reason=reason) or session
 
     async def _fail(self, session: SessionRecord, reason: str) -> None:
-        updated = await self.store.apply_progress(session.id, status=SessionPhase.FAILED, failure=reason)
+        updated = await self.store.apply_progress(
+            session.id, status=SessionPhase.FAILED, failure=reason, end_reason=SessionEndReason.START_FAILED
+        )
         await self.billing.release(session.id)
         if updated:
             self.broker.publish(updated)
@@ -184,7 +198,10 @@ class SessionService:
 
     # -- what operators report -----------------------------------------------------------------
 
-    async def apply_progress(self, operator_id: str, progress: SessionProgress) -> SessionRecord | None:
+    async def apply_progress(
+        self, operator_id: str, progress: SessionProgress, end_reason: SessionEndReason | None = None
+    ) -> SessionRecord | None:
+        """Merge an operator's report; ``end_reason`` when the gateway itself asked for the end."""
         session = await self.store.get_session(progress.session_ref)
         if session is None or session.operator_id != operator_id:
             log.warning("progress for unknown session %s from %s ignored", progress.session_ref, operator_id)
@@ -192,7 +209,13 @@ class SessionService:
         fields = progress_fields(bounded_progress(progress, utc_now()))
         if progress.cost is not None:
             fields["cost"] = progress.cost.quantize(Decimal("0.0001"))
-        updated = await self.store.apply_progress(session.id, **fields)
+        if progress.phase is SessionPhase.COMPLETED:
+            # Ended, not yet billed: COMPLETED waits for the final order (apply_order).
+            fields["status"] = SessionPhase.STOPPING
+            fields["ended_at"] = fields["ended_at"] or utc_now()
+        elif progress.phase is SessionPhase.FAILED:
+            end_reason = end_reason or ending.of_failure(session)
+        updated = await self.store.apply_progress(session.id, **fields, end_reason=end_reason)
         if updated is None:
             return None
         if updated.status is SessionPhase.FAILED:
@@ -203,29 +226,46 @@ class SessionService:
         return updated
 
     async def _enforce_limits(self, before: SessionRecord, session: SessionRecord) -> None:
-        """Stop a session before its cost passes its cap or budget (or its energy limit).
-
-        Reports arrive every few seconds, so waiting for the limit to be *reached* overshoots it by
-        up to one report's worth; a prepaid driver would then owe more than their balance. The
-        session is stopped once the next report would cross the limit at the current pace.
-        """
+        """Stop a session before its next report could pass its cap, budget or energy limit."""
         if session.status is not SessionPhase.CHARGING or session.id in self._stopping:
+            self._watch.forget(session.id)
             return
-        cost_step = max(session.cost - before.cost, Decimal(0))
-        energy_step = max(session.energy_kwh - before.energy_kwh, Decimal(0))
-        over_cost = session.max_cost is not None and session.cost + cost_step >= session.max_cost
-        over_energy = (
-            session.max_energy_kwh is not None and session.energy_kwh + energy_step >= session.max_energy_kwh
-        )
-        if not (over_cost or over_energy):
+        found = self._catalogue.connector(session.operator_id, session.connector_id)
+        decided = self._watch.observe(before, session, found[1].max_power_kw if found else None)
+        if decided.stop is None:
             return
         self._stopping.add(session.id)
-        reason = "cost limit" if over_cost else "energy limit"
-        log.info("stopping session %s: %s reached", session.id, reason)
-        await self.store.add_session_event(session.id, "LIMIT_REACHED", {"limit": reason})
-        outcome = await self._stop(session)
+        self._watch.forget(session.id)
+        reason = await self._limit_reason(session, decided.stop)
+        log.info("stopping session %s before it passes its limit: %s", session.id, reason.value)
+        await self.store.add_session_event(session.id, "LIMIT_REACHED", {"limit": reason.value})
+        outcome = await self._stop(session, reason)
         if isinstance(outcome, Refused):
             self._stopping.discard(session.id)  # try again on the next report
+
+    async def _limit_reason(self, session: SessionRecord, limit: str) -> SessionEndReason:
+        if limit == "energy":
+            return SessionEndReason.ENERGY_LIMIT
+        if session.payment_mode is PaymentMode.PREPAID and session.max_cost is not None:
+            balance = await self.store.wallet_balance(session.driver_id, session.currency)
+            if session.max_cost >= limit_to_minor(balance, session.currency):
+                return SessionEndReason.BALANCE  # the wallet, not a lower maxCost of the driver's
+        return SessionEndReason.COST_CAP
+
+    async def _check_limits(self, session_id: str) -> None:
+        """The cap watch's check: the operator's state of the session now, observed as a report."""
+        session = await self.store.get_session(session_id)
+        op = self._operators.get(session.operator_id) if session else None
+        if session is None or op is None or session.status is not SessionPhase.CHARGING:
+            self._watch.forget(session_id)
+            return
+        try:
+            progress = await op.session_status(session_id)
+        except OperatorError as exc:
+            log.info("cap check of %s: %s", session_id, exc.message)
+            await self._enforce_limits(session, session)  # plan again from the projection
+            return
+        await self.apply_progress(session.operator_id, progress)
 
     async def apply_order(self, operator_id: str, order: FinalOrder, raw: str) -> None:
         """Record the final order, bill it once, settle prepaid bills from the wallet.
@@ -245,9 +285,11 @@ class SessionService:
             session.id,
             status=SessionPhase.COMPLETED,
             energy_kwh=order.energy_kwh,
-            cost=order.total,
+            cost=bill.total,  # the session shows what it was billed
             started_at=order.started_at,
             ended_at=order.ended_at,
+            end_reason=ending.from_operator(order.stop_reason),
+            final=True,
         )
         await self.store.add_session_event(session.id, "BILLED", {"bill": bill.id, "total": str(bill.total)})
         await self.store.mark_applied(inbox.id)

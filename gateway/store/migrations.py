@@ -98,6 +98,18 @@ def _v5_operator_state(conn: Connection) -> None:
     )
 
 
+def _v6_session_end_reasons(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE sessions ADD COLUMN end_reason VARCHAR(16)"))
+    # Sessions that ended before: a failure without a start never began; other ends are unknown.
+    conn.execute(
+        text(
+            "UPDATE sessions SET end_reason = CASE WHEN status = 'FAILED' AND started_at IS NULL "
+            "THEN 'START_FAILED' WHEN status = 'FAILED' THEN 'FAULT' ELSE 'UNKNOWN' END "
+            "WHERE status IN ('COMPLETED', 'FAILED')"
+        )
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "base tables", _v1_base_tables),
     Migration(
@@ -108,6 +120,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "payments with a status, reservations, idempotency keys, refunds, audit", _v3_money),
     Migration(4, "binding price quotes", _v4_quotes),
     Migration(5, "operator adapters' shared state", _v5_operator_state),
+    Migration(6, "why each session ended", _v6_session_end_reasons),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -26,6 +26,20 @@ class PaymentMode(enum.Enum):
     PREPAID = "PREPAID"
 
 
+class SessionEndReason(enum.Enum):
+    """Why a session ended; set once, by whichever end is recorded first."""
+
+    DRIVER_STOP = "DRIVER_STOP"  # stopCharging, or the driver at the pile
+    COST_CAP = "COST_CAP"  # the driver's maxCost or the postpay cap was about to be passed
+    BALANCE = "BALANCE"  # a prepaid session was about to pass the wallet balance
+    ENERGY_LIMIT = "ENERGY_LIMIT"  # the driver's maxEnergyKwh was about to be passed
+    VEHICLE = "VEHICLE"  # the car ended it: battery full, or unplugged
+    OPERATOR = "OPERATOR"  # the operator ended it, for a reason of its own or none given
+    FAULT = "FAULT"  # the charger or the operator failed during the session
+    START_FAILED = "START_FAILED"  # the operator refused the start, or it never began
+    UNKNOWN = "UNKNOWN"  # ended before the gateway recorded reasons (ledger schema v2)
+
+
 class WalletEntryKind(enum.Enum):
     """Top-ups and refunds credit the wallet (amount > 0), charges debit it (< 0)."""
 
@@ -166,6 +180,7 @@ class SessionRecord:
     max_energy_kwh: Decimal | None
     tariff_json: str | None  # the tariff quoted at start, see gateway.store.codec
     failure: str | None
+    end_reason: SessionEndReason | None  # None while the session is live
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.store.database import Database
 from gateway.store.pagination import newest_first, to_page
-from gateway.store.records import Page, PaymentMode, SessionRecord
+from gateway.store.records import Page, PaymentMode, SessionEndReason, SessionRecord
 from gateway.store.tables import sessions
 from gateway.store.types import new_id, utcnow
 from gateway.store.wallet import ensure_driver_row
@@ -34,14 +34,20 @@ _RANK = {
 }
 UPDATABLE = frozenset(
     {"status", "payment_mode", "operator_ref", "station_id", "energy_kwh", "cost", "power_kw", "soc"}
-    | {"max_cost", "max_energy_kwh", "tariff_json", "failure", "started_at", "ended_at"}
+    | {"max_cost", "max_energy_kwh", "tariff_json", "failure", "started_at", "ended_at", "end_reason"}
 )
 
 
 def session_record(row: Row[Any]) -> SessionRecord:
     m = row._mapping
+    reason = m["end_reason"]
     return SessionRecord(
-        **{**m, "payment_mode": PaymentMode(m["payment_mode"]), "status": SessionPhase(m["status"])}
+        **{
+            **m,
+            "payment_mode": PaymentMode(m["payment_mode"]),
+            "status": SessionPhase(m["status"]),
+            "end_reason": SessionEndReason(reason) if reason else None,
+        }
     )
 
 
@@ -50,7 +56,7 @@ def _column_values(changes: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise TypeError(f"cannot update session field(s) {sorted(unknown)}")
     return {
-        key: value.value if isinstance(value, SessionPhase | PaymentMode) else value
+        key: value.value if isinstance(value, SessionPhase | PaymentMode | SessionEndReason) else value
         for key, value in changes.items()
     }
 
@@ -199,10 +205,13 @@ class Sessions:
         ended_at: datetime | None = None,
         failure: str | None = None,
         operator_ref: str | None = None,
+        end_reason: SessionEndReason | None = None,
+        final: bool = False,
     ) -> SessionRecord | None:
         """Merge a progress report monotonically; the session as it now stands, None if unknown.
 
-        The version only changes when something did, so a duplicate report writes nothing.
+        The version only changes when something did, so a duplicate report writes nothing. With
+        ``final`` (the billed figures), energy, cost and the start and end times are set as given.
         """
         async with self._db.write() as conn:
             query = select(sessions).where(sessions.c.id == session_id).with_for_update()
@@ -213,9 +222,9 @@ class Sessions:
             values: dict[str, Any] = {}
             if status is not None and not current.terminal and _RANK[status] > _RANK[current.status]:
                 values["status"] = status.value
-            if energy_kwh is not None and energy_kwh > current.energy_kwh:
+            if energy_kwh is not None and (energy_kwh > current.energy_kwh or final):
                 values["energy_kwh"] = energy_kwh
-            if cost is not None and cost > current.cost:
+            if cost is not None and (cost > current.cost or final):
                 values["cost"] = cost
             if not current.terminal:
                 if power_kw is not None and power_kw != current.power_kw:
@@ -224,8 +233,10 @@ class Sessions:
                     values["soc"] = soc
             for name, value in (
                 ("started_at", started_at), ("ended_at", ended_at), ("failure", failure),
-                ("operator_ref", operator_ref),
+                ("operator_ref", operator_ref), ("end_reason", end_reason and end_reason.value),
             ):  # fmt: skip
-                if value is not None and getattr(current, name) is None:
+                if value is not None and (
+                    getattr(current, name) is None or (final and name.endswith("ed_at"))
+                ):
                     values[name] = value
             return await _update(conn, current, values) if values else current

@@ -83,6 +83,7 @@ sessions = Table(
     Column("max_energy_kwh", ENERGY),
     Column("tariff_json", Text),
     Column("failure", Text),
+    Column("end_reason", String(16)),  # v6: SessionEndReason, set when the session ends
     Column("created_at", UtcDateTime, nullable=False),
     Column("started_at", UtcDateTime),
     Column("ended_at", UtcDateTime),

@@ -18,7 +18,7 @@ from tests.app.conftest import DEMO_CLOCK, HZ, OCPI, SimClock, Stack, running_st
 from tests.app.test_charging import JWT_KEY, Driver
 
 BILLED = """query($id: ID!) { node(id: $id) { ... on ChargingSession { status maxCost { amount }
-  cost { amount } bill { total { amount } } } } }"""
+  cost { amount } endReason bill { total { amount } } } } }"""
 
 
 @pytest.fixture(params=[SimClock(), DEMO_CLOCK], ids=["test-clock", "demo-clock"])
@@ -37,10 +37,14 @@ def connector_of(stack: Stack, protocol: str) -> str:
     if protocol == "ocpi":
         assert stack.ocpi is not None
         location_id, location = next(
-            (lid, loc) for lid, loc in stack.ocpi.locations.items() if loc["evses"][0]["status"] == "AVAILABLE"
+            (lid, loc)
+            for lid, loc in stack.ocpi.locations.items()
+            if loc["evses"][0]["status"] == "AVAILABLE"
         )
         evse = location["evses"][0]
-        return ids.connector_id(OCPI, ocpi_mapping.connector_key(location_id, evse["uid"], evse["connectors"][0]["id"]))
+        return ids.connector_id(
+            OCPI, ocpi_mapping.connector_key(location_id, evse["uid"], evse["connectors"][0]["id"])
+        )
     fastest = max(
         (c for c in stack.sims[HZ].network.by_connector.values() if c.status == 1 and c.is_dc),
         key=lambda c: c.power,
@@ -60,10 +64,10 @@ async def test_a_cost_cap_holds(capped_stack: Stack, protocol: str):
         connectorId=connector_of(capped_stack, protocol), idempotencyKey="cap", limit={"maxCost": "6.48"}
     )
     assert started["__typename"] == "ChargingSession", started
-    done = await billed(alice, started["id"])
+    await billed(alice, started["id"])
     node = (await alice.gql(BILLED, {"id": started["id"]}))["node"]
-    print(node)
     assert Decimal(node["bill"]["total"]["amount"]) <= Decimal("6.48"), node
+    assert node["endReason"] == "COST_CAP", node
 
 
 async def test_a_prepaid_balance_holds(capped_stack: Stack):
@@ -72,7 +76,7 @@ async def test_a_prepaid_balance_holds(capped_stack: Stack):
     carol = Driver(capped_stack, "carol")
     started = await carol.start(connectorId=connector_of(capped_stack, "tcec"), idempotencyKey="c")
     assert started["__typename"] == "ChargingSession", started
-    done = await billed(carol, started["id"])
+    await billed(carol, started["id"])
     node = (await carol.gql(BILLED, {"id": started["id"]}))["node"]
-    print(node)
     assert Decimal(node["bill"]["total"]["amount"]) <= Decimal("25"), node
+    assert node["endReason"] == "BALANCE", node

@@ -16,7 +16,7 @@ from gateway.config import CacheSettings
 from gateway.credit.cached import CachedCreditProvider
 from gateway.credit.provider import CreditScore
 from gateway.metrics import Metrics
-from gateway.store import PaymentMode, SessionRecord
+from gateway.store import PaymentMode, SessionEndReason, SessionRecord
 from operators.domain import (
     Connector,
     ConnectorState,
@@ -60,8 +60,9 @@ SESSION = SessionRecord(
     id="cs_1", driver_id="alice", idempotency_key="k1", operator_id="MA1HZTEST", station_id="S1",
     connector_id="C1", operator_ref=None, payment_mode=PaymentMode.POSTPAID, status=SessionPhase.CHARGING,
     currency="CNY", energy_kwh=Decimal("12.345"), cost=Decimal("18.52"), power_kw=60.5, soc=None,
-    max_cost=Decimal("300"), max_energy_kwh=None, tariff_json='{"v": 1}', failure=None, created_at=NOW,
-    started_at=NOW, ended_at=None, updated_at=NOW, version=7,
+    max_cost=Decimal("300"), max_energy_kwh=None, tariff_json='{"v": 1}', failure=None,
+    end_reason=SessionEndReason.COST_CAP, created_at=NOW, started_at=NOW, ended_at=None, updated_at=NOW,
+    version=7,
 )  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from gateway.store import (
     BillStatus,
     MigrationError,
     PaymentMode,
+    SessionEndReason,
     migrate,
     open_store,
     schema_v1,
@@ -140,6 +141,41 @@ async def test_version_1_database_upgrades_in_place(database_url: str) -> None:
         updated = await store.apply_progress("s1", operator_ref="OCPI-1")
         assert updated is not None and updated.operator_ref == "OCPI-1"
         assert (await store.get_session_by_operator_ref("op", "OCPI-1")) == updated
+    finally:
+        await store.close()
+
+
+async def test_sessions_that_ended_before_version_3_get_a_reason(database_url: str) -> None:
+    now = datetime.now(UTC)
+    engine = make_engine(database_url)
+    try:
+        assert await migrate(engine, target=2) == 2
+        async with engine.begin() as conn:
+            await conn.execute(insert(schema_v1.drivers).values(id="alice", name="Alice", created_at=now))
+            for sid, status, started in (
+                ("live", "CHARGING", now), ("done", "COMPLETED", now), ("never", "FAILED", None),
+                ("broke", "FAILED", now),
+            ):  # fmt: skip
+                await conn.execute(
+                    insert(schema_v1.sessions).values(
+                        id=sid, driver_id="alice", idempotency_key=sid, operator_id="op", connector_id="c",
+                        payment_mode="POSTPAID", status=status, currency="CNY", energy_kwh=Decimal(0),
+                        cost=Decimal(0), started_at=started, created_at=now, updated_at=now, version=1,
+                    )
+                )  # fmt: skip
+    finally:
+        await engine.dispose()
+    store = await open_store(database_url)
+    try:
+        reasons = {
+            sid: (await store.get_session(sid)).end_reason for sid in ("live", "done", "never", "broke")
+        }
+        assert reasons == {
+            "live": None,
+            "done": SessionEndReason.UNKNOWN,
+            "never": SessionEndReason.START_FAILED,
+            "broke": SessionEndReason.FAULT,
+        }
     finally:
         await store.close()
 
