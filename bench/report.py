@@ -173,13 +173,14 @@ def markdown(results: dict[str, Any]) -> str:
             "Search ordered by price and by estimated cost (30 kWh): radius search, tariffs through the request's "
             "loader from the in-memory cache (warm), ranking; 5 km queries at seeded random points:",
             "",
-            "| Stations | Mean hits | PRICE p50 ms | PRICE p99 ms | ESTIMATED_COST p50 ms | ESTIMATED_COST p99 ms |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "| Stations | Mean hits | PRICE p50 ms | PRICE p99 ms | PRICE CPU ms | ESTIMATED_COST p50 ms | ESTIMATED_COST p99 ms | ESTIMATED_COST CPU ms |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for r in cat["ordered"]:
             p, e = r["PRICE"], r["ESTIMATED_COST"]
             lines.append(
-                f"| {r['stations']:,} | {p['mean_hits']:.0f} | {p['p50_ms']:.3f} | {p['p99_ms']:.3f} | {e['p50_ms']:.3f} | {e['p99_ms']:.3f} |"
+                f"| {r['stations']:,} | {p['mean_hits']:.0f} | {p['p50_ms']:.3f} | {p['p99_ms']:.3f} | {_f(p.get('cpu_ms'), 3)}"
+                f" | {e['p50_ms']:.3f} | {e['p99_ms']:.3f} | {_f(e.get('cpu_ms'), 3)} |"
             )
     s = cat.get("sync")
     if s:
