@@ -37,7 +37,8 @@ class _Live:
     max_kw: float
     soc: float
     tariff: Tariff | None
-    clock: datetime  # simulated time of the last tick
+    clock: datetime  # simulated time of the last tick (energy follows it)
+    wall: datetime  # real time of the last tick (what is reported: never ahead of the receiver's clock)
     task: asyncio.Task[None] | None = None
     periods: list[dict[str, Any]] = field(default_factory=list)
 
@@ -122,6 +123,7 @@ class SimSessions:
             soc=20 + self.sim.rng.random() * 30,
             tariff=codec.from_json(Tariff, raw_tariff) if raw_tariff else None,
             clock=now,
+            wall=now,
         )
         self.sessions.append(session)
         self.live[session["id"]] = live
@@ -162,21 +164,24 @@ class SimSessions:
             {"type": "POWER", "volume": _num(power)},
             {"type": "STATE_OF_CHARGE", "volume": _num(live.soc)},
         ]
-        period: dict[str, Any] = {"start_date_time": codec.format_datetime(live.clock), "dimensions": dims}
+        # Timestamps are the wall clock's, as on the T/CEC simulator: an accelerated clock must not
+        # report periods or updates in the future.
+        wall = max(live.wall, datetime.now(UTC))
+        period: dict[str, Any] = {"start_date_time": codec.format_datetime(live.wall), "dimensions": dims}
         if live.tariff is not None:
             period["tariff_id"] = live.tariff.id
         live.periods.append(period)
-        live.clock = now
+        live.clock, live.wall = now, wall
         session = live.session
         session["kwh"] = _num(float(session["kwh"]) + kwh)
         session["charging_periods"] = live.periods
-        price = self._cost(live, now)
+        price = self._cost(live, wall)
         if price is not None:
             session["total_cost"] = {
                 "excl_vat": price.excl_vat.quantize(CENT),
                 "incl_vat": price.incl_vat.quantize(CENT),
             }
-        session["last_updated"] = codec.format_datetime(now)
+        session["last_updated"] = codec.format_datetime(wall)
         patch = {"kwh": session["kwh"], "charging_periods": [period], "last_updated": session["last_updated"]}
         if "total_cost" in session:
             patch["total_cost"] = session["total_cost"]

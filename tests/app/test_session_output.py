@@ -15,6 +15,7 @@ from gateway.credit.simulator import CreditBureauSimulator
 from gateway.store import BillStatus, PaymentMode
 from operators.domain import OrderLine
 from operators.ocpi import mapping as ocpi_mapping
+from operators.ocpi.codec import parse_datetime
 from resolvers import ids
 from tests.app.conftest import OCPI, Stack, running_stack
 from tests.app.test_charging import JWT_KEY, STOP, Driver
@@ -109,6 +110,11 @@ async def test_an_ocpi_session_shows_cents_and_utc_times_none_ahead_of_the_gatew
     past = [datetime.fromisoformat(t) for t in times if t != due]
     assert max(past) <= gateway_now, (past, gateway_now)
     assert node["startedAt"] <= node["endedAt"] and done["status"] == "COMPLETED"
+    # The simulator itself reports wall-clock times, however fast its sessions charge.
+    cdr = stack.ocpi.sessions.cdrs[-1]
+    reported = [cdr["start_date_time"], cdr["end_date_time"], cdr["last_updated"]]
+    reported += [p["start_date_time"] for p in cdr["charging_periods"]]
+    assert max(parse_datetime(t) for t in reported) <= gateway_now, reported
 
     station = (await alice.gql(STATUS, {"id": ids.station_id(OCPI, location_id)}))["node"]
     seen = times_in(station)
