@@ -103,8 +103,19 @@ async def test_filters(stack: Stack):
     assert other["totalCount"] == 0
 
 
+SPAN = """
+query($lat: Float!, $lon: Float!, $r: Float!, $first: Int!) {
+  stations(near: {lat: $lat, lon: $lon}, radiusKm: $r, first: $first) {
+    totalCount edges { node { operator { name } } }
+  }
+}
+"""
+
+
 async def test_a_query_spanning_both_cities(stack: Stack):
-    data = await stack.data(SEARCH, {"lat": 30.75, "lon": 120.8, "r": 120, "first": 100})
+    # Catalogue only: a hundred stations' live prices are hundreds of upstream tariff calls, which
+    # a loaded test machine can push past the stack's 0.5 s operator timeout; prices are tested above.
+    data = await stack.data(SPAN, {"lat": 30.75, "lon": 120.8, "r": 120, "first": 100})
     ops = {e["node"]["operator"]["name"] for e in data["stations"]["edges"]}
     assert ops == {f"Test {HZ}", f"Test {SH}"}
     assert data["stations"]["totalCount"] == 160
