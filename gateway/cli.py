@@ -7,6 +7,8 @@ chargegate export-schema [--federation] [--output FILE]
     with --federation the Apollo Federation 2 subgraph schema a router composes (subgraph.graphql).
 chargegate ledger check [--config FILE]
     Verify the ledger's invariants (wallets, holds, payments, bills); exit 1 listing each finding.
+chargegate ledger rails [--config FILE]
+    Compare what the credit rails (Alipay, WeChat Pay) collected with the ledger; exit 1 per mismatch.
 chargegate simulate tcec|ocpi|credit|alipay|wechatpay [flags]
     Run one simulator standalone (an operator, the credit bureau or a payment rail), to build against it.
 """
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--ttl", type=int, help="validity in seconds (default: auth.token_ttl_s)")
 
     ledger = commands.add_parser("ledger", help="check the billing ledger")
-    ledger.add_argument("action", choices=["check"])
+    ledger.add_argument("action", choices=["check", "rails"])
     ledger.add_argument("--config", help="TOML settings file (for ledger.database_url)")
 
     apikey = commands.add_parser("apikey", help="create an API key for a third-party or internal client")
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "token":
         return token_command(args)
     if args.command == "ledger":
-        return ledger_command(args)
+        return rails_command(args) if args.action == "rails" else ledger_command(args)
     if args.command == "apikey":
         return apikey_command(args)
     return serve_command(args)
@@ -178,6 +180,35 @@ def ledger_command(args: argparse.Namespace) -> int:
     for finding in findings:
         print(finding)
     print(f"ledger check: {len(findings)} finding(s)" if findings else "ledger check: OK", file=sys.stderr)
+    return 1 if findings else 0
+
+
+def rails_command(args: argparse.Namespace) -> int:
+    import aiohttp
+
+    from gateway.ledger import rail_billing
+    from gateway.store import open_store
+
+    settings = _settings_or_exit(args.config)
+    if settings is None:
+        return 2
+
+    async def check() -> list[str] | None:
+        store = await open_store(settings.ledger.database_url)
+        try:
+            async with aiohttp.ClientSession() as http:
+                rails = rail_billing(settings, http, store)
+                return None if rails is None else [str(m) for m in await rails.check_collections()]
+        finally:
+            await store.close()
+
+    findings = asyncio.run(check())
+    if findings is None:
+        print("chargegate: no credit rail is configured ([alipay], [wechatpay])", file=sys.stderr)
+        return 2
+    for finding in findings:
+        print(finding)
+    print(f"rails check: {len(findings)} mismatch(es)" if findings else "rails check: OK", file=sys.stderr)
     return 1 if findings else 0
 
 

@@ -17,6 +17,7 @@ notification finds its payment already settled and changes nothing.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +33,7 @@ from gateway.rails.port import (
     RailOrder,
     RailRefused,
 )
+from gateway.rails.reconcile import Expected, Mismatch, reconcile
 from gateway.store import (
     BillRecord,
     BillStatus,
@@ -47,6 +49,9 @@ from gateway.store import (
 log = logging.getLogger(__name__)
 
 SUBJECT = "EV charging"
+AUTHORISED_EVENT = "RAIL_AUTHORISED"  # the session event that records an authorisation on a rail
+CHECK_PER_DRIVER = 50  # latest sessions per enrolled driver compared by check_collections
+CHECK_EVERY_S = 600.0  # how often the reconciliation loop runs check_collections
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,7 @@ class RailBilling:
         self._store = store
         self._rails = dict(rails)
         self._enrolments = dict(enrolments)
+        self._next_check = 0.0
 
     def rail_for(self, session: SessionRecord) -> CreditRail | None:
         """The rail a postpaid session of an enrolled driver is on; None otherwise."""
@@ -108,7 +114,7 @@ class RailBilling:
                 "try again in a minute, or pay from the wallet", Decimal(0),
             )  # fmt: skip
         await self._store.add_session_event(
-            session.id, "RAIL_AUTHORISED", {"rail": rail.name, "risk_amount": str(session.max_cost)}
+            session.id, AUTHORISED_EVENT, {"rail": rail.name, "risk_amount": str(session.max_cost)}
         )
         return None
 
@@ -169,6 +175,42 @@ class RailBilling:
             return False
         await self._complete(rail, session.id, payment)  # a repeat of the first call: nothing twice
         return True
+
+    async def check_collections(self, per_driver: int = CHECK_PER_DRIVER) -> list[Mismatch]:
+        """Compare, for each enrolled driver's latest ended sessions that a rail authorised, what the
+        ledger settled through the rail with what the rail says it collected; every difference."""
+        found: list[Mismatch] = []
+        for driver_id, enrolment in self._enrolments.items():
+            page = await self._store.list_sessions(driver_id, per_driver, None)
+            ended = [s for s in page.items if s.terminal and await self._authorised(s.id)]
+            bills = await self._store.bills_for_sessions([s.id for s in ended])
+            paid = await self._store.payments_for_bills([b.id for b in bills.values()])
+            expected = []
+            for session in ended:
+                bill = bills.get(session.id)
+                settled = [
+                    p.amount for p in (paid.get(bill.id, []) if bill else [])
+                    if p.method is PaymentMethod.PROVIDER and p.status is PaymentStatus.SETTLED
+                ]  # fmt: skip
+                expected.append(Expected(session.id, sum(settled, Decimal("0.00"))))
+            found += await reconcile(self._rails[enrolment.rail], expected)
+        for mismatch in found:
+            log.warning("rail reconciliation: %s", mismatch)
+        return found
+
+    async def scheduled_check(self) -> None:
+        """:meth:`check_collections` at most every :data:`CHECK_EVERY_S` (from the reconciliation
+        loop, which only the replica holding the sessions lease runs); never raises."""
+        if time.monotonic() < self._next_check:
+            return
+        self._next_check = time.monotonic() + CHECK_EVERY_S
+        try:
+            await self.check_collections()
+        except Exception:  # the loop must go on; the next round tries again
+            log.exception("rail reconciliation failed")
+
+    async def _authorised(self, session_id: str) -> bool:
+        return any(e.kind == AUTHORISED_EVENT for e in await self._store.session_events(session_id))
 
     async def _complete(self, rail: CreditRail, reference: str, payment: PaymentRecord) -> None:
         try:

@@ -275,7 +275,8 @@ class BillingService(AdminOperations):
         resolved = 0
         for payment in await self.store.pending_payments(datetime.now(UTC) - grace):
             if self.rails is not None and await self.rails.resolve(payment):
-                resolved += 1
+                after = await self.store.get_payment(payment.id)
+                resolved += after is not None and after.status is not PaymentStatus.PENDING
                 continue
             reference = await self._provider.lookup(payment.id)
             if reference is None:
@@ -284,6 +285,8 @@ class BillingService(AdminOperations):
                 await self.store.settle_payment(payment.id, reference)
             log.info("pending payment %s resolved: %s", payment.id, "settled" if reference else "failed")
             resolved += 1
+        if self.rails is not None:
+            await self.rails.scheduled_check()  # the rails' collections against the ledger, now and then
         return resolved
 
     # -- what drivers may read ----------------------------------------------------------------------

@@ -52,3 +52,10 @@ def test_private_keys_never_come_from_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load(path, env={})
     assert caught.value.key == "wechatpay.apiv3_key"
+
+
+def test_ledger_rails_without_rails_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    from gateway.cli import main
+
+    assert main(["ledger", "rails"]) == 2
+    assert "no credit rail is configured" in capsys.readouterr().err

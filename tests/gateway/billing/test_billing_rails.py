@@ -26,10 +26,12 @@ from gateway.rails.alipay import zhima
 from gateway.rails.alipay.client import AlipayClient
 from gateway.rails.alipay.rail import AlipayRail
 from gateway.rails.port import CreditRail, OrderState
+from gateway.rails.reconcile import MismatchKind
 from gateway.rails.sim.faults import RailFaults
 from gateway.rails.wechatpay.client import WeChatPayClient
 from gateway.rails.wechatpay.rail import WeChatPayRail
 from gateway.store import RefundRecord, Store
+from operators.domain import SessionPhase
 from tests.gateway.billing.test_billing_exposure import order, start
 from tests.rails.conftest import (
     MerchantEndpoint,
@@ -255,3 +257,26 @@ async def test_a_resolved_dispute_is_collected_by_the_rail(
     assert isinstance(resolved, BillRecord) and resolved.status is BillStatus.PAID
     assert rail.collected() == "16.00"
     assert await store.check_ledger() == []
+
+
+async def test_collections_are_checked_against_the_ledger(
+    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+) -> None:
+    billing = new_billing()
+    assert billing.rails is not None
+    on_rail = billing.rails.rail(rail.name)
+    assert on_rail is not None
+    sessions = []
+    for key in ("a", "b"):
+        opened = await billing.open_session("alice", key, start("300", PaymentMode.POSTPAID))
+        assert isinstance(opened, tuple)
+        sessions.append(opened[0])
+    booked, unbooked = sessions
+    await billing.settle(booked, order(booked, "20.00"))  # collected and booked: agrees
+    await on_rail.complete(unbooked.id, Decimal("5.00"), "EV charging")  # collected behind the ledger's back
+    for session in sessions:
+        await store.apply_progress(session.id, status=SessionPhase.COMPLETED)
+    found = await billing.rails.check_collections()
+    assert [(m.reference, m.kind, m.theirs) for m in found] == [
+        (unbooked.id, MismatchKind.UNBOOKED_COLLECTION, Decimal("5.00"))
+    ]
