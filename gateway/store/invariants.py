@@ -17,28 +17,33 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.store.database import Database
 from gateway.store.tables import bills, inbox, payments, refunds, reservations, wallet_entries
 
 ZERO = Decimal(0)
+Balances = dict[tuple[str, str], Decimal]  # (driver, currency) → wallet balance
 
 
-async def _rows(conn: AsyncConnection, table) -> list:  # type: ignore[no-untyped-def]
+Rows = list[Row[Any]]
+
+
+async def _rows(conn: AsyncConnection, table: Table) -> Rows:
     return list((await conn.execute(select(table))).all())
 
 
-def _amounts(rows: list) -> list[str]:  # type: ignore[type-arg]
+def _amounts(rows: Rows) -> list[str]:
     return [str(row.amount) for row in rows]
 
 
-def _wallets(entries: list, settled: list, refund_ids: set[str]) -> tuple[list[str], dict]:  # type: ignore[type-arg]
+def _wallets(entries: Rows, settled: Rows, refund_ids: set[str]) -> tuple[list[str], Balances]:
     found: list[str] = []
-    balances: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    by_reference: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+    balances: Balances = defaultdict(lambda: ZERO)
+    by_reference: dict[str, Rows] = defaultdict(list)
     for entry in entries:
         balances[(entry.driver_id, entry.currency)] += entry.amount
         by_reference[f"{entry.kind}:{entry.reference}"].append(entry)
@@ -66,10 +71,10 @@ def _wallets(entries: list, settled: list, refund_ids: set[str]) -> tuple[list[s
     return found, balances
 
 
-def _reservations(live: list, billed: set[str], balances: dict) -> list[str]:  # type: ignore[type-arg]
+def _reservations(live: Rows, billed: set[str], balances: Balances) -> list[str]:
     found: list[str] = []
     held: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    reserved: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+    reserved: dict[str, Rows] = defaultdict(list)
     for r in live:
         if r.session_id in billed:
             found.append(f"reservation {r.id}: session {r.session_id} is billed but still holds {r.amount}")
@@ -92,9 +97,9 @@ def _reservations(live: list, billed: set[str], balances: dict) -> list[str]:  #
     return found
 
 
-def _bills(all_bills: list, all_payments: list, all_refunds: list) -> list[str]:  # type: ignore[type-arg]
+def _bills(all_bills: Rows, all_payments: Rows, all_refunds: Rows) -> list[str]:
     found: list[str] = []
-    paying: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+    paying: dict[str, Rows] = defaultdict(list)
     for p in all_payments:
         if p.bill_id is not None and p.status != "FAILED":
             paying[p.bill_id].append(p)
