@@ -11,6 +11,8 @@ chargegate ledger rails [--config FILE]
     Compare what the credit rails (Alipay, WeChat Pay) collected with the ledger; exit 1 per mismatch.
 chargegate simulate tcec|ocpi|credit|alipay|wechatpay [flags]
     Run one simulator standalone (an operator, the credit bureau or a payment rail), to build against it.
+chargegate simulate alipay-code|wechat-code USER
+    Print a sign-in code the Alipay or WeChat simulator exchanges for USER (for signIn; docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -86,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         credit_cli.add_arguments(protocols.add_parser("credit", help="a credit bureau"))
         for rail, help_text in RAIL_SIMULATORS.items():
             _rail_cli(rail).add_arguments(protocols.add_parser(rail, help=help_text))
+        from gateway.identity import code_cli
+
+        for name, help_text in code_cli.COMMANDS.items():
+            code_cli.add_arguments(protocols.add_parser(name, help=help_text))
 
     args = parser.parse_args(argv)
     if args.command == "export-schema":
@@ -96,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             from gateway.credit import simulator_cli as module
         elif args.protocol in RAIL_SIMULATORS:
             module = _rail_cli(args.protocol)
+        elif args.protocol.endswith("-code"):
+            from gateway.identity import code_cli as module
         else:
             module = registry.simulator_cli(args.protocol)
         with contextlib.suppress(KeyboardInterrupt):

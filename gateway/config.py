@@ -82,6 +82,7 @@ SECTIONS: dict[str, type] = {
 SECTION_SECRETS = {
     "security.key_hash_secret",
     "auth.jwt_key",
+    "auth.wechat_secret",
     "credit.bureau_api_key",
     "cache.redis_password",
     "alipay.app_private_key",
@@ -337,7 +338,8 @@ def _check_rails(settings: Settings) -> None:
 
 
 def _check_auth(a: AuthSettings) -> None:
-    for name in ("token_ttl_s", "oidc_timeout_s", "jwks_max_age_s"):
+    positive = ("token_ttl_s", "oidc_timeout_s", "jwks_max_age_s", "access_token_ttl_s")
+    for name in (*positive, "refresh_token_ttl_s", "wechat_timeout_s"):
         if getattr(a, name) <= 0:
             raise ConfigError(f"auth.{name}", "must be positive")
     if a.jwks_min_refresh_s < 0:

@@ -25,7 +25,7 @@ from gateway.catalogue import Catalogue
 from gateway.config import Settings
 from gateway.fanin import FanIn, InProcessFanIn, Shared
 from gateway.health import RecentCalls
-from gateway.identity import Authenticator, build_authenticator
+from gateway.identity import Authenticator, SignIns, build_identity
 from gateway.instrumented import UpstreamMetrics
 from gateway.late_state import LateState
 from gateway.lease import while_held
@@ -58,6 +58,7 @@ class Runtime:
     payments: PaymentProvider = field(default_factory=NoPaymentProvider)
     fanin: FanIn = field(default_factory=InProcessFanIn)
     authenticator: Authenticator = field(init=False)  # bearer tokens → drivers
+    sign_ins: SignIns | None = None  # sign-in with Alipay / WeChat, refresh, linking
 
     def __post_init__(self) -> None:
         self.authenticator = Authenticator(self.settings.auth)  # HS256 only until running() builds it
@@ -141,7 +142,6 @@ async def running(settings: Settings, shared: replication.Replicas | None = None
     qr_patterns = QrPatterns.from_operators(settings.operators)
     runtime = Runtime(settings, metrics, cache, Catalogue(settings.catalogue, metrics, qr_patterns), http)
     runtime.fanin = shared.fanin
-    runtime.authenticator = build_authenticator(settings.auth, http)
     leased = replication.lease_gauge(metrics).labels(replication.SESSIONS_LEASE)
     if settings.gateway.mode in ("demo", "dev"):
         runtime.payments = DemoPaymentProvider()
@@ -158,6 +158,7 @@ async def running(settings: Settings, shared: replication.Replicas | None = None
             if isinstance(state, LateState):
                 state.bind(sessions.store)
             runtime.sessions = sessions
+            runtime.authenticator, runtime.sign_ins = await build_identity(settings, http, sessions.store)
             sessions.broker.relay = shared.fanin.publish
             tasks.append(asyncio.create_task(runtime.catalogue.run(runtime.operators), name="catalogue-sync"))
             tasks.append(asyncio.create_task(shared.fanin.run(runtime.apply_shared), name="fan-in"))

@@ -86,6 +86,12 @@ class AuthSettings:
     oidc_timeout_s: float = 2.0  # discovery and JWKS requests
     jwks_max_age_s: float = 3600.0  # keys are re-read at least this often
     jwks_min_refresh_s: float = 60.0  # an unknown kid re-reads the keys at most this often
+    # Sign-in with Alipay ([alipay]'s app) or WeChat: short HS256 access tokens and refresh tokens.
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 30 * 86_400
+    wechat_secret: str = ""  # the mini program's AppSecret (appid: [wechatpay] appid); environment only
+    wechat_api_url: str = "https://api.weixin.qq.com"
+    wechat_timeout_s: float = 3.0
 
 
 @dataclass(frozen=True, slots=True)

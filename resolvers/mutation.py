@@ -20,6 +20,7 @@ from resolvers import ids
 from resolvers.admin import AdminMutation
 from resolvers.driver import Driver, driver, require_driver
 from resolvers.estimate_types import QuoteUnavailable
+from resolvers.identity import IdentityMutation
 from resolvers.money_errors import MAX_KEY, conflict, invalid_amount, money_error
 from resolvers.quotes import QuoteResult, quote, quote_for_start
 
@@ -131,7 +132,7 @@ def _connector_ref(info: Info, data: StartChargingInput) -> tuple[str, str] | ct
 
 
 @strawberry.type
-class Mutation(AdminMutation):
+class Mutation(AdminMutation, IdentityMutation):
     @strawberry.mutation(description="Start charging: credit check, then the operator. Idempotent per key.")
     async def start_charging(self, info: Info, input: StartChargingInput) -> StartChargingResult:
         driver_id = require_driver(info)

@@ -19,7 +19,7 @@ from gateway.rails.alipay.sim.server import AlipaySimulator
 from gateway.rails.keys import private_pem, public_pem
 from gateway.rails.wechatpay.sim import cli as wechat_defaults
 from gateway.rails.wechatpay.sim.config import WeChatPaySimConfig
-from gateway.rails.wechatpay.sim.server import WeChatPaySimulator
+from gateway.rails.wechatpay.sim.server import DEMO_APP_SECRET, WeChatPaySimulator
 from gateway.settings import AlipaySettings, PaymentsSettings, Settings, WeChatPaySettings
 
 ALIPAY_APP_ID = "2021000000000001"
@@ -82,4 +82,6 @@ async def running(settings: Settings) -> AsyncIterator[Settings]:
                     f"{WECHAT_DRIVER[0]}=wechatpay:{WECHAT_DRIVER[1]}",
                 )
             ),
+            # Sign-in with WeChat: the simulator also answers api.weixin.qq.com's code2Session.
+            auth=replace(settings.auth, wechat_api_url=wechat_sim.base_url, wechat_secret=DEMO_APP_SECRET),
         )

@@ -30,6 +30,9 @@ FIELD_SCOPES = {
     ("query", "me"): Scope.DRIVERS_ACT,
     ("mutation", "resolveBill"): Scope.ADMIN,  # internal tooling: money decisions with an audit trail
     ("mutation", "refundPayment"): Scope.ADMIN,
+    ("mutation", "signIn"): Scope.STATIONS_READ,  # no driver yet: the app's own access is enough
+    ("mutation", "refreshToken"): Scope.STATIONS_READ,
+    ("mutation", "signOut"): Scope.STATIONS_READ,
     ("query", "_service"): Scope.ROUTER,  # Apollo Federation: the subgraph SDL
     ("query", "_entities"): Scope.ROUTER,  # Apollo Federation: entities by key
 }

@@ -48,6 +48,11 @@ class Store(
         """``sqlite`` or ``postgresql``."""
         return self._db.dialect
 
+    @property
+    def database(self) -> Database:
+        """The ledger's database, for the stores of other packages (:mod:`gateway.identity.store`)."""
+        return self._db
+
     async def close(self) -> None:
         await self._db.dispose()
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.store import schema_v1, schema_v3, schema_v4
+from gateway.store import schema_v1, schema_v3, schema_v4, schema_v7
 from gateway.store.database import Database
 from gateway.store.types import UtcDateTime, utcnow
 
@@ -110,6 +110,10 @@ def _v6_session_end_reasons(conn: Connection) -> None:
     )
 
 
+def _v7_identities(conn: Connection) -> None:
+    schema_v7.metadata.create_all(conn, tables=[schema_v7.identities, schema_v7.sign_ins])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "base tables", _v1_base_tables),
     Migration(
@@ -121,6 +125,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "binding price quotes", _v4_quotes),
     Migration(5, "operator adapters' shared state", _v5_operator_state),
     Migration(6, "why each session ended", _v6_session_end_reasons),
+    Migration(7, "identities at the providers and sign-ins", _v7_identities),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -258,3 +258,28 @@ operator_state = Table(  # v5: what the operator adapters share across replicas 
     Column("value", Text, nullable=False),
     Column("expires_at", Float),  # Unix time; NULL keeps the key until it is deleted
 )
+
+identities = Table(  # v7: a provider's user (Alipay, WeChat, OIDC) bound to one driver
+    "identities",
+    metadata,
+    Column("provider", String(32), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column("driver_id", String(64), ForeignKey("drivers.id"), nullable=False),
+    Column("how", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "driver_id"),
+)
+
+sign_ins = Table(  # v7: one signed-in device; its refresh token's hash, expiry and revocation
+    "sign_ins",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("driver_id", String(64), ForeignKey("drivers.id"), nullable=False),
+    Column("provider", String(32), nullable=False),
+    Column("refresh_hash", String(64), nullable=False),
+    Column("previous_hash", String(64)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Index(None, "driver_id"),
+)

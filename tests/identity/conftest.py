@@ -8,15 +8,18 @@ import base64
 import contextlib
 import json
 import subprocess
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+from sqlalchemy.engine import make_url
 
 from gateway.app import create_app
 from gateway.config import Settings
@@ -139,3 +142,22 @@ async def running_gateway(settings: Settings) -> AsyncIterator[Gateway]:
     app = create_app(settings)
     async with serving(app, sock) as url, aiohttp.ClientSession() as http:
         yield Gateway(url, http, app.state.runtime)
+
+
+@pytest.fixture
+async def ledger_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """A database of its own on the suite's PostgreSQL server, shared by the replicas of one test."""
+    url = make_url(postgres_server_url)
+    name = f"identity_{uuid.uuid4().hex[:10]}"
+    connect = dict(user=url.username, password=url.password, host=url.host, port=url.port)
+    admin = await asyncpg.connect(**connect, database=url.database)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield url.set(database=name).render_as_string(hide_password=False)
+    admin = await asyncpg.connect(**connect, database=url.database)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()

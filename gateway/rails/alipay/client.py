@@ -83,8 +83,15 @@ class AlipayClient:
     def alipay_public_key(self) -> Any:
         return self._alipay_key
 
-    def signed_params(self, method: str, biz: Mapping[str, Any], notify: bool = False) -> dict[str, str]:
-        """The form a call posts: common parameters, ``biz_content`` and ``sign``."""
+    def signed_params(
+        self,
+        method: str,
+        biz: Mapping[str, Any] | None,
+        notify: bool = False,
+        extra: Mapping[str, str] | None = None,
+    ) -> dict[str, str]:
+        """The form a call posts: common parameters, ``biz_content`` (unless None, as for
+        ``alipay.system.oauth.token``, whose ``extra`` parameters sit beside the common ones) and ``sign``."""
         params = {
             "app_id": self.config.app_id,
             "method": method,
@@ -93,16 +100,24 @@ class AlipayClient:
             "sign_type": "RSA2",
             "timestamp": self._clock().astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
             "version": "1.0",
-            "biz_content": json.dumps(biz, ensure_ascii=False, separators=(",", ":")),
+            **(extra or {}),
         }
+        if biz is not None:
+            params["biz_content"] = json.dumps(biz, ensure_ascii=False, separators=(",", ":"))
         if notify and self.config.notify_url:
             params["notify_url"] = self.config.notify_url
         params["sign"] = signing.sign(self._key, signing.sign_content(params))
         return params
 
-    async def call(self, method: str, biz: Mapping[str, Any], notify: bool = False) -> dict[str, Any]:
+    async def call(
+        self,
+        method: str,
+        biz: Mapping[str, Any] | None,
+        notify: bool = False,
+        extra: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
         """The verified response node of a successful call; raises the adapter's errors otherwise."""
-        form = self.signed_params(method, biz, notify)
+        form = self.signed_params(method, biz, notify, extra)
         with _transport_errors(self.config.timeout_s):
             async with (
                 asyncio.timeout(self.config.timeout_s),

@@ -35,6 +35,7 @@ from gateway.rails.alipay import signing
 from gateway.rails.alipay.sim.config import AlipaySimConfig
 from gateway.rails.alipay.sim.ledger import AlipayLedger, Refusal, Trade
 from gateway.rails.amounts import parse_yuan, yuan_text
+from gateway.rails.sim.authcodes import AuthCodes, CodeRefused, stable_id
 from gateway.rails.sim.faults import RailFaults
 from gateway.rails.sim.loopback import LoopbackServer
 from gateway.rails.sim.notifier import Notifier, Outgoing, Pending
@@ -77,7 +78,9 @@ class AlipaySimulator:
             "alipay.trade.precreate": self._precreate,
             "alipay.trade.query": self._query_trade,
             "alipay.trade.refund": self._refund,
+            "alipay.system.oauth.token": self._oauth_token,  # sign-in (gateway.identity)
         }
+        self.auth_codes = AuthCodes()
 
     @property
     def base_url(self) -> str:
@@ -174,7 +177,7 @@ class AlipaySimulator:
             raise BadRequest("isv.invalid-signature", "the signature does not verify with the app's key")
         try:
             datetime.strptime(params.get("timestamp", ""), "%Y-%m-%d %H:%M:%S")
-            biz = json.loads(params.get("biz_content", ""))
+            biz = json.loads(params.get("biz_content") or "{}")  # oauth.token carries none
         except ValueError:
             raise BadRequest("isv.invalid-parameter", "timestamp or biz_content is malformed") from None
         if not isinstance(biz, dict):
@@ -191,6 +194,19 @@ class AlipaySimulator:
             "credit_agreement_id": agreement.credit_agreement_id,
             "out_agreement_no": agreement.out_agreement_no,
         }, []
+
+    def _oauth_token(self, app_id: str, biz: Biz, params: Params) -> tuple[Biz, list[Pending]]:
+        """alipay.system.oauth.token: a mini program's auth code → the user's id (single use)."""
+        if params.get("grant_type") != "authorization_code":
+            raise BadRequest("isv.invalid-parameter", "grant_type must be authorization_code")
+        try:
+            user = self.auth_codes.redeem(app_id, params.get("code", ""))
+        except CodeRefused:
+            raise BadRequest("isv.code-invalid", "授权码code无效") from None  # used, expired or unknown alike
+        user_id = user if user.startswith("2088") else alipay_user_id(user)
+        token = stable_id("authusrB", user_id, str(self._rng.random()))
+        return {"user_id": user_id, "access_token": token, "expires_in": 1296000, "re_expires_in": 2592000,
+                "refresh_token": token.replace("authusrB", "authusrR")}, []  # fmt: skip
 
     def _query_agreement(self, app_id: str, biz: Biz, params: Params) -> tuple[Biz, list[Pending]]:
         agreement = self.ledger.agreement(
@@ -359,3 +375,8 @@ def _amount(biz: Biz, name: str) -> Decimal:
         return parse_yuan(biz.get(name))
     except ValueError:
         raise BadRequest("isv.invalid-parameter", f"{name} must be a yuan amount like 12.50") from None
+
+
+def alipay_user_id(login: str) -> str:
+    """The simulated Alipay user id (2088 and 12 digits) of a login such as ``dave@example.com``."""
+    return stable_id("2088", login)

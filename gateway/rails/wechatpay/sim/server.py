@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gateway.rails import keys
+from gateway.rails.sim.authcodes import AuthCodes, CodeRefused, stable_id
 from gateway.rails.sim.faults import RailFaults
 from gateway.rails.sim.loopback import LoopbackServer
 from gateway.rails.sim.notifier import Notifier, Outgoing, Pending
@@ -63,6 +64,7 @@ class WeChatPaySimulator:
         self._notifier = Notifier(lambda status, _body: status in (200, 204), config.retry_delays)
         self._rng = random.Random(f"wechatpay-sim:{config.seed}")
         self._notify_ids = itertools.count(1)
+        self.auth_codes = AuthCodes()
 
     @property
     def base_url(self) -> str:
@@ -81,6 +83,7 @@ class WeChatPaySimulator:
         app.router.add_post("/v3/payscore/serviceorder/{out_order_no}/pay", self._api(self._pay))
         app.router.add_post("/v3/refund/domestic/refunds", self._api(self._refund))
         app.router.add_get("/v3/refund/domestic/refunds/{out_refund_no}", self._api(self._query_refund))
+        app.router.add_get("/sns/jscode2session", self._jscode2session)  # api.weixin.qq.com's, for sign-in
         app.router.add_get("/_sim/ledger", self._get_ledger)
         app.router.add_get("/_sim/faults", self._get_faults)
         app.router.add_post("/_sim/faults", self._post_faults)
@@ -349,6 +352,24 @@ class WeChatPaySimulator:
 
     # ---- admin -----------------------------------------------------------------------------------
 
+    async def _jscode2session(self, request: web.Request) -> web.Response:
+        """code2Session: a login code → the user's openid, once; errcode 40029 / 40163 otherwise."""
+        if self.faults.down:
+            return web.json_response({"errcode": -1, "errmsg": "system error"})
+        q = request.query
+        self.calls["jscode2session"] += 1
+        if q.get("appid") != self.config.appid or q.get("secret") != DEMO_APP_SECRET:
+            return web.json_response({"errcode": 40013, "errmsg": "invalid appid or secret"})
+        try:
+            user = self.auth_codes.redeem(self.config.appid, q.get("js_code", ""))
+        except CodeRefused as exc:
+            errcode, errmsg = (40163, "code been used") if exc.reason == "used" else (40029, "invalid code")
+            return web.json_response({"errcode": errcode, "errmsg": errmsg})
+        session_key = base64.b64encode(self._rng.randbytes(16)).decode()
+        return web.json_response(
+            {"openid": wechat_openid(self.config.appid, user), "session_key": session_key}
+        )
+
     async def _get_ledger(self, request: web.Request) -> web.Response:
         return web.json_response(self.ledger.to_json())
 
@@ -378,3 +399,11 @@ def _fen(document: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise Refusal(400, "PARAM_ERROR", f"{name} must be a non-negative integer (fen)")
     return value
+
+
+DEMO_APP_SECRET = "chargegate-demo-miniprogram-secret"  # the mini program's AppSecret in the simulator
+
+
+def wechat_openid(appid: str, user: str) -> str:
+    """The simulated openid of ``user`` under ``appid`` (an openid that starts with ``o`` is kept)."""
+    return user if user.startswith("o") else "o" + stable_id("", appid, user, digits=27)
