@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
@@ -210,6 +209,6 @@ async def test_notification_signed_with_another_key_is_refused(
 
 async def test_down_is_unavailable(alipay: AlipayClient, alipay_sim: AlipaySimulator) -> None:
     alipay_sim.faults = RailFaults(down=True)
-    with pytest.raises(AlipayUnavailable):
+    with pytest.raises(AlipayUnavailable) as caught:
         await zhima.query_agreement(alipay, out_agreement_no="x")
-    assert not asyncio.current_task().cancelled()
+    assert caught.value.reason == "down" and alipay_sim.ledger.agreements == {}

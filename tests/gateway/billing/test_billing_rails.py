@@ -280,3 +280,24 @@ async def test_collections_are_checked_against_the_ledger(
     assert [(m.reference, m.kind, m.theirs) for m in found] == [
         (unbooked.id, MismatchKind.UNBOOKED_COLLECTION, Decimal("5.00"))
     ]
+
+
+async def test_a_failed_collection_takes_nothing_and_is_flagged(
+    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+) -> None:
+    billing = new_billing()
+    assert billing.rails is not None
+    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    session = opened[0]
+    rail.sim.faults = RailFaults(collection_failure=True)
+    booking = await billing.settle(session, order(session, "12.00"))
+    bill = await store.get_bill(booking.bill.id)
+    assert bill is not None and bill.status is BillStatus.UNPAID and rail.collected() == "0.00"
+    [payment] = (await store.payments_for_bills([bill.id]))[bill.id]
+    # Alipay closes the trade (the payment fails; the driver pays otherwise); WeChat Pay keeps trying.
+    assert payment.status is (PaymentStatus.FAILED if rail.name == "alipay" else PaymentStatus.PENDING)
+    await store.apply_progress(session.id, status=SessionPhase.COMPLETED)
+    [mismatch] = await billing.rails.check_collections()
+    assert (mismatch.reference, mismatch.kind) == (session.id, MismatchKind.PENDING)
+    assert await store.check_ledger() == []
