@@ -1,4 +1,4 @@
-"""Admin-scope mutations (internal tooling): resolve a DISPUTED bill, refund a payment.
+"""Admin-scope mutations (internal tooling): resolve a DISPUTED or held bill, refund a payment.
 
 Only an API key with the ``admin`` scope may call them (checked before execution and again here);
 the key's id is the actor in the ledger's audit trail and scopes the idempotency keys.
@@ -75,7 +75,10 @@ def _native(global_id: str, kind: str) -> str | None:
 
 @strawberry.type
 class AdminMutation:
-    @strawberry.mutation(description="Admin: settle a DISPUTED bill on a figure, with a note. Idempotent.")
+    @strawberry.mutation(
+        description="Admin: settle a DISPUTED bill, or one held for review past its cap, on a figure, "
+        "with a note. Idempotent."
+    )
     async def resolve_bill(self, info: Info, input: ResolveBillInput) -> ResolveBillResult:
         actor = _actor(info, input.idempotency_key)
         bill_id = _native(str(input.bill_id), "Bill")

@@ -1,4 +1,4 @@
-"""Internal tooling on the billing service: resolve a DISPUTED bill, refund a payment.
+"""Internal tooling on the billing service: resolve a DISPUTED or held bill, refund a payment.
 
 Both are idempotent per (admin key, idempotency key) and bound to their input, and both leave a row
 in the ledger's audit log (who, what, which bill or payment, the note, before and after).

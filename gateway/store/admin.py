@@ -1,7 +1,8 @@
 """What internal tooling does to money, each idempotent and each leaving an audit row.
 
-Resolving a DISPUTED bill sets its total to the chosen figure by one ADJUSTMENT line (never by
-editing a line) and makes it UNPAID. Refunding a settled bill payment, in part or whole, writes a
+Resolving a DISPUTED bill, or one held for review (billed past the session's cap), sets its total to
+the chosen figure by one ADJUSTMENT line (never by editing a line), makes it UNPAID and clears the
+review note. Refunding a settled bill payment, in part or whole, writes a
 refund: SETTLED at once with a wallet credit for a wallet payment, PENDING for a provider payment
 until the provider has been asked (as with payments). Refunds never exceed the payment.
 """
@@ -60,7 +61,8 @@ class Admin:
     async def resolve_bill(
         self, actor: str, key: str, request_hash: str, bill_id: str, total: Decimal, note: str
     ) -> BillRecord | KeyConflict | str | None:
-        """Settle a dispute at ``total``; None for no such bill, a reason when it is not DISPUTED."""
+        """Settle a dispute or a review at ``total``; None for no such bill, a reason when there is
+        nothing to resolve."""
         async with self._db.write() as conn:
             bill = await load_bill(conn, bill_id, lock=True)  # first: a concurrent retry waits here
             earlier = await find_key(conn, actor, RESOLVE, key, request_hash)
@@ -70,19 +72,21 @@ class Admin:
                 return await load_bill(conn, earlier)
             if bill is None:
                 return None
-            if bill.status is not BillStatus.DISPUTED:
-                return f"the bill is {bill.status.value}, not DISPUTED"
+            held = bill.review is not None and bill.status in (BillStatus.UNPAID, BillStatus.OVERDUE)
+            if bill.status is not BillStatus.DISPUTED and not held:
+                return f"the bill is {bill.status.value}, neither DISPUTED nor held for review"
             delta = total - bill.total
             if delta:
                 position = max((line.position for line in bill.lines), default=0) + 1
-                line = BillLineInput(LineKind.ADJUSTMENT, delta, f"Dispute resolved: {note}"[:200])
+                line = BillLineInput(LineKind.ADJUSTMENT, delta, f"Resolved: {note}"[:200])
                 await conn.execute(
                     bill_lines.insert().values(**line_values(bill_id, position, line, f"resolve:{key}"))
                 )
+            status = BillStatus.UNPAID if bill.status is BillStatus.DISPUTED else bill.status
             await conn.execute(
                 bills.update()
                 .where(bills.c.id == bill_id)
-                .values(total=total, status=BillStatus.UNPAID.value)
+                .values(total=total, status=status.value, review=None)
             )
             await audit(conn, actor, RESOLVE, bill_id, note, before=bill.total, after=total)
             await claim_key(self._db, conn, actor, RESOLVE, key, request_hash, bill_id)

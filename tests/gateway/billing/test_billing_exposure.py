@@ -8,7 +8,16 @@ import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from gateway.billing import BillingService, KeyConflict, PaymentMode, SessionStart
+from gateway.billing import (
+    BillingService,
+    BillRecord,
+    KeyConflict,
+    NotPayable,
+    PaymentMethod,
+    PaymentMode,
+    SessionStart,
+)
+from gateway.billing.admin import Resolution
 from gateway.credit.decision import Denied
 from gateway.store import BillStatus, SessionRecord, Store, WalletEntryKind
 from operators.domain import FinalOrder, OrderLine
@@ -99,3 +108,28 @@ async def test_a_bill_past_the_cap_is_held_for_review_not_taken_from_the_wallet(
     assert "6.48" in booking.bill.review
     assert await store.wallet_balance("carol", "CNY") == Decimal("100")
     assert await store.live_reservations("carol") == []
+
+
+async def test_a_held_bill_is_settled_by_an_admin_at_the_cap(billing: BillingService, store: Store):
+    await store.add_wallet_entry("carol", Decimal("100"), WalletEntryKind.TOPUP, "opening")
+    opened = await billing.open_session("carol", "k", start("6.48"))
+    assert isinstance(opened, tuple)
+    held = (await billing.settle(opened[0], order(opened[0], "11.20"))).bill
+    resolved = await billing.resolve_bill(
+        "admin:ops", "r1", held.id, Resolution.CORRECTED, Decimal("6.48"), "the driver was promised 6.48"
+    )
+    assert isinstance(resolved, BillRecord)
+    assert (resolved.total, resolved.status, resolved.review) == (Decimal("6.48"), BillStatus.UNPAID, None)
+    assert resolved.lines[-1].amount == Decimal("-4.72")
+    again = await billing.resolve_bill(
+        "admin:ops", "r1", held.id, Resolution.CORRECTED, Decimal("6.48"), "the driver was promised 6.48"
+    )
+    assert again == resolved
+    assert isinstance(
+        await billing.resolve_bill("admin:ops", "r2", held.id, Resolution.OPERATOR, None, "x"), NotPayable
+    )
+    paid = await billing.pay_bill("carol", held.id, PaymentMethod.WALLET, "p")
+    assert isinstance(paid, BillRecord) and paid.status is BillStatus.PAID
+    assert await store.wallet_balance("carol", "CNY") == Decimal("93.52")
+    assert await store.check_ledger() == []
+    assert [a["action"] for a in await store.audit_trail(held.id)] == ["resolveBill"]
