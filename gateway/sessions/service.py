@@ -173,12 +173,23 @@ class SessionService:
         op = self._operators.get(session.operator_id)
         if op is None:
             return Refused("OperatorUnavailable", "operator not configured", session.operator_id)
+        # Written first: the operator's end (even its final order) may arrive before its reply.
+        await self.store.add_session_event(session.id, "STOP_REQUESTED", {"reason": reason.value})
         try:
             progress = await op.stop_session(session.id, session.connector_id)
         except OperatorError as exc:
+            await self.store.add_session_event(session.id, "STOP_REFUSED", {"error": exc.message})
             return Refused("OperatorUnavailable", exc.message, session.operator_id)
-        await self.store.add_session_event(session.id, "STOP_REQUESTED", {"reason": reason.value})
         return await self.apply_progress(session.operator_id, progress, end_reason=reason) or session
+
+    async def _requested_end(self, session_id: str) -> SessionEndReason | None:
+        """Why the gateway last asked the operator to end the session, unless that was refused."""
+        for event in reversed(await self.store.session_events(session_id)):
+            if event.kind == "STOP_REFUSED":
+                return None
+            if event.kind == "STOP_REQUESTED" and isinstance(event.data, dict) and "reason" in event.data:
+                return SessionEndReason(event.data["reason"])
+        return None
 
     async def _fail(self, session: SessionRecord, reason: str) -> None:
         updated = await self.store.apply_progress(
@@ -288,7 +299,7 @@ class SessionService:
             cost=bill.total,  # the session shows what it was billed
             started_at=order.started_at,
             ended_at=order.ended_at,
-            end_reason=ending.from_operator(order.stop_reason),
+            end_reason=await self._requested_end(session.id) or ending.from_operator(order.stop_reason),
             final=True,
         )
         await self.store.add_session_event(session.id, "BILLED", {"bill": bill.id, "total": str(bill.total)})
