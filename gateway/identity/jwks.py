@@ -52,7 +52,8 @@ class JwksCache:
         self._min_refresh_s = min_refresh_s
         self._clock = clock
         self._keys: dict[str, jwt.PyJWK] = {}
-        self._read_at: float | None = None  # when the set was last read (successfully or not)
+        self._read_at: float | None = None  # when the set was last read successfully
+        self._tried_at: float | None = None  # when a read was last attempted
         self._lock = asyncio.Lock()
         self.reads = 0  # successful reads of the key set, for metrics and tests
 
@@ -65,7 +66,7 @@ class JwksCache:
                 await self._refresh()
         if kid in self._keys:
             return self._keys[kid]
-        if self._read_at is None or not self._keys:
+        if not self._keys:
             raise AuthError("keys_unavailable", "the identity provider's keys cannot be read now; retry")
         raise AuthError("unknown_key", "token is signed with a key the identity provider does not publish")
 
@@ -73,12 +74,17 @@ class JwksCache:
         return self._read_at is None or self._clock() - self._read_at >= self._max_age_s
 
     def _due(self, kid: str) -> bool:
-        if self._read_at is None or self._stale():
+        """Whether to read the keys now: never read, or stale or missing ``kid``, and the last
+        attempt (successful or not) at least ``min_refresh_s`` ago. While the provider is down,
+        the keys held keep serving without a read per request."""
+        if self._tried_at is None:
             return True
-        return kid not in self._keys and self._clock() - self._read_at >= self._min_refresh_s
+        if self._clock() - self._tried_at < self._min_refresh_s:
+            return False
+        return self._stale() or kid not in self._keys
 
     async def _refresh(self) -> None:
-        self._read_at = self._clock()
+        self._tried_at = self._clock()
         try:
             config = await self._get_json(self.issuer + DISCOVERY_PATH)
             jwks_uri = config.get("jwks_uri")
@@ -88,7 +94,7 @@ class JwksCache:
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             log.warning("identity provider keys not read from %s: %s", self.issuer, _reason(exc))
             return
-        self._keys = keys
+        self._keys, self._read_at = keys, self._tried_at
         self.reads += 1
         log.info("identity provider keys read from %s: %d signing keys", self.issuer, len(keys))
 

@@ -28,6 +28,7 @@ class Issuer:
     def __init__(self) -> None:
         self.keys: dict[str, ec.EllipticCurvePrivateKey] = {}
         self.jwks_reads = 0
+        self.discovery_reads = 0
         self.down = False
         self.url = ""
 
@@ -41,6 +42,7 @@ class Issuer:
         return jwt.encode(present, self.keys[kid], "ES256", {"kid": kid})
 
     async def discovery(self, request: web.Request) -> web.Response:
+        self.discovery_reads += 1
         if self.down:
             return web.Response(status=503)
         return web.json_response({"issuer": self.url, "jwks_uri": f"{self.url}/jwks"})
@@ -172,3 +174,25 @@ async def test_the_authenticator_routes_by_issuer(http: aiohttp.ClientSession, i
     with pytest.raises(AuthError) as caught:
         await Authenticator(settings).driver(f"Bearer {issuer.token('k1')}")
     assert caught.value.code == "unknown_issuer"  # no provider configured at all
+
+
+async def test_stale_keys_serve_through_an_outage_without_a_read_per_request(
+    http: aiohttp.ClientSession, issuer: Issuer
+) -> None:
+    now = [0.0]
+    keys = JwksCache(http, issuer.url, timeout_s=2.0, max_age_s=10.0, min_refresh_s=5.0, clock=lambda: now[0])
+    verify = OidcVerifier(keys, "chargegate", algorithms=("ES256",))
+    token = issuer.token("k1")
+    await verify.verify(token)
+    issuer.down = True
+    now[0] = 20.0  # the keys are stale: one attempt to re-read them, which fails
+    for _ in range(3):
+        assert (await verify.verify(token)).subject == "alice"
+    assert issuer.discovery_reads == 2
+    now[0] = 26.0  # min_refresh_s after the failed attempt: one more try
+    await verify.verify(token)
+    assert issuer.discovery_reads == 3
+    issuer.down = False
+    now[0] = 32.0
+    await verify.verify(token)
+    assert (issuer.discovery_reads, keys.reads) == (4, 2)
