@@ -19,7 +19,7 @@ is off by the shift (Chinese stations observe none).
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -57,6 +57,9 @@ class Schedule:
     flats: tuple[Decimal, ...]
     hourly: Decimal | None
     quantum: Decimal
+    # cost() answers by (energy, start second, power): the same search a second later, or another
+    # station with the same tariff, prices nothing again. Bounded; cleared when full.
+    costs: dict[tuple[Decimal, int, Decimal], Decimal] = field(default_factory=dict, compare=False)
 
     def index_at(self, second: float | Decimal) -> int:
         """The period in force at ``second`` of the local day (before the first start: the last)."""
@@ -73,6 +76,7 @@ class Schedule:
 
 
 MAX_SCHEDULES = 65_536
+MAX_COSTS = 1024  # per schedule
 # Schedules by the id of their tariff, identity-checked: the in-memory cache hands out the same
 # tariff object until it expires, so a search prepares each tariff once, not once per request.
 _SCHEDULES: dict[int, Schedule] = {}
@@ -183,6 +187,17 @@ def cost(schedule: Schedule, energy_kwh: Decimal, start_s: int, power_kw: Decima
     same roundings in the same order, without building lines: ordering a search prices hundreds
     of connectors per request. A test holds this to :func:`lines` over generated charges.
     """
+    key = (energy_kwh, start_s, power_kw)
+    known = schedule.costs.get(key)
+    if known is not None:
+        return known
+    if len(schedule.costs) >= MAX_COSTS:
+        schedule.costs.clear()
+    total = schedule.costs[key] = _cost(schedule, energy_kwh, start_s, power_kw)
+    return total
+
+
+def _cost(schedule: Schedule, energy_kwh: Decimal, start_s: int, power_kw: Decimal) -> Decimal:
     hours = energy_kwh / power_kw
     j = bisect_right(schedule.starts, start_s)
     ends = schedule.starts[j] if j < len(schedule.starts) else schedule.starts[0] + DAY_S

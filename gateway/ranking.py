@@ -13,7 +13,7 @@ import base64
 import binascii
 import enum
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -73,21 +73,28 @@ def matching(station: Station, test: ConnectorTest | None) -> list[Connector]:
     return [c for c in station.connectors if test is None or test(c)]
 
 
-def tariff_keys(hits: Sequence[Hit], test: ConnectorTest | None) -> list[tuple[str, str]]:
-    """The ``(operator_id, connector_id)`` tariffs an ordering needs, in :func:`rank`'s order."""
-    return [(s.operator_id, c.id) for _, s in hits for c in s.connectors if test is None or test(c)]
+def connector_ids(hits: Sequence[Hit], test: ConnectorTest | None) -> dict[str, list[str]]:
+    """The connectors whose tariffs an ordering needs, by operator."""
+    out: dict[str, list[str]] = {}
+    for _, s in hits:
+        ids = out.get(s.operator_id)
+        if ids is None:
+            ids = out[s.operator_id] = []
+        ids.extend(c.id for c in s.connectors if test is None or test(c))
+    return out
 
 
 def rank(
     hits: Sequence[Hit],
     order: StationOrder,
     test: ConnectorTest | None,
-    tariffs: Sequence[Tariff | None] = (),
+    tariffs: Mapping[str, Mapping[str, Tariff]] | None = None,
     now: datetime | None = None,
     charge: Charge | None = None,
 ) -> list[tuple[Key, float, Station]]:
-    """``hits`` sorted by ``order``. ``tariffs`` are those of :func:`tariff_keys`, in its order;
-    prices are those in force at ``now`` in each station's time zone, as the fields show them."""
+    """``hits`` sorted by ``order``. ``tariffs`` are by operator and connector id (those of
+    :func:`connector_ids`); prices are those in force at ``now`` in each station's time zone, as the
+    fields show them."""
     if order is StationOrder.DISTANCE:
         return [((0, 0, d, s.operator_id, s.id), d, s) for d, s in hits]
     out: list[tuple[Key, float, Station]] = []
@@ -95,7 +102,7 @@ def rank(
     # hundreds of connectors prices each tariff once per time zone (PRICE) or power (ESTIMATED_COST).
     values: dict[tuple[int, str | float], Decimal | None] = {}
     by_price = order is StationOrder.PRICE
-    position = 0
+    none: Mapping[str, Tariff] = {}
     for d, s in hits:
         best: Decimal | float | None = None
         if order is StationOrder.POWER:
@@ -103,11 +110,11 @@ def rank(
             best = -max(powers) if powers else None
         else:
             tz = s.timezone
+            of_operator = tariffs.get(s.operator_id, none) if tariffs else none
             for c in s.connectors:
                 if test is not None and not test(c):
                     continue
-                tariff = tariffs[position]
-                position += 1
+                tariff = of_operator.get(c.id)
                 if tariff is None:
                     continue
                 memo = (id(tariff), tz if by_price else c.max_power_kw)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from strawberry.types import Info
 
 from gateway import ranking
+from gateway.fanout import fan_out
 from gateway.ranking import StationOrder
 from operators import domain
 from operators.base import OperatorUnavailable
@@ -151,10 +153,28 @@ async def ordered(
         hits = [h for h in hits if any(test(c) for c in h[1].connectors)]
     if available_only:
         hits, test = await _available(ctx, hits, test)
-    tariffs: list[domain.Tariff | None] = []
-    if order_by in ranking.NEEDS_TARIFFS:
-        tariffs = await ctx.tariffs.load_many(ranking.tariff_keys(hits, test))
+    tariffs = (
+        await _tariffs(ctx, ranking.connector_ids(hits, test)) if order_by in ranking.NEEDS_TARIFFS else None
+    )
     return ranking.rank(hits, order_by, test, tariffs, ctx.now, charge), test
+
+
+async def _tariffs(
+    ctx: RequestContext, wanted: dict[str, list[str]]
+) -> dict[str, Mapping[str, domain.Tariff]]:
+    """The tariffs of every connector an ordering weighs, from the same cache the fields read, one
+    call per operator (within the request deadline; a failing operator is reported and its
+    stations rank last). Not through the request's loader: hundreds of keys would cost more in
+    bookkeeping than the cache reads themselves, and the page's fields need only a few of them."""
+    ops = ctx.runtime.operators
+    calls = {
+        op_id: partial(ops[op_id].tariffs, ids)
+        for op_id, ids in wanted.items()
+        if op_id in ops and domain.Capability.TARIFFS in ops[op_id].info.capabilities
+    }
+    values, errors = await fan_out(calls, ctx.deadline)
+    ctx.report(errors)
+    return values
 
 
 async def _available(

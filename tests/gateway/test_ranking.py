@@ -34,8 +34,8 @@ TARIFFS = {"a-0": flat("0.9"), "a-1": flat("1.4"), "b-0": flat("0.9"), "c-0": No
 
 
 def order(by: StationOrder, test=None, charge: Charge | None = None) -> list[str]:  # type: ignore[no-untyped-def]
-    keys = ranking.tariff_keys(HITS, test) if by in ranking.NEEDS_TARIFFS else []
-    tariffs = [TARIFFS[cid] for _, cid in keys]
+    wanted = ranking.connector_ids(HITS, test) if by in ranking.NEEDS_TARIFFS else {}
+    tariffs = {op: {cid: TARIFFS[cid] for cid in ids if TARIFFS[cid]} for op, ids in wanted.items()}
     return [s.id for _, _, s in ranking.rank(HITS, by, test, tariffs, NOW, charge)]
 
 
@@ -66,7 +66,7 @@ def test_distance_keeps_the_catalogue_order():
 @pytest.mark.parametrize("by", list(StationOrder))
 def test_cursors_round_trip(by: StationOrder):
     ranked = ranking.rank(
-        HITS, by, None, [TARIFFS[c] for _, c in ranking.tariff_keys(HITS, None)], NOW, Charge(Decimal(30))
+        HITS, by, None, {"OP": {c: t for c, t in TARIFFS.items() if t}}, NOW, Charge(Decimal(30))
     )
     for key, _, _ in ranked:
         assert ranking.decode_cursor(by, ranking.encode_cursor(by, key)) == key
