@@ -25,6 +25,7 @@ from gateway.security.limits import QueryLimits, limit_rule
 from resolvers import charging_types as ct
 from resolvers import types as t
 from resolvers.authentication import Authentication
+from resolvers.descriptions import describe
 from resolvers.driver import Driver
 from resolvers.errors import ErrorShaping, shaped_stream
 from resolvers.execution import GatewayExecutionContext
@@ -74,7 +75,7 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
     rules: list[type[ASTValidationRule]] = [limit_rule(limits)]
     if not limits.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -99,6 +100,8 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
         ),
         federation_version=FEDERATION_VERSION,
     )
+    describe(schema._schema)  # every element the code leaves undescribed, from one table
+    return schema
 
 
 def subgraph_sdl(schema: strawberry.Schema) -> str:
