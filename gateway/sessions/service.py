@@ -292,6 +292,8 @@ class SessionService:
         order = bounded_order(order, utc_now())
         booking = await self.billing.settle(session, order)
         bill = booking.bill
+        reason = await self._requested_end(session.id) or ending.from_operator(order.stop_reason)
+        fault = f"the operator ended it: {order.stop_reason}" if reason is SessionEndReason.FAULT else None
         updated = await self.store.apply_progress(
             session.id,
             status=SessionPhase.COMPLETED,
@@ -299,7 +301,8 @@ class SessionService:
             cost=bill.total,  # the session shows what it was billed
             started_at=order.started_at,
             ended_at=order.ended_at,
-            end_reason=await self._requested_end(session.id) or ending.from_operator(order.stop_reason),
+            end_reason=reason,
+            failure=fault,
             final=True,
         )
         await self.store.add_session_event(session.id, "BILLED", {"bill": bill.id, "total": str(bill.total)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from gateway.config import AuthSettings, CreditSettings, Settings
 from gateway.credit.sim_config import BureauConfig
 from gateway.credit.simulator import CreditBureauSimulator
+from gateway.sessions.service import order_raw
+from operators.domain import FinalOrder, OrderLine
 from operators.tcec.sim_faults import Faults
 from operators.tcec.sim_network import OFFLINE
 from resolvers import ids
@@ -134,3 +137,32 @@ async def test_an_energy_limit_and_a_refused_start_say_why(stack: Stack):
     failed = next(s for s in mine if s["status"] == "FAILED")
     node = (await alice.gql(ENDED, {"id": failed["id"]}))["node"]
     assert node["endReason"] == "START_FAILED" and node["failure"]
+
+
+async def test_a_charger_fault_reported_in_the_final_order_is_a_fault_with_a_failure(stack: Stack):
+    alice = Driver(stack, "alice")
+    connector = idle_tcec_connector(stack, skip=9)
+    started = await alice.start(qrCode=f"hlht://{connector.id}.{HZ}/", idempotencyKey="fault")
+    charging = await alice.until(
+        started["id"], lambda s: s["status"] == "CHARGING" and Decimal(s["energyKwh"]) > 0
+    )
+    # What the T/CEC adapter hands over for an order with StopReason 3 (the pile broke down).
+    session_id = ids.decode(started["id"])[1][0]
+    now = datetime.now(UTC)
+    energy = Decimal(charging["energyKwh"])
+    line = OrderLine("ENERGY", Decimal("1.00"))
+    order = FinalOrder(
+        session_id,
+        connector.id,
+        "CNY",
+        now,
+        now,
+        energy,
+        Decimal("1.00"),
+        (line,),
+        stop_reason="CHARGER_FAULT",
+    )
+    await stack.runtime.sessions.apply_order(HZ, order, order_raw(order))
+    node = (await alice.gql(ENDED, {"id": started["id"]}))["node"]
+    assert node["status"] == "COMPLETED" and node["endReason"] == "FAULT"
+    assert "CHARGER_FAULT" in node["failure"]
