@@ -8,14 +8,17 @@ start. A difference beyond the tolerance marks the bill DISPUTED; nothing is eve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from gateway.store import BillStatus
+from gateway.currency import to_minor
+from gateway.store import BillLineInput, BillStatus, LineKind
+from gateway.store.bills import as_line_input
 from gateway.store.codec import tariff_from_json
-from operators.domain import FinalOrder, Tariff
+from operators.domain import FinalOrder, OrderLine, Tariff
 
 CENT = Decimal("0.01")
 
@@ -52,3 +55,22 @@ def assess(tariff_json: str | None, order: FinalOrder, tolerance: Decimal) -> As
     ours = recompute(tariff, order)
     disputed = abs(order.total - ours) > tolerance
     return Assessment(ours, BillStatus.DISPUTED if disputed else BillStatus.UNPAID)
+
+
+ROUNDING = "Rounding to the currency's minor unit"
+
+
+def at_minor_unit(lines: Sequence[OrderLine], total: Decimal, currency: str) -> list[BillLineInput]:
+    """A bill's lines at the currency's minor unit, adding up to ``total`` rounded half up.
+
+    Operators price lines to more places (OCPI CDRs carry four); the ledger books and collects
+    amounts only at the minor unit. Each line is rounded on its own, and where the rounded lines miss
+    the rounded total (``1.005 + 1.005``: lines ``1.01 + 1.01`` against ``2.01``) one ADJUSTMENT line
+    carries the difference, so the bill always shows what it charges and charges what it says.
+    """
+    items = [as_line_input(line) for line in lines]
+    rounded = [replace(item, amount=to_minor(item.amount, currency)) for item in items]
+    rest = to_minor(total, currency) - sum((item.amount for item in rounded), Decimal(0))
+    if rest:
+        rounded.append(BillLineInput(LineKind.ADJUSTMENT, rest, ROUNDING))
+    return rounded

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from gateway.billing import amounts
 from gateway.billing.admin import AdminOperations
-from gateway.billing.assessment import Assessment, assess
+from gateway.billing.assessment import Assessment, assess, at_minor_unit
 from gateway.billing.outcomes import Declined, Insufficient, NotFound, NotPayable
 from gateway.billing.rails import RailBilling
 from gateway.billing.requests import request_hash
@@ -190,23 +190,26 @@ class BillingService(AdminOperations):
         prepaid bill from the wallet; a bill past the session's cap is held UNPAID for review."""
         tolerance = Decimal(self._settings.dispute_tolerance)
         lines: Sequence[OrderLine] = order.lines
+        total = order.total
         quote = await self.store.quote_for_session(session.id)
         if quote is not None:  # the quote wins: our lines and total, the operator's figure compared
-            lines, ours = quoted_bill(quote, order)
-            disputed = abs(order.total - ours) > tolerance
-            assessment = Assessment(ours, BillStatus.DISPUTED if disputed else BillStatus.UNPAID)
+            lines, total = quoted_bill(quote, order)
+            disputed = abs(order.total - total) > tolerance
+            assessment = Assessment(total, BillStatus.DISPUTED if disputed else BillStatus.UNPAID)
         else:
             assessment = assess(session.tariff_json, order, tolerance)
+        billed = at_minor_unit(lines, total, order.currency)
+        total = sum((line.amount for line in billed), Decimal(0))
         due = datetime.now(UTC) + timedelta(days=self._settings.bill_due_days)
         review = None
-        if session.max_cost is not None and order.total > session.max_cost:
+        if session.max_cost is not None and total > session.max_cost:
             review = (
-                f"billed {order.total} {order.currency}, past the session's cap of "
+                f"billed {total} {order.currency}, past the session's cap of "
                 f"{session.max_cost.normalize():f}: not taken from the wallet until reviewed"
             )
             log.warning("session %s: %s", session.id, review)
         booking = await self.store.book_bill(
-            session.id, session.driver_id, order.currency, lines, order.total, assessment.recomputed,
+            session.id, session.driver_id, order.currency, billed, order.total, assessment.recomputed,
             assessment.status, due, review=review, from_wallet=session.payment_mode is PaymentMode.PREPAID,
         )  # fmt: skip
         if self.rails is not None and booking.created:

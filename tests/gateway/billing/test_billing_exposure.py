@@ -133,3 +133,35 @@ async def test_a_held_bill_is_settled_by_an_admin_at_the_cap(billing: BillingSer
     assert await store.wallet_balance("carol", "CNY") == Decimal("93.52")
     assert await store.check_ledger() == []
     assert [a["action"] for a in await store.audit_trail(held.id)] == ["resolveBill"]
+
+
+def priced(session: SessionRecord, *amounts: str) -> FinalOrder:
+    """An order whose lines carry four places, as OCPI CDRs do."""
+    now = datetime.now(UTC)
+    lines = tuple(
+        OrderLine(kind, Decimal(a)) for kind, a in zip(("ENERGY", "SERVICE"), amounts, strict=False)
+    )
+    total = sum((line.amount for line in lines), Decimal(0))
+    return FinalOrder(session.id, session.connector_id, "CNY", now, now, Decimal("5"), total, lines)
+
+
+async def test_a_bill_is_booked_and_collected_at_the_minor_unit(billing: BillingService, store: Store):
+    await store.add_wallet_entry("carol", Decimal("100"), WalletEntryKind.TOPUP, "opening")
+    opened = await billing.open_session("carol", "k", start("40"))
+    assert isinstance(opened, tuple)
+    bill = (await billing.settle(opened[0], priced(opened[0], "4.2104", "2.1104"))).bill
+    assert [line.amount for line in bill.lines] == [Decimal("4.21"), Decimal("2.11")]
+    assert bill.total == Decimal("6.32") and bill.status is BillStatus.PAID
+    assert await store.wallet_balance("carol", "CNY") == Decimal("93.68")
+
+
+async def test_lines_that_round_past_the_total_get_one_rounding_line(billing: BillingService):
+    opened = await billing.open_session("alice", "k", start("40", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    bill = (await billing.settle(opened[0], priced(opened[0], "1.005", "1.005"))).bill
+    assert [(line.kind.value, line.amount) for line in bill.lines] == [
+        ("ENERGY", Decimal("1.01")),
+        ("SERVICE", Decimal("1.01")),
+        ("ADJUSTMENT", Decimal("-0.01")),
+    ]
+    assert bill.total == Decimal("2.01")
