@@ -43,6 +43,7 @@ from gateway.store import (
     PaymentOutcome,
     PaymentRecord,
     PaymentStatus,
+    SessionClose,
     SessionRecord,
     Store,
 )
@@ -185,9 +186,12 @@ class BillingService(AdminOperations):
 
     # -- settlement ---------------------------------------------------------------------------------
 
-    async def settle(self, session: SessionRecord, order: FinalOrder) -> Booking:
+    async def settle(
+        self, session: SessionRecord, order: FinalOrder, close: SessionClose | None = None
+    ) -> Booking:
         """Book the final order as the session's bill (once), release the reservation, and settle a
-        prepaid bill from the wallet; a bill past the session's cap is held UNPAID for review."""
+        prepaid bill from the wallet; a bill past the session's cap is held UNPAID for review. With
+        ``close``, the session is completed with the billed figures in the same transaction."""
         tolerance = Decimal(self._settings.dispute_tolerance)
         lines: Sequence[OrderLine] = order.lines
         total = order.total
@@ -211,6 +215,7 @@ class BillingService(AdminOperations):
         booking = await self.store.book_bill(
             session.id, session.driver_id, order.currency, billed, order.total, assessment.recomputed,
             assessment.status, due, review=review, from_wallet=session.payment_mode is PaymentMode.PREPAID,
+            close=close,
         )  # fmt: skip
         if self.rails is not None and booking.created:
             await self.rails.collect(session, booking.bill)

@@ -34,7 +34,7 @@ from gateway.sessions import ending
 from gateway.sessions.broker import SessionBroker
 from gateway.sessions.ids import new_session_id
 from gateway.sessions.watch import CapWatch
-from gateway.store import Page, SessionEndReason, SessionRecord, Store, progress_fields
+from gateway.store import Page, SessionClose, SessionEndReason, SessionRecord, Store, progress_fields
 from gateway.store.codec import tariff_to_json
 from gateway.store.quotes import QuoteRecord
 from operators.base import Operator, OperatorError, OperatorRejected, OperatorTimeout
@@ -290,21 +290,11 @@ class SessionService:
         if session is None or session.operator_id != operator_id:
             raise LookupError(f"final order for unknown session {order.session_ref}")
         order = bounded_order(order, utc_now())
-        booking = await self.billing.settle(session, order)
-        bill = booking.bill
         reason = await self._requested_end(session.id) or ending.from_operator(order.stop_reason)
         fault = f"the operator ended it: {order.stop_reason}" if reason is SessionEndReason.FAULT else None
-        updated = await self.store.apply_progress(
-            session.id,
-            status=SessionPhase.COMPLETED,
-            energy_kwh=order.energy_kwh,
-            cost=bill.total,  # the session shows what it was billed
-            started_at=order.started_at,
-            ended_at=order.ended_at,
-            end_reason=reason,
-            failure=fault,
-            final=True,
-        )
+        close = SessionClose(order.energy_kwh, order.started_at, order.ended_at, reason, fault)
+        booking = await self.billing.settle(session, order, close)  # the session shows what it was billed
+        bill, updated = booking.bill, booking.session
         await self.store.add_session_event(session.id, "BILLED", {"bill": bill.id, "total": str(bill.total)})
         await self.store.mark_applied(inbox.id)
         self._stopping.discard(session.id)

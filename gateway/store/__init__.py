@@ -32,13 +32,14 @@ from gateway.store.records import (
     WalletEntryRecord,
 )
 from gateway.store.sessions import progress_fields
-from gateway.store.settlement import Booking
+from gateway.store.settlement import Booking, SessionClose
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "LATEST",
     "Account",
     "Booking",
+    "SessionClose",
     "Grant",
     "KeyConflict",
     "PaymentPurpose",

@@ -214,29 +214,51 @@ class Sessions:
         ``final`` (the billed figures), energy, cost and the start and end times are set as given.
         """
         async with self._db.write() as conn:
-            query = select(sessions).where(sessions.c.id == session_id).with_for_update()
-            row = (await conn.execute(query)).first()
-            if row is None:
-                return None
-            current = session_record(row)
-            values: dict[str, Any] = {}
-            if status is not None and not current.terminal and _RANK[status] > _RANK[current.status]:
-                values["status"] = status.value
-            if energy_kwh is not None and (energy_kwh > current.energy_kwh or final):
-                values["energy_kwh"] = energy_kwh
-            if cost is not None and (cost > current.cost or final):
-                values["cost"] = cost
-            if not current.terminal:
-                if power_kw is not None and power_kw != current.power_kw:
-                    values["power_kw"] = power_kw
-                if soc is not None and soc != current.soc:
-                    values["soc"] = soc
-            for name, value in (
-                ("started_at", started_at), ("ended_at", ended_at), ("failure", failure),
-                ("operator_ref", operator_ref), ("end_reason", end_reason and end_reason.value),
-            ):  # fmt: skip
-                if value is not None and (
-                    getattr(current, name) is None or (final and name.endswith("ed_at"))
-                ):
-                    values[name] = value
-            return await _update(conn, current, values) if values else current
+            return await merge_progress(
+                conn, session_id, status=status, energy_kwh=energy_kwh, cost=cost, power_kw=power_kw,
+                soc=soc, started_at=started_at, ended_at=ended_at, failure=failure,
+                operator_ref=operator_ref, end_reason=end_reason, final=final,
+            )  # fmt: skip
+
+
+async def merge_progress(
+    conn: AsyncConnection,
+    session_id: str,
+    *,
+    status: SessionPhase | None = None,
+    energy_kwh: Decimal | None = None,
+    cost: Decimal | None = None,
+    power_kw: float | None = None,
+    soc: float | None = None,
+    started_at: datetime | None = None,
+    ended_at: datetime | None = None,
+    failure: str | None = None,
+    operator_ref: str | None = None,
+    end_reason: SessionEndReason | None = None,
+    final: bool = False,
+) -> SessionRecord | None:
+    """:meth:`Sessions.apply_progress` inside the caller's transaction."""
+    query = select(sessions).where(sessions.c.id == session_id).with_for_update()
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    current = session_record(row)
+    values: dict[str, Any] = {}
+    if status is not None and not current.terminal and _RANK[status] > _RANK[current.status]:
+        values["status"] = status.value
+    if energy_kwh is not None and (energy_kwh > current.energy_kwh or final):
+        values["energy_kwh"] = energy_kwh
+    if cost is not None and (cost > current.cost or final):
+        values["cost"] = cost
+    if not current.terminal:
+        if power_kw is not None and power_kw != current.power_kw:
+            values["power_kw"] = power_kw
+        if soc is not None and soc != current.soc:
+            values["soc"] = soc
+    for name, value in (
+        ("started_at", started_at), ("ended_at", ended_at), ("failure", failure),
+        ("operator_ref", operator_ref), ("end_reason", end_reason and end_reason.value),
+    ):  # fmt: skip
+        if value is not None and (getattr(current, name) is None or (final and name.endswith("ed_at"))):
+            values[name] = value
+    return await _update(conn, current, values) if values else current

@@ -16,9 +16,17 @@ from gateway.store.bills import insert_bill
 from gateway.store.database import Database
 from gateway.store.exposure import release_in
 from gateway.store.payments import pay_from_wallet
-from gateway.store.records import BillLineInput, BillRecord, BillStatus, PaymentResult
+from gateway.store.records import (
+    BillLineInput,
+    BillRecord,
+    BillStatus,
+    PaymentResult,
+    SessionEndReason,
+    SessionRecord,
+)
+from gateway.store.sessions import merge_progress
 from gateway.store.wallet import lock_driver
-from operators.domain import OrderLine
+from operators.domain import OrderLine, SessionPhase
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +36,19 @@ class Booking:
     bill: BillRecord
     created: bool
     payment: PaymentResult | None = None
+    session: SessionRecord | None = None  # closed with the billed figures, when asked to
+
+
+@dataclass(frozen=True, slots=True)
+class SessionClose:
+    """The final figures a session takes with its bill, in the same transaction (its cost is the
+    bill's total), so nobody ever reads a billed session that still shows its last progress report."""
+
+    energy_kwh: Decimal
+    started_at: datetime
+    ended_at: datetime
+    end_reason: SessionEndReason
+    failure: str | None = None
 
 
 class Settlement:
@@ -48,9 +69,11 @@ class Settlement:
         *,
         review: str | None = None,
         from_wallet: bool = False,
+        close: SessionClose | None = None,
     ) -> Booking:
-        """Bill the session once (a redelivery returns the first bill), release its reservation, and
-        with ``from_wallet`` (prepaid) pay an UNPAID bill without a ``review`` note from the wallet."""
+        """Bill the session once (a redelivery returns the first bill), release its reservation,
+        with ``from_wallet`` (prepaid) pay an UNPAID bill without a ``review`` note from the wallet,
+        and with ``close`` mark the session COMPLETED with its billed figures."""
         async with self._db.write() as conn:
             await lock_driver(conn, driver_id)
             bill, created = await insert_bill(
@@ -58,7 +81,15 @@ class Settlement:
                 status, due_at, review,
             )  # fmt: skip
             await release_in(conn, session_id)
-            if not (created and from_wallet and bill.status is BillStatus.UNPAID and bill.review is None):
-                return Booking(bill, created)
-            payment = await pay_from_wallet(self._db, conn, bill)
-            return Booking(payment.bill or bill, created, payment)
+            payment = None
+            if created and from_wallet and bill.status is BillStatus.UNPAID and bill.review is None:
+                payment = await pay_from_wallet(self._db, conn, bill)
+                bill = payment.bill or bill
+            session = None
+            if close is not None:
+                session = await merge_progress(
+                    conn, session_id, status=SessionPhase.COMPLETED, energy_kwh=close.energy_kwh,
+                    cost=bill.total, started_at=close.started_at, ended_at=close.ended_at,
+                    end_reason=close.end_reason, failure=close.failure, final=True,
+                )  # fmt: skip
+            return Booking(bill, created, payment, session)

@@ -19,8 +19,8 @@ from gateway.billing import (
 )
 from gateway.billing.admin import Resolution
 from gateway.credit.decision import Denied
-from gateway.store import BillStatus, SessionRecord, Store, WalletEntryKind
-from operators.domain import FinalOrder, OrderLine
+from gateway.store import BillStatus, SessionClose, SessionEndReason, SessionRecord, Store, WalletEntryKind
+from operators.domain import FinalOrder, OrderLine, SessionPhase
 
 PARALLEL = 20
 _ids = itertools.count()
@@ -165,3 +165,17 @@ async def test_lines_that_round_past_the_total_get_one_rounding_line(billing: Bi
         ("ADJUSTMENT", Decimal("-0.01")),
     ]
     assert bill.total == Decimal("2.01")
+
+
+async def test_the_session_is_closed_with_its_bill_in_one_step(billing: BillingService, store: Store):
+    opened = await billing.open_session("alice", "k", start("40", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    session = opened[0]
+    final = priced(session, "4.2104", "2.1104")
+    close = SessionClose(final.energy_kwh, final.started_at, final.ended_at, SessionEndReason.DRIVER_STOP)
+    booking = await billing.settle(session, final, close)
+    assert booking.session is not None
+    assert booking.session.status is SessionPhase.COMPLETED
+    assert booking.session.cost == booking.bill.total == Decimal("6.32")
+    assert booking.session.end_reason is SessionEndReason.DRIVER_STOP
+    assert await store.get_session(session.id) == booking.session
