@@ -66,10 +66,12 @@ async def test_handshake_and_every_response_conform() -> None:
                 a_header |= headers.new_ids()
                 async with http.get(f"{public_url}{op.base_path}/versions", headers=a_header) as resp:
                     assert resp.status == 401 and await resp.read()
+                # The walk ends here: the simulator may still be pushing the ended session, and a
+                # push that meets our receiver shutting down is no answer of either side.
+                exchanges = list(recorder.exchanges)
             await op.aclose()
     sock.close()
 
-    exchanges = recorder.exchanges
     paths = {(x.method, x.url.split("?")[0]) for x in exchanges}
     # The walk covered every module in both directions.
     for fragment in (
