@@ -16,7 +16,6 @@ Methods: ``zhima.credit.payafteruse.creditagreement.sign|query``,
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import random
@@ -36,6 +35,7 @@ from gateway.rails.alipay.sim.config import AlipaySimConfig
 from gateway.rails.alipay.sim.ledger import AlipayLedger, Refusal, Trade
 from gateway.rails.amounts import parse_yuan, yuan_text
 from gateway.rails.sim.authcodes import AuthCodes, CodeRefused, stable_id
+from gateway.rails.sim.control import control_routes, serve, shutdown
 from gateway.rails.sim.faults import RailFaults
 from gateway.rails.sim.loopback import LoopbackServer
 from gateway.rails.sim.notifier import Notifier, Outgoing, Pending
@@ -97,21 +97,12 @@ class AlipaySimulator:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/gateway.do", self._gateway)
-        app.router.add_get("/_sim/ledger", self._get_ledger)
-        app.router.add_get("/_sim/faults", self._get_faults)
-        app.router.add_post("/_sim/faults", self._post_faults)
-        app.router.add_get("/_sim/notifications", self._get_notifications)
         app.router.add_post("/_sim/trades/{out_trade_no}/pay", self._buyer_pays)
-        await self._notifier.start()
-        try:
-            await self._server.start(app)
-        except BaseException:
-            await self._notifier.stop()
-            raise
+        app.add_routes(control_routes(self))
+        await serve(self._server, self._notifier, app)
 
     async def stop(self) -> None:
-        await self._server.stop()
-        await self._notifier.stop()
+        await shutdown(self._server, self._notifier)
 
     async def __aenter__(self) -> AlipaySimulator:
         await self.start()
@@ -341,22 +332,6 @@ class AlipaySimulator:
         for note in self._trade_notification(trade):
             await self._notifier.deliver(note, copies)
         return web.json_response({"trade_no": trade.trade_no, "trade_status": trade.status})
-
-    async def _get_ledger(self, request: web.Request) -> web.Response:
-        return web.json_response(self.ledger.to_json())
-
-    async def _get_faults(self, request: web.Request) -> web.Response:
-        return web.json_response(self.faults.to_json())
-
-    async def _post_faults(self, request: web.Request) -> web.Response:
-        try:
-            self.faults = self.faults.updated(await request.json())
-        except ValueError as exc:  # also a body that is not JSON
-            return web.json_response({"error": str(exc)}, status=400)
-        return web.json_response(self.faults.to_json())
-
-    async def _get_notifications(self, request: web.Request) -> web.Response:
-        return web.json_response([dataclasses.asdict(d) for d in self._notifier.deliveries])
 
 
 def _form_body(form: Params) -> bytes:

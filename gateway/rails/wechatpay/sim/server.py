@@ -18,7 +18,6 @@ Pay keeps retrying deductions and notifies nothing) until ``…/pay`` succeeds.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import itertools
 import json
 import random
@@ -36,6 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gateway.rails import keys
 from gateway.rails.sim.authcodes import AuthCodes, CodeRefused, stable_id
+from gateway.rails.sim.control import control_routes, serve, shutdown
 from gateway.rails.sim.faults import RailFaults
 from gateway.rails.sim.loopback import LoopbackServer
 from gateway.rails.sim.notifier import Notifier, Outgoing, Pending
@@ -84,20 +84,11 @@ class WeChatPaySimulator:
         app.router.add_post("/v3/refund/domestic/refunds", self._api(self._refund))
         app.router.add_get("/v3/refund/domestic/refunds/{out_refund_no}", self._api(self._query_refund))
         app.router.add_get("/sns/jscode2session", self._jscode2session)  # api.weixin.qq.com's, for sign-in
-        app.router.add_get("/_sim/ledger", self._get_ledger)
-        app.router.add_get("/_sim/faults", self._get_faults)
-        app.router.add_post("/_sim/faults", self._post_faults)
-        app.router.add_get("/_sim/notifications", self._get_notifications)
-        await self._notifier.start()
-        try:
-            await self._server.start(app)
-        except BaseException:
-            await self._notifier.stop()
-            raise
+        app.add_routes(control_routes(self))
+        await serve(self._server, self._notifier, app)
 
     async def stop(self) -> None:
-        await self._server.stop()
-        await self._notifier.stop()
+        await shutdown(self._server, self._notifier)
 
     async def __aenter__(self) -> WeChatPaySimulator:
         await self.start()
@@ -369,22 +360,6 @@ class WeChatPaySimulator:
         return web.json_response(
             {"openid": wechat_openid(self.config.appid, user), "session_key": session_key}
         )
-
-    async def _get_ledger(self, request: web.Request) -> web.Response:
-        return web.json_response(self.ledger.to_json())
-
-    async def _get_faults(self, request: web.Request) -> web.Response:
-        return web.json_response(self.faults.to_json())
-
-    async def _post_faults(self, request: web.Request) -> web.Response:
-        try:
-            self.faults = self.faults.updated(await request.json())
-        except ValueError as exc:  # also a body that is not JSON
-            return web.json_response({"error": str(exc)}, status=400)
-        return web.json_response(self.faults.to_json())
-
-    async def _get_notifications(self, request: web.Request) -> web.Response:
-        return web.json_response([dataclasses.asdict(d) for d in self._notifier.deliveries])
 
 
 def _required(body: dict[str, Any], name: str) -> str:
