@@ -27,7 +27,15 @@ from gateway.credit.check import CreditCheck
 from gateway.credit.policy import CreditPolicy
 from gateway.credit.provider import CreditScore
 from gateway.payments import DemoPaymentProvider
-from gateway.store import PaymentStatus, SessionRecord, Store, WalletEntryKind, open_store
+from gateway.store import (
+    PaymentStatus,
+    SessionClose,
+    SessionEndReason,
+    SessionRecord,
+    Store,
+    WalletEntryKind,
+    open_store,
+)
 from operators.domain import FinalOrder, OrderLine, SessionPhase
 
 DRIVERS = ("alice", "carol")
@@ -47,7 +55,7 @@ STEP = st.one_of(
     st.tuples(st.just("progress"), pick, st.sampled_from(["0.50", "3", "40"])),
     st.tuples(st.just("stop"), pick),
     st.tuples(st.just("fail"), pick),
-    st.tuples(st.just("order"), pick, st.sampled_from(["0", "4.00", "12.34", "60", "400"])),
+    st.tuples(st.just("order"), pick, st.sampled_from(["0", "4.00", "12.34", "7.0051", "60", "400"])),
     st.tuples(
         st.just("top_up"), st.sampled_from(DRIVERS), st.sampled_from(["1", "20", "150"]), st.integers(0, 3)
     ),
@@ -121,9 +129,9 @@ async def step(world: World, action: tuple[Any, ...]) -> None:
             total,
             (OrderLine("ENERGY", total),),
         )
-        booking = await billing.settle(session, order)
+        close = SessionClose(order.energy_kwh, now, now, SessionEndReason.DRIVER_STOP)
+        booking = await billing.settle(session, order, close)  # as the session service settles
         world.bills.append(booking.bill.id)
-        await store.apply_progress(session.id, status=SessionPhase.COMPLETED, cost=total)
     elif kind == "top_up":
         await billing.top_up(action[1], Decimal(action[2]), f"t{action[3]}")
     elif kind in ("pay", "refund", "crash_pay") and world.bills:
