@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -58,6 +58,12 @@ class Exchange:
     received: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
 
+    @property
+    def answered(self) -> bool:
+        """The whole response is in: its status, and as many body bytes as its Content-Length says."""
+        length = {k.lower(): v for k, v in self.received.items()}.get("content-length")
+        return self.status != 0 and (length is None or int(length) == len(self.body))
+
 
 @dataclass
 class Recorder:
@@ -83,6 +89,12 @@ class Recorder:
         trace.on_request_end.append(end)
         trace.on_response_chunk_received.append(chunk)
         return trace
+
+    def answered(self) -> list[Exchange]:
+        """Copies of the exchanges answered so far; one still in flight when a walk ends (a push the
+        other side sent while we stop) is no answer of either side and is left out."""
+        answered = (x for x in self.exchanges if x.answered)
+        return [replace(x, sent=dict(x.sent), received=dict(x.received)) for x in answered]
 
 
 def problems(x: Exchange) -> list[str]:

@@ -68,7 +68,7 @@ async def test_handshake_and_every_response_conform() -> None:
                     assert resp.status == 401 and await resp.read()
                 # The walk ends here: the simulator may still be pushing the ended session, and a
                 # push that meets our receiver shutting down is no answer of either side.
-                exchanges = list(recorder.exchanges)
+                exchanges = recorder.answered()
             await op.aclose()
     sock.close()
 
