@@ -19,11 +19,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
+from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-BLOCK = 16  # AES block size, bytes
-PADS = [bytes([n]) * n for n in range(BLOCK + 1)]  # PKCS#7: n bytes of value n
+BLOCK_BITS = algorithms.AES.block_size  # 128: PKCS#7 pads to whole AES blocks
 
 
 class CodecError(ValueError):
@@ -50,11 +50,10 @@ class Secrets:
 
 def encrypt(plaintext: bytes, secrets: Secrets) -> str:
     """AES-128-CBC with PKCS#7 padding, then standard Base64 (§3.2)."""
-    pad = BLOCK - len(plaintext) % BLOCK
+    padder = padding.PKCS7(BLOCK_BITS).padder()
+    padded = padder.update(plaintext) + padder.finalize()
     encryptor = _cipher(secrets).encryptor()
-    return binascii.b2a_base64(
-        encryptor.update(plaintext + PADS[pad]) + encryptor.finalize(), newline=False
-    ).decode("ascii")
+    return binascii.b2a_base64(encryptor.update(padded) + encryptor.finalize(), newline=False).decode("ascii")
 
 
 def decrypt(data: str, secrets: Secrets) -> bytes:
@@ -62,14 +61,15 @@ def decrypt(data: str, secrets: Secrets) -> bytes:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise CodecError("Data is not valid Base64") from exc
-    if not raw or len(raw) % 16:
+    if not raw or len(raw) % (BLOCK_BITS // 8):
         raise CodecError("Data is not a whole number of AES blocks")
     decryptor = _cipher(secrets).decryptor()
     padded = decryptor.update(raw) + decryptor.finalize()
-    pad = padded[-1]
-    if not 1 <= pad <= BLOCK or not padded.endswith(PADS[pad]):
-        raise CodecError("Data has bad padding (wrong DataSecret or IV?)")
-    return padded[:-pad]
+    unpadder = padding.PKCS7(BLOCK_BITS).unpadder()
+    try:
+        return unpadder.update(padded) + unpadder.finalize()
+    except ValueError as exc:
+        raise CodecError("Data has bad padding (wrong DataSecret or IV?)") from exc
 
 
 def sign(message: str, secrets: Secrets) -> str:
