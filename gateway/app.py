@@ -1,4 +1,4 @@
-"""The Starlette application: GraphQL, health, readiness, metrics and the operators' push routes."""
+"""The Starlette application: GraphQL, health, readiness, metrics and the operators' push apps."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -139,6 +139,30 @@ class GraphQLApp(GraphQL):
         return orjson.dumps(data)
 
 
+class OperatorPushes:
+    """Every operator's push app, mounted at its prefix (``/ocpi/{id}``, ``/push/tcec/{id}``).
+
+    The router's default app, so it sees only requests no gateway route took (after the router's
+    trailing-slash redirect, as for a route); anything outside every prefix goes to ``fallback``,
+    the router's 404. The adapters, and so their push apps, are built by the lifespan, while the
+    routes are fixed when the app is built: the prefix is looked up in the runtime per request.
+    """
+
+    def __init__(self, fallback: ASGIApp) -> None:
+        self.fallback = fallback
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime: Runtime | None = getattr(scope["app"].state, "runtime", None)
+        root_path, path = scope.get("root_path", ""), scope["path"]
+        push = runtime.push_app_at(path.removeprefix(root_path)) if runtime is not None else None
+        if push is None:
+            await self.fallback(scope, receive, send)
+            return
+        # As Starlette's Mount does: the push app's routes are relative to its prefix.
+        scope.update(app_root_path=scope.get("app_root_path", root_path), root_path=root_path + push.prefix)
+        await push.app(scope, receive, send)
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -181,14 +205,11 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
                 effective = await stack.enter_async_context(extra_lifespan(settings))
             stack.push_async_callback(shared.aclose)
             runtime = await stack.enter_async_context(running(effective, shared))
-            # Push routes exist only once the adapters do: add them before the first request.
-            for op in runtime.operators.values():
-                app.router.routes.extend(op.inbound_routes())
             app.router.routes.extend(runtime.rail_routes())  # credit rails' notifications
             app.state.runtime = runtime
             yield
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),  # subscriptions over graphql-transport-ws
@@ -200,3 +221,5 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
         middleware=[Middleware(RequestIdMiddleware), *security_middleware(settings.security, shared.limiter)],
         lifespan=lifespan,
     )
+    app.router.default = OperatorPushes(app.router.not_found)  # what no route above matches
+    return app

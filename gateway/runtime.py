@@ -38,7 +38,7 @@ from gateway.sessions.service import SessionService, order_raw
 from gateway.tracing import upstream_tracer
 from gateway.wrapping import WrappedOperator
 from operators import registry
-from operators.base import Operator, OperatorInfo
+from operators.base import Operator, PushApp
 from operators.domain import ConnectorState, FinalOrder, OperatorEvent, SessionProgress, Station
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,13 @@ class Runtime:
             return []
         return receiver.routes(billing.rails.rails, billing.rails.apply)
 
-    def operator_info(self) -> list[OperatorInfo]:
-        return [op.info for op in self.operators.values()]
+    def push_app_at(self, path: str) -> PushApp | None:
+        """The push app of the operator whose prefix ``path`` falls under, if any."""
+        for op in self.operators.values():
+            push = op.push_app()
+            if push is not None and (path == push.prefix or path.startswith(push.prefix + "/")):
+                return push
+        return None
 
     async def on_event(self, operator_id: str, event: OperatorEvent) -> object:
         """The event sink every adapter pushes into; answers a reconciliation with disputes."""

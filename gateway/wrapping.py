@@ -11,9 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from starlette.routing import BaseRoute
-
-from operators.base import Operator, OperatorInfo
+from operators.base import Operator, OperatorInfo, PushApp
 from operators.domain import ConnectorState, SessionProgress, StationPage, Tariff
 
 
@@ -50,8 +48,8 @@ class WrappedOperator:
     async def session_status(self, session_ref: str) -> SessionProgress:
         return await self._around("session_status", lambda: self.inner.session_status(session_ref))
 
-    def inbound_routes(self) -> Sequence[BaseRoute]:
-        return self.inner.inbound_routes()
+    def push_app(self) -> PushApp | None:
+        return self.inner.push_app()
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from aiohttp import ClientSession
-from starlette.routing import BaseRoute
 
+from operators.asgi import ASGIApp
 from operators.domain import (
     Capability,
     ConnectorState,
@@ -79,6 +79,19 @@ class OperatorInfo:
     capabilities: frozenset[Capability]
 
 
+@dataclass(frozen=True, slots=True)
+class PushApp:
+    """How an operator pushes to us: an ASGI app the gateway mounts at ``prefix``.
+
+    ``prefix`` is a path such as ``/ocpi/NL-ABC`` (no trailing slash); ``app`` sees requests under
+    it with ``root_path`` ending in the prefix, as with any mounted ASGI app, so its own routes are
+    relative to the prefix. The adapter answers every request itself, refusals included.
+    """
+
+    prefix: str
+    app: ASGIApp
+
+
 EventSink = Callable[[str, OperatorEvent], Awaitable[object]]
 """Called by an adapter with ``(operator_id, event)`` for every verified push it receives; returns
 the gateway's answer where the protocol needs one (disputes for a ``Reconciliation``), else None."""
@@ -126,8 +139,11 @@ class Operator(Protocol):
         """Poll a session's live state."""
         ...
 
-    def inbound_routes(self) -> Sequence[BaseRoute]:
-        """Starlette routes through which this operator pushes to us (may be empty)."""
+    def push_app(self) -> PushApp | None:
+        """The ASGI app through which this operator pushes to us, or None if it never pushes.
+
+        The same object on every call: the gateway mounts it once, for the adapter's lifetime.
+        """
         ...
 
     async def aclose(self) -> None:

@@ -38,3 +38,14 @@ def test_resolvers_reach_money_only_through_the_billing_service(path):
         )
     text = path.read_text(encoding="utf-8")
     assert ".store." not in text and ".provider." not in text and "runtime.payments" not in text, path
+
+
+WEB_FRAMEWORKS = ("starlette", "fastapi", "strawberry", "aiohttp.web", "uvicorn")
+
+
+@pytest.mark.parametrize("name", ["base.py", "domain.py", "asgi.py"])
+def test_the_operator_port_knows_no_web_framework(name):
+    """Pushes cross the port as a plain ASGI app (operators.asgi), whatever an adapter builds it with."""
+    path = ROOT / "operators" / name
+    for module in imported_modules(path):
+        assert not module.startswith(WEB_FRAMEWORKS), f"operators/{name} imports {module}"

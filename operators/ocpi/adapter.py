@@ -2,7 +2,7 @@
 
 Registration is lazy: the first call discovers the CPO's endpoints and, unless a
 ``registered_token`` (token C) is configured, runs the credentials handshake — which needs the
-gateway to be serving :meth:`OcpiOperator.inbound_routes` already, since the CPO calls us back.
+gateway to be serving :meth:`OcpiOperator.push_app` already, since the CPO calls us back.
 With several replicas the handshake runs once: one replica takes the registration lease and the
 others wait for the tokens and endpoints it leaves in the shared state (see :mod:`store`), where
 the receiver's objects live as well.
@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from starlette.routing import BaseRoute
 from yarl import URL
 
 from operators import domain
@@ -36,6 +35,7 @@ from operators.base import (
     OperatorNotSupported,
     OperatorRejected,
     OperatorUnavailable,
+    PushApp,
     SharedState,
 )
 from operators.ocpi import codec, handshake, mapping, receiver
@@ -87,6 +87,7 @@ class OcpiOperator:
         self._limit = asyncio.Semaphore(settings.concurrency)
         self._replica = secrets.token_hex(8)  # who holds the registration lease
         self._info = OperatorInfo(settings.id, settings.name, "ocpi", CAPABILITIES)
+        self._push = receiver.push_app(self)
 
     @property
     def info(self) -> OperatorInfo:
@@ -376,8 +377,8 @@ class OcpiOperator:
             progress = dataclasses.replace(progress, phase=domain.SessionPhase.STOPPING)
         return progress
 
-    def inbound_routes(self) -> Sequence[BaseRoute]:
-        return receiver.routes(self)
+    def push_app(self) -> PushApp:
+        return self._push
 
     async def aclose(self) -> None:
         """Nothing to release: the HTTP session is shared and no background task is running."""

@@ -1,4 +1,4 @@
-"""Our eMSP-side OCPI endpoints (Starlette routes under ``/ocpi/{operator_id}/``).
+"""Our eMSP-side OCPI endpoints: an ASGI app (Starlette routes) the gateway mounts at ``/ocpi/{operator_id}``.
 
 Versions and version details (for the handshake call-back), credentials GET, the Receiver
 interfaces for locations, tariffs, sessions and CDRs the CPO pushes to, and the commands
@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route, Router
 
 from operators import domain
+from operators.base import PushApp
 from operators.ocpi import auth, codec, headers, mapping
 from operators.ocpi.messages import Cdr, CommandResult, Session
 from operators.ocpi.models import EVSE, Connector, Location, Tariff
@@ -51,12 +52,13 @@ def reply(
     )
 
 
-def routes(op: OcpiOperator) -> Sequence[BaseRoute]:
+def push_app(op: OcpiOperator) -> PushApp:
+    """Our endpoints for ``op``'s CPO, mounted by the gateway at ``/ocpi/{operator_id}``."""
     r = Receiver(op)
-    base, v = op.base_path, f"{op.base_path}/{VERSION}"
+    v = f"/{VERSION}"
     loc = f"{v}/locations/{{cc}}/{{pid}}/{{location_id}}"
-    return [
-        Route(f"{base}/versions", r.guard(r.versions, routed=False), methods=["GET"]),
+    routes = [
+        Route("/versions", r.guard(r.versions, routed=False), methods=["GET"]),
         Route(v, r.guard(r.details, routed=False), methods=["GET"]),
         Route(
             f"{v}/credentials", r.guard(r.credentials, routed=False), methods=["GET", "POST", "PUT", "DELETE"]
@@ -72,10 +74,9 @@ def routes(op: OcpiOperator) -> Sequence[BaseRoute]:
         ),
         Route(f"{v}/cdrs", r.guard(r.cdr), methods=["POST"]),
         Route(f"{v}/cdrs/{{cdr_id}}", r.guard(r.cdr), methods=["GET"]),
-        Route(
-            f"{base}/commands/{{command}}/{{session_ref:path}}", r.guard(r.command_result), methods=["POST"]
-        ),
+        Route("/commands/{command}/{session_ref:path}", r.guard(r.command_result), methods=["POST"]),
     ]
+    return PushApp(op.base_path, Router(routes))
 
 
 class Receiver:

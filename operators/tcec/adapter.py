@@ -16,9 +16,8 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import aiohttp
-from starlette.routing import BaseRoute
 
-from operators.base import EventSink, OperatorInfo, OperatorRejected, SharedState
+from operators.base import EventSink, OperatorInfo, OperatorRejected, PushApp, SharedState
 from operators.domain import (
     Capability,
     ConnectorState,
@@ -76,7 +75,7 @@ class TcecOperator:
             state=state,  # the replay cache, shared by the replicas
             push_window_s=settings.push_window_s,
         )
-        self._routes = self._receiver.routes()
+        self._push = self._receiver.push_app()
         self._limit = asyncio.Semaphore(settings.max_concurrency)
 
     @property
@@ -141,8 +140,8 @@ class TcecOperator:
         with translate_errors(self._info.id, "query_equip_charge_status"):
             return sessions.parse_progress(data, session_ref)
 
-    def inbound_routes(self) -> Sequence[BaseRoute]:
-        return self._routes
+    def push_app(self) -> PushApp:
+        return self._push
 
     async def aclose(self) -> None:
         """Nothing to release: no background tasks, and the HTTP session is the gateway's."""

@@ -28,9 +28,9 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, Router
 
-from operators.base import EventSink, SharedState
+from operators.base import EventSink, PushApp, SharedState
 from operators.domain import ConnectorState, OperatorEvent, OrderSummary, Reconciliation, StatusSource
 from operators.state import MemoryState
 from operators.tcec import codec, push_schema, replay, sessions
@@ -106,8 +106,8 @@ class TcecReceiver:
         self._tokens: dict[str, float] = {}  # token → monotonic expiry
         self._guard = replay.ReplayGuard(operator_id, state or MemoryState(), push_window_s, now)
 
-    def routes(self) -> list[Route]:
-        prefix = f"/push/tcec/{self._operator_id}"
+    def push_app(self) -> PushApp:
+        """One route per push interface, mounted by the gateway at ``/push/tcec/{operator_id}``."""
         handlers: dict[str, Handler] = {
             "query_token": self._issue_token,
             "notification_stationStatus": self._station_status,
@@ -117,10 +117,11 @@ class TcecReceiver:
             "notification_charge_order_info": self._charge_order,
             "check_charge_orders": self._check_orders,
         }
-        return [
-            Route(f"{prefix}/{interface}", self._endpoint(interface, handler), methods=["POST"])
+        routes = [
+            Route(f"/{interface}", self._endpoint(interface, handler), methods=["POST"])
             for interface, handler in handlers.items()
         ]
+        return PushApp(f"/push/tcec/{self._operator_id}", Router(routes))
 
     # --- query_token (§3.4) -------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from gateway.server import bind, serving
 from operators import registry
@@ -41,6 +42,12 @@ from operators.tcec.simulator_cli import default_path_prefix
 
 CENTER = (31.230, 121.474)
 STATIONS = 120
+
+
+def mounted(adapter: Operator) -> Starlette:
+    """An app serving the adapter's push app at its prefix, as the gateway does."""
+    push = adapter.push_app()
+    return Starlette(routes=[Mount(push.prefix, push.app)] if push is not None else [])
 
 
 class TcecHarness:
@@ -135,9 +142,7 @@ class OcpiHarness:
         public_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         adapter = registry.factory("ocpi")(config, http, sink, public_url)
         # The CPO calls our versions endpoint back during the credentials handshake.
-        await self.stack.enter_async_context(
-            serving(Starlette(routes=list(adapter.inbound_routes())), self.sock)
-        )
+        await self.stack.enter_async_context(serving(mounted(adapter), self.sock))
         return adapter
 
     async def stop(self) -> None:

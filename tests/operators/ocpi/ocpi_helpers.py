@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import aiohttp
 import uvicorn
 from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from operators.domain import OperatorEvent
 from operators.ocpi.adapter import OcpiOperator
@@ -50,7 +51,8 @@ def loopback_socket() -> tuple[socket.socket, str]:
 @contextlib.asynccontextmanager
 async def serving(op: OcpiOperator, sock: socket.socket) -> AsyncIterator[None]:
     """Serve the adapter's inbound routes with uvicorn on ``sock`` (the gateway's role)."""
-    app = Starlette(routes=list(op.inbound_routes()))
+    push = op.push_app()
+    app = Starlette(routes=[Mount(push.prefix, push.app)])
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", ws="none", http="h11"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import uvicorn
 from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from operators.domain import OperatorEvent
 from operators.tcec import codec
@@ -127,5 +128,6 @@ def tcec_receiver(
         seqs=seqs,
         **options,
     )
-    server.app.router.routes.extend(receiver.routes())
+    push = receiver.push_app()
+    server.app.router.routes.append(Mount(push.prefix, push.app))
     return f"{server.url}/push/tcec/{OPERATOR_ID}"

@@ -86,8 +86,10 @@ async def test_build_with_defaults_satisfies_the_port(
     )
     assert isinstance(operator, Operator)
     assert (operator.info.id, operator.info.protocol) == (sim.config.operator_id, "tcec")
-    paths = {route.path for route in operator.inbound_routes()}
-    assert f"/push/tcec/{operator.info.id}/notification_stationStatus" in paths
+    push = operator.push_app()
+    assert push.prefix == f"/push/tcec/{operator.info.id}"
+    paths = {route.path for route in push.app.routes}
+    assert "/notification_stationStatus" in paths
     assert len(paths) == 7
     await operator.aclose()
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from starlette.routing import Mount
 from tcec_helpers import (
     CONNECTOR,
     OPERATOR_ID,
@@ -321,7 +322,8 @@ async def tcec_loop(
         "sig_secret": SECRETS.sig_secret,
     }
     operator = build(config, http, sink, server.url)
-    server.app.router.routes.extend(operator.inbound_routes())
+    push = operator.push_app()
+    server.app.router.routes.append(Mount(push.prefix, push.app))
     return operator, sim
 
 
