@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gateway.catalogue import SyncState
-    from gateway.runtime import Runtime
     from operators.base import OperatorError
 
 SAMPLES = 256  # latencies kept per operator
@@ -98,13 +97,4 @@ def assess(breaker_state: str, sync: SyncState | None, recent: RecentCalls | Non
         latency_p50_ms=recent.p50_ms() if recent else None,
         last_sync_at=synced_at,
         last_error=(recent.last_error if recent else None) or sync_error,
-    )
-
-
-def of_operator(runtime: Runtime, operator_id: str) -> OperatorHealth:
-    breaker = runtime.breakers.get(operator_id)
-    return assess(
-        breaker.state if breaker else "closed",
-        runtime.catalogue.sync_state.get(operator_id),
-        runtime.recent_calls.get(operator_id),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -24,7 +24,7 @@ from gateway.cached import CachedOperator
 from gateway.catalogue import Catalogue
 from gateway.config import Settings
 from gateway.fanin import FanIn, InProcessFanIn, Shared
-from gateway.health import RecentCalls
+from gateway.health import OperatorHealth, RecentCalls, assess
 from gateway.identity import Authenticator, SignIns, build_identity
 from gateway.instrumented import UpstreamMetrics
 from gateway.late_state import LateState
@@ -38,10 +38,45 @@ from gateway.sessions.service import SessionService, order_raw
 from gateway.tracing import upstream_tracer
 from gateway.wrapping import WrappedOperator
 from operators import registry
-from operators.base import Operator, PushApp
+from operators.base import Operator, OperatorInfo, PushApp
 from operators.domain import ConnectorState, FinalOrder, OperatorEvent, SessionProgress, Station
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorRecord:
+    """One operator in the runtime: the adapter the registry built, the port the gateway calls
+    (cache ▸ circuit breaker ▸ metrics ▸ adapter), what watches it, and its push app."""
+
+    adapter: Operator
+    port: CachedOperator
+    breaker: CircuitBreaker
+    recent_calls: RecentCalls  # the latest calls, for health
+    push: PushApp | None
+
+    @property
+    def info(self) -> OperatorInfo:
+        return self.adapter.info
+
+
+class OperatorPorts(Mapping[str, CachedOperator]):
+    """The operators as resolvers and services call them, by id: a read-only view of the records."""
+
+    def __init__(self, records: dict[str, OperatorRecord]) -> None:
+        self._records = records
+
+    def __getitem__(self, operator_id: str) -> CachedOperator:
+        return self._records[operator_id].port
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, operator_id: object) -> bool:
+        return operator_id in self._records
 
 
 @dataclass
@@ -51,9 +86,8 @@ class Runtime:
     cache: Cache
     catalogue: Catalogue
     http: aiohttp.ClientSession
-    operators: dict[str, CachedOperator] = field(default_factory=dict)
-    breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
-    recent_calls: dict[str, RecentCalls] = field(default_factory=dict)  # per operator, for health
+    records: dict[str, OperatorRecord] = field(default_factory=dict)  # one per operator, by id
+    operators: OperatorPorts = field(init=False)  # the records' ports
     sessions: SessionService | None = None
     payments: PaymentProvider = field(default_factory=NoPaymentProvider)
     fanin: FanIn = field(default_factory=InProcessFanIn)
@@ -61,9 +95,10 @@ class Runtime:
     sign_ins: SignIns | None = None  # sign-in with Alipay / WeChat, refresh, linking
 
     def __post_init__(self) -> None:
+        self.operators = OperatorPorts(self.records)
         self.authenticator = Authenticator(self.settings.auth)  # HS256 only until running() builds it
 
-    def add(self, adapter: Operator) -> None:
+    def add(self, adapter: Operator) -> OperatorRecord:
         op_id = adapter.info.id
         breaker = CircuitBreaker(
             op_id,
@@ -71,18 +106,33 @@ class Runtime:
             reset_after_s=self.settings.breaker.reset_after_s,
             metrics=self.metrics,
         )
-        self.recent_calls[op_id] = RecentCalls()
-        policy = UpstreamMetrics(
-            op_id, self.metrics, self.recent_calls[op_id], upstream_tracer(self.settings.tracing)
-        )
-        measured = WrappedOperator(adapter, policy)
-        self.breakers[op_id] = breaker
-        self.operators[op_id] = CachedOperator(
-            WrappedOperator(measured, breaker),
+        recent = RecentCalls()
+        policy = UpstreamMetrics(op_id, self.metrics, recent, upstream_tracer(self.settings.tracing))
+        port = CachedOperator(
+            WrappedOperator(WrappedOperator(adapter, policy), breaker),
             self.cache,
             self.settings.cache,
             lambda station_id: self.catalogue.connector_ids(op_id, station_id),
         )
+        record = OperatorRecord(adapter, port, breaker, recent, adapter.push_app())
+        self.records[op_id] = record
+        return record
+
+    def health(self, operator_id: str) -> OperatorHealth:
+        record = self.records.get(operator_id)
+        return assess(
+            record.breaker.state if record else "closed",
+            self.catalogue.sync_state.get(operator_id),
+            record.recent_calls if record else None,
+        )
+
+    def push_app_at(self, path: str) -> PushApp | None:
+        """The push app of the operator whose prefix ``path`` falls under, if any."""
+        for record in self.records.values():
+            push = record.push
+            if push is not None and (path == push.prefix or path.startswith(push.prefix + "/")):
+                return push
+        return None
 
     def rail_routes(self) -> list[Route]:
         """``POST /payments/{rail}/notify`` for each configured credit rail."""
@@ -91,23 +141,15 @@ class Runtime:
             return []
         return receiver.routes(billing.rails.rails, billing.rails.apply)
 
-    def push_app_at(self, path: str) -> PushApp | None:
-        """The push app of the operator whose prefix ``path`` falls under, if any."""
-        for op in self.operators.values():
-            push = op.push_app()
-            if push is not None and (path == push.prefix or path.startswith(push.prefix + "/")):
-                return push
-        return None
-
     async def on_event(self, operator_id: str, event: OperatorEvent) -> object:
         """The event sink every adapter pushes into; answers a reconciliation with disputes."""
-        op = self.operators.get(operator_id)
-        if op is None:
+        record = self.records.get(operator_id)
+        if record is None:
             log.warning("push for unknown operator %s dropped", operator_id)
             return None
         kind = type(event).__name__
         if isinstance(event, ConnectorState):
-            await op.record_push(event)
+            await record.port.record_push(event)
         elif isinstance(event, Station):
             self.catalogue.upsert([event])
             self.fanin.publish(event)
@@ -127,7 +169,7 @@ class Runtime:
     async def apply_shared(self, event: Shared) -> None:
         """What another replica received: a station for our catalogue, a session for our subscribers."""
         if isinstance(event, Station):
-            if event.operator_id in self.operators:
+            if event.operator_id in self.records:
                 self.catalogue.upsert([event])
         elif self.sessions is not None:
             self.sessions.broker.deliver(event)
@@ -174,8 +216,8 @@ async def running(settings: Settings, shared: replication.Replicas | None = None
             finally:
                 await _cancel(tasks)
     finally:
-        for op in runtime.operators.values():
-            await op.aclose()
+        for record in runtime.records.values():
+            await record.adapter.aclose()
         await http.close()
         await cache.close()
         if own:

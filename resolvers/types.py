@@ -17,7 +17,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from gateway import health, ranking
+from gateway import ranking
 from gateway.security.apikeys import Scope
 from gateway.security.authz import principal_of
 from operators import domain
@@ -136,7 +136,7 @@ class Operator(Node):
                 "Operator health needs an API key with the admin scope.",
                 extensions={"code": "FORBIDDEN", "scopes": [Scope.ADMIN.value]},
             )
-        h = health.of_operator(info.context.runtime, self.key)
+        h = info.context.runtime.health(self.key)
         return OperatorHealth(
             status=h.status.value,
             circuit_open=h.circuit_open,

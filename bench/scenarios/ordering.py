@@ -25,12 +25,14 @@ from bench.procs import pin
 from bench.scenarios.catalogue import BOX, RADIUS_KM, synthetic
 from bench.stats import percentile
 from gateway import ranking
+from gateway.breaker import CircuitBreaker
 from gateway.cache import Cache, build_backend
 from gateway.cached import CachedOperator
 from gateway.catalogue import Catalogue
 from gateway.config import CacheSettings, CatalogueSettings, Settings
+from gateway.health import RecentCalls
 from gateway.metrics import Metrics
-from gateway.runtime import Runtime
+from gateway.runtime import OperatorRecord, Runtime
 from operators.base import OperatorInfo
 from operators.domain import Capability, Tariff, TariffExtra, TariffPeriod
 from resolvers.context import RequestContext
@@ -91,8 +93,9 @@ async def measure_ordered(n: int, queries: int, seed: int) -> dict[str, Any]:
     stations = synthetic(n, seed, OP_ID)
     catalogue.upsert(stations)
     cache = Cache(build_backend("memory"), Metrics())
+    pooled = PooledTariffs(tariff_pool(seed))
     op = CachedOperator(
-        PooledTariffs(tariff_pool(seed)),  # type: ignore[arg-type]  # tariffs is all it needs
+        pooled,  # type: ignore[arg-type]  # tariffs is all it needs
         cache,
         CacheSettings(),
         lambda sid: catalogue.connector_ids(OP_ID, sid),
@@ -108,7 +111,8 @@ async def measure_ordered(n: int, queries: int, seed: int) -> dict[str, Any]:
         (BOX[0][0] + 0.1 + rng.random() * 1.8, BOX[1][0] + 0.1 + rng.random() * 2.1) for _ in range(queries)
     ]
     runtime = Runtime(Settings(), Metrics(), cache, catalogue, None)  # type: ignore[arg-type]  # no HTTP
-    runtime.operators[OP_ID] = op
+    breaker = CircuitBreaker(OP_ID, failure_threshold=5, reset_after_s=30)  # never consulted here
+    runtime.records[OP_ID] = OperatorRecord(pooled, op, breaker, RecentCalls(), None)  # type: ignore[arg-type]
     charge = ranking.Charge(ENERGY_KWH)
     out: dict[str, Any] = {"stations": n, "queries": queries, "radius_km": RADIUS_KM}
     for order in ORDERS:

@@ -56,9 +56,9 @@ async def test_the_breaker_opens_and_stops_calling_a_failing_operator(stack: Sta
     for first in range(1, 10):  # different pages so the per-request caches do not interfere
         body = await stack.graphql(query, {"first": first})
         assert operator_errors(body)
-        if stack.runtime.breakers[SH].state == "open":
+        if stack.runtime.records[SH].breaker.state == "open":
             break
-    assert stack.runtime.breakers[SH].state == "open"
+    assert stack.runtime.records[SH].breaker.state == "open"
     calls = sum(stack.sims[SH].calls.values())
     body = await stack.graphql(query, {"first": 20})
     assert "circuit open" in operator_errors(body)[0]["message"]

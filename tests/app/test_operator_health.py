@@ -88,7 +88,7 @@ async def test_a_stopped_operator_shows_down_with_its_circuit_open(stack: Stack)
         # Different page sizes, so no per-request cache hides the operator's failure.
         for first in range(1, 10):
             await stack.graphql(query, {"first": first, "lat": lat, "lon": lon})
-            if stack.runtime.breakers[SH].state == "open":
+            if stack.runtime.records[SH].breaker.state == "open":
                 return True
         return False
 
