@@ -248,11 +248,12 @@ def serve_command(args: argparse.Namespace) -> int:
 
     from gateway import logs, tracing
     from gateway.app import create_app
-    from gateway.demo import demo_lifespan
+    from gateway.demo import demo_lifespan, with_demo_admin_key
     from gateway.server import KEEP_ALIVE_S
 
     try:
         settings = load(args.config, host=args.host, port=args.port, mode="demo" if args.demo else None)
+        settings = with_demo_admin_key(settings)
     except ConfigError as exc:
         print(f"chargegate: {exc}", file=sys.stderr)
         return 2

@@ -19,6 +19,22 @@ from gateway.credit.simulator import CreditBureauSimulator
 from gateway.rails import demo as rails_demo
 
 DEMO_JWT_KEY = "chargegate-demo-jwt-key-public-not-a-secret"  # ≥ 32 bytes, and public on purpose
+# An `admin` API key for the README's internal-tooling steps (refunds, rail mismatches); public on
+# purpose like the JWT key, and only ever added in demo mode when no key is configured.
+DEMO_ADMIN_KEY = "cg_demo-admin_public-demo-admin-key-not-a-secret"
+DEMO_KEY_PEPPER = "chargegate-demo-key-pepper-public-not-a-secret"
+
+
+def with_demo_admin_key(settings: Settings) -> Settings:
+    """Demo mode without API keys of its own: :data:`DEMO_ADMIN_KEY` (scope ``admin``) works."""
+    security = settings.security
+    if settings.gateway.mode != "demo" or security.key_hash_secret or security.api_keys:
+        return settings
+    from gateway.security.apikeys import hash_key
+
+    key = {"id": "demo-admin", "name": "demo admin (public)", "scopes": ["admin"],
+           "hash": hash_key(DEMO_ADMIN_KEY, DEMO_KEY_PEPPER)}  # fmt: skip
+    return replace(settings, security=replace(security, key_hash_secret=DEMO_KEY_PEPPER, api_keys=(key,)))
 
 
 def demo_auth_key(settings: Settings) -> str:

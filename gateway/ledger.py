@@ -20,6 +20,7 @@ from gateway.credit.demo import demo_wallets
 from gateway.credit.http import HttpCreditProvider
 from gateway.credit.policy import CreditPolicy, parse_bands
 from gateway.credit.provider import CreditProvider, NoCreditProvider
+from gateway.identity.store import IdentityStore
 from gateway.payments import PaymentProvider
 from gateway.rails import setup
 from gateway.sessions.service import SessionService
@@ -68,7 +69,7 @@ def rail_billing(settings: Settings, http: aiohttp.ClientSession, store: Store) 
     enrolled = {
         driver: Enrolment(rail, account) for driver, (rail, account) in setup.enrolments(settings).items()
     }
-    return RailBilling(store, rails, enrolled)
+    return RailBilling(store, rails, enrolled, IdentityStore(store.database).linked_driver)
 
 
 @contextlib.asynccontextmanager

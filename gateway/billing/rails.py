@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -63,11 +63,23 @@ class Enrolment:
     account: str
 
 
+Owner = Callable[[str, str], Awaitable[str | None]]  # (sign-in provider, its user id) → driver id
+
+
 class RailBilling:
-    """What the billing service asks of the rails; built once, with the rails and the enrolments."""
+    """What the billing service asks of the rails; built once, with the rails and the enrolments.
+
+    With ``owner`` (the identity store's :meth:`~gateway.identity.store.IdentityStore.linked_driver`),
+    an account is only used for the driver whose sign-in identity holds it: an Alipay agreement
+    must be signed by the Alipay user the driver signs in as, a WeChat openid must be the driver's.
+    """
 
     def __init__(
-        self, store: Store, rails: Mapping[str, CreditRail], enrolments: Mapping[str, Enrolment]
+        self,
+        store: Store,
+        rails: Mapping[str, CreditRail],
+        enrolments: Mapping[str, Enrolment],
+        owner: Owner | None = None,
     ) -> None:
         unknown = {e.rail for e in enrolments.values()} - set(rails)
         if unknown:
@@ -77,6 +89,8 @@ class RailBilling:
         self._store = store
         self._rails = dict(rails)
         self._enrolments = dict(enrolments)
+        self._owner = owner
+        self._held: set[tuple[str, str, str]] = set()  # (rail, account, driver) checked once
         self._next_check = 0.0
 
     def rail_for(self, session: SessionRecord) -> CreditRail | None:
@@ -100,6 +114,13 @@ class RailBilling:
             return None
         account = self._enrolments[session.driver_id].account
         try:
+            if not await self._held_by(rail, account, session.driver_id):
+                log.warning("session %s: the %s account on file is not %s's", session.id, rail.name,
+                            session.driver_id)  # fmt: skip
+                return Denied(
+                    DenialReason.RAIL_DECLINED, f"the {rail.name} account on file is not yours", None,
+                    f"sign in with {rail.identity} as the user who signed the agreement", Decimal(0),
+                )  # fmt: skip
             await rail.authorise(session.id, account, session.max_cost, SUBJECT)
         except RailDeclined:
             return Denied(
@@ -208,6 +229,19 @@ class RailBilling:
             await self.check_collections()
         except Exception:  # the loop must go on; the next round tries again
             log.exception("rail reconciliation failed")
+
+    async def _held_by(self, rail: CreditRail, account: str, driver_id: str) -> bool:
+        """Whether ``account`` on ``rail`` is held by the user ``driver_id`` signs in as."""
+        if self._owner is None or (rail.name, account, driver_id) in self._held:
+            return True
+        try:
+            holder = await rail.holder(account)
+        except RailRefused:
+            return False
+        if await self._owner(rail.identity, holder) != driver_id:
+            return False
+        self._held.add((rail.name, account, driver_id))
+        return True
 
     async def _authorised(self, session_id: str) -> bool:
         return any(e.kind == AUTHORISED_EVENT for e in await self._store.session_events(session_id))

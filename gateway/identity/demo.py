@@ -4,14 +4,15 @@ simulators, so ``chargegate simulate alipay-code alice`` mints a code that signs
 from __future__ import annotations
 
 from gateway.identity.store import How, IdentityStore
-from gateway.rails.alipay.sim.server import alipay_user_id
-from gateway.rails.demo import ALIPAY_DRIVER, WECHAT_DRIVER
+from gateway.rails.alipay.sim.ledger import alipay_user_id
+from gateway.rails.demo import EXTRA_DRIVERS
 
-DEMO_DRIVERS = ("alice", "bob", "carol", ALIPAY_DRIVER[0], WECHAT_DRIVER[0])
+DEMO_DRIVERS = ("alice", "bob", "carol", *EXTRA_DRIVERS)
 
 
 def alipay_login(name: str) -> str:
-    """The demo user's Alipay login: ``dave`` → ``dave@example.com`` (a login is kept as is)."""
+    """The demo user's Alipay login: ``alice`` → ``alice@example.com`` (a login is kept as is); the
+    simulator signs alice's pay-after-use agreement with the same login, so with the same user id."""
     return name if "@" in name else f"{name}@example.com"
 
 

@@ -1,8 +1,10 @@
 """The rails in demo mode: both simulators embedded, fresh keys, and two demo drivers enrolled.
 
-``dave`` charges on Alipay pay-after-use (his agreement is signed in the simulator at start) and
-``erin`` on WeChat Pay score; alice, bob and carol keep the wallet-and-card flows of the README's
-first walkthrough. Keys are generated in memory at every start: nothing secret is written anywhere.
+``alice`` charges on Alipay pay-after-use: her agreement is signed in the simulator at start by her
+Alipay user (``alice@example.com``), the same user she signs in as. ``erin`` charges on WeChat Pay
+score with the openid she signs in with. ``dave`` (postpay, no rail) pays his bills from the wallet
+or the card, bob and carol keep their documented flows. Keys are generated in memory at every
+start: nothing secret is written anywhere.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from gateway.settings import AlipaySettings, PaymentsSettings, Settings, WeChatP
 
 ALIPAY_APP_ID = "2021000000000001"
 ZM_SERVICE_ID = "2020000000000001"
-ALIPAY_DRIVER = ("dave", "dave@example.com")  # driver id, Alipay login
+ALIPAY_DRIVER = ("alice", "alice@example.com")  # driver id, Alipay login (gateway.identity.demo)
 WECHAT_DRIVER = ("erin", "o-erin-demo-openid")  # driver id, openid under the demo appid
 SCORES = {"dave": 720, "erin": 720}  # the demo bureau's view: postpay, as for alice (cap ¥300)
+EXTRA_DRIVERS = ("dave", "erin")  # demo drivers beyond alice, bob and carol
 
 
 def _pair() -> tuple[str, str]:

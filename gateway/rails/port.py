@@ -126,6 +126,12 @@ class CreditRail(Protocol):
 
     name: str
     acknowledgement: Acknowledgement
+    identity: str  # the sign-in provider whose user ids hold this rail's accounts (gateway.identity)
+
+    async def holder(self, account: str) -> str:
+        """The provider's user id of whoever holds ``account`` (an Alipay agreement's user, a WeChat
+        openid): the id that signs in with :attr:`identity`. RailRefused for an unknown account."""
+        ...
 
     async def authorise(self, reference: str, account: str, risk_amount: Decimal, subject: str) -> RailOrder:
         """Open the order for at most ``risk_amount`` on the driver's ``account`` with this rail

@@ -67,3 +67,14 @@ async def test_demo_serves_the_first_query():
         assert set(by_protocol) == {"tcec", "ocpi"}
         for connectors in by_protocol.values():
             assert all(c["status"] != "UNKNOWN" and c["currentPrice"] for c in connectors)
+
+
+def test_demo_mode_has_a_public_admin_key_and_production_does_not():
+    from gateway.demo import DEMO_ADMIN_KEY, with_demo_admin_key
+    from gateway.security.apikeys import KeyStore, Scope, parse_key_records
+
+    demo = with_demo_admin_key(load(None, env={}, mode="demo")).security
+    key = KeyStore(parse_key_records(demo.api_keys), demo.key_hash_secret).authenticate(DEMO_ADMIN_KEY)
+    assert key is not None and key.allows(Scope.ADMIN)
+    production = with_demo_admin_key(load(None, env={})).security
+    assert production.api_keys == () and not production.key_hash_secret

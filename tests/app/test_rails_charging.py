@@ -1,4 +1,4 @@
-"""Charging on the credit rails end to end: dave on Alipay pay-after-use and erin on WeChat Pay score
+"""Charging on the credit rails end to end: alice on Alipay pay-after-use and erin on WeChat Pay score
 start postpaid (the rail authorises the cap), stop, and their bills are collected by the rails —
 notified to the gateway's own endpoints and counted in the simulators' books."""
 
@@ -14,6 +14,8 @@ from gateway.config import AuthSettings, CreditSettings, Settings
 from gateway.credit.demo import demo_scores
 from gateway.credit.sim_config import BureauConfig
 from gateway.credit.simulator import CreditBureauSimulator
+from gateway.identity.demo import seed_identities
+from gateway.identity.store import IdentityStore
 from gateway.rails import demo as rails_demo
 from tests.app.conftest import HZ, Stack, poll, running_stack
 from tests.app.test_charging import JWT_KEY, STOP, Driver, idle_tcec_connector
@@ -36,6 +38,9 @@ async def stack(stack_settings: Settings) -> AsyncIterator[tuple[Stack, Settings
             credit=CreditSettings(bureau_url=bureau.base_url, bureau_api_key="test-bureau-key"),
         )
         async with running_stack(settings) as running:
+            assert running.runtime.sessions is not None
+            # As in demo mode: alice signs in as the Alipay user of her agreement, erin with her openid.
+            await seed_identities(IdentityStore(running.runtime.sessions.store.database))
             yield running, settings
 
 
@@ -45,7 +50,7 @@ async def books(stack: Stack, ledger_url: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("driver", "rail"), [("dave", "alipay"), ("erin", "wechatpay")], ids=["alipay", "wechatpay"]
+    ("driver", "rail"), [("alice", "alipay"), ("erin", "wechatpay")], ids=["alipay", "wechatpay"]
 )
 async def test_a_session_on_a_credit_rail_is_authorised_completed_and_collected(
     stack: tuple[Stack, Settings], driver: str, rail: str

@@ -212,3 +212,20 @@ async def test_down_is_unavailable(alipay: AlipayClient, alipay_sim: AlipaySimul
     with pytest.raises(AlipayUnavailable) as caught:
         await zhima.query_agreement(alipay, out_agreement_no="x")
     assert caught.value.reason == "down" and alipay_sim.ledger.agreements == {}
+
+
+async def test_the_agreement_is_held_by_the_user_who_signs_in(
+    alipay: AlipayClient, alipay_sim: AlipaySimulator
+) -> None:
+    """Sign-in and pay-after-use name one Alipay user: the agreement alice signs with her login is
+    held by the user id her sign-in code answers, and the rail says so."""
+    from gateway.rails.alipay import oauth
+    from gateway.rails.alipay.rail import AlipayRail
+    from gateway.rails.sim.authcodes import mint
+
+    agreement = await zhima.sign_agreement(alipay, "AGRalice", "alice@example.com")
+    signed_in = await oauth.user_of_code(alipay, mint(ALIPAY_APP_ID, "alice@example.com"))
+    assert agreement.alipay_user_id == signed_in
+    assert await AlipayRail(alipay).holder(agreement.credit_agreement_id) == signed_in
+    other = await zhima.sign_agreement(alipay, "AGRbob", "bob@example.com")
+    assert other.alipay_user_id != signed_in

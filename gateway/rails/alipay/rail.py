@@ -61,9 +61,18 @@ class AlipayRail:
 
     name = "alipay"
     acknowledgement = Acknowledgement(200, notify.ACKNOWLEDGEMENT)
+    identity = "alipay"
 
     def __init__(self, client: AlipayClient) -> None:
         self._client = client
+
+    async def holder(self, account: str) -> str:
+        """The Alipay user id that signed the agreement ``account``."""
+        with _port_errors():
+            agreement = await zhima.query_agreement(self._client, credit_agreement_id=account)
+        if not agreement.alipay_user_id:
+            raise RailRefused("AGREEMENT_NOT_EXIST", "Alipay did not say who holds the agreement")
+        return agreement.alipay_user_id
 
     async def authorise(self, reference: str, account: str, risk_amount: Decimal, subject: str) -> RailOrder:
         with _port_errors():

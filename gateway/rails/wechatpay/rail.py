@@ -63,9 +63,14 @@ class WeChatPayRail:
 
     name = "wechatpay"
     acknowledgement = Acknowledgement(204)
+    identity = "wechat"
 
     def __init__(self, client: WeChatPayClient) -> None:
         self._client = client
+
+    async def holder(self, account: str) -> str:
+        """The openid under our appid is the WeChat user itself (sign-in answers the same openid)."""
+        return account
 
     async def authorise(self, reference: str, account: str, risk_amount: Decimal, subject: str) -> RailOrder:
         with _port_errors():

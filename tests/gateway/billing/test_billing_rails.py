@@ -301,3 +301,33 @@ async def test_a_failed_collection_takes_nothing_and_is_flagged(
     [mismatch] = await billing.rails.check_collections()
     assert (mismatch.reference, mismatch.kind) == (session.id, MismatchKind.PENDING)
     assert await store.check_ledger() == []
+
+
+async def test_an_account_is_used_only_by_the_driver_whose_sign_in_holds_it(
+    rail: Rail, store: Store, credit: CreditCheck, http: aiohttp.ClientSession, request: pytest.FixtureRequest
+) -> None:
+    """The agreement (openid) on file must be held by the provider user the driver signs in as."""
+    from gateway.identity.store import How, IdentityStore
+
+    identities = IdentityStore(store.database)
+    on_rail = rail.make(http)
+    if rail.name == "alipay":
+        client: AlipayClient = request.getfixturevalue("alipay")
+        others = (await zhima.sign_agreement(client, "AGRmallory", "mallory@example.com")).credit_agreement_id
+    else:
+        others = "o-mallory"
+    for driver, account in (("alice", rail.good), ("mallory", others)):
+        await store.ensure_driver(driver)
+        await identities.bind(driver, on_rail.identity, await on_rail.holder(account), How.DEMO)
+
+    def billing(account: str) -> BillingService:
+        rails = RailBilling(
+            store, {rail.name: on_rail}, {"alice": Enrolment(rail.name, account)}, identities.linked_driver
+        )
+        return BillingService(store, credit, DemoPaymentProvider(), LedgerSettings(), "CNY", rails)
+
+    denied = await billing(others).open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(denied, Denied) and denied.reason_code is DenialReason.RAIL_DECLINED
+    assert "not yours" in denied.message and rail.sim.ledger.to_json()["collected"] == "0.00"
+    opened = await billing(rail.good).open_session("alice", "k2", start("300", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple) and (await on_rail.query(opened[0].id)).state is OrderState.AUTHORISED

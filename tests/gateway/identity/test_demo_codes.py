@@ -10,7 +10,7 @@ import pytest
 from gateway.cli import main
 from gateway.identity.demo import seed_identities
 from gateway.identity.store import IdentityStore
-from gateway.rails.alipay.sim.server import alipay_user_id
+from gateway.rails.alipay.sim.ledger import alipay_user_id
 from gateway.rails.demo import ALIPAY_APP_ID
 from gateway.rails.sim.authcodes import AuthCodes, CodeRefused
 from gateway.rails.wechatpay.sim.cli import DEFAULT_APPID

@@ -11,6 +11,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from gateway.rails.sim.authcodes import stable_id
+
+
+def alipay_user_id(login: str) -> str:
+    """The simulated Alipay user id (2088 and 12 digits) of a login such as ``alice@example.com``:
+    the same id signs in (``alipay.system.oauth.token``) and holds the login's agreement."""
+    return stable_id("2088", login)
+
 
 class Refusal(Exception):
     """A business error: ``code`` 40004 with ``sub_code`` and ``sub_msg``."""
@@ -76,11 +84,12 @@ class AlipayLedger:
     # ---- Zhima pay-after-use ---------------------------------------------------------------------
 
     def sign(self, app_id: str, out_agreement_no: str, logon_id: str) -> Agreement:
-        """The user signs (their confirmation in the Alipay app is instant here); idempotent."""
+        """The user signs (their confirmation in the Alipay app is instant here); idempotent. The
+        agreement's ``user_id`` is the login's Alipay user id, the one sign-in answers."""
         for agreement in self.agreements.values():
             if agreement.app_id == app_id and agreement.out_agreement_no == out_agreement_no:
                 return agreement
-        agreement = Agreement(self._id("ZMOP"), out_agreement_no, app_id, self._id("2088"), logon_id)
+        agreement = Agreement(self._id("ZMOP"), out_agreement_no, app_id, alipay_user_id(logon_id), logon_id)
         self.agreements[agreement.credit_agreement_id] = agreement
         return agreement
 

@@ -32,7 +32,7 @@ from aiohttp import web
 from gateway.rails import keys
 from gateway.rails.alipay import signing
 from gateway.rails.alipay.sim.config import AlipaySimConfig
-from gateway.rails.alipay.sim.ledger import AlipayLedger, Refusal, Trade
+from gateway.rails.alipay.sim.ledger import AlipayLedger, Refusal, Trade, alipay_user_id
 from gateway.rails.amounts import parse_yuan, yuan_text
 from gateway.rails.sim.authcodes import AuthCodes, CodeRefused, stable_id
 from gateway.rails.sim.control import control_routes, serve, shutdown
@@ -350,8 +350,3 @@ def _amount(biz: Biz, name: str) -> Decimal:
         return parse_yuan(biz.get(name))
     except ValueError:
         raise BadRequest("isv.invalid-parameter", f"{name} must be a yuan amount like 12.50") from None
-
-
-def alipay_user_id(login: str) -> str:
-    """The simulated Alipay user id (2088 and 12 digits) of a login such as ``dave@example.com``."""
-    return stable_id("2088", login)
