@@ -23,7 +23,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
-# Benchmarks (bench/): about 4 minutes on 2 cores; writes bench/results/latest.{md,png}.
+# Benchmarks (bench/): about 6 minutes on 2 cores; writes bench/results/latest.{md,json,png}.
 BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): pyproject.toml
@@ -32,6 +32,7 @@ $(BENCH_STAMP): pyproject.toml
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
+	bench/peer/install.sh  # the Yoga peer: Node (Debian) when missing, npm packages from its lockfile
 	$(BIN)/python -m bench
 
 schema: $(STAMP)

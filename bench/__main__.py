@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 
+from bench import report
 from bench.config import FULL, TINY
 from bench.run import RESULTS, SECTIONS, run
+from gateway.server import default_stack
 
 
 def main() -> None:
@@ -20,9 +21,11 @@ def main() -> None:
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
-    results = asyncio.run(run(TINY if args.quick else FULL, args.out, sections))
+    # The load generator runs on the production stack's event loop too (uvloop when installed).
+    results = default_stack().run(run(TINY if args.quick else FULL, args.out, sections))
     print()
     print(results["markdown"])
+    print("\n".join(report.verdicts(results)))
     print(f"Written to {args.out}/latest.md and latest.png")
 
 

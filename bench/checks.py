@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +11,7 @@ import orjson
 
 from bench.load import Check
 
+SEP = "\x1f"  # between the parts of a cursor
 STATUSES = frozenset({"AVAILABLE", "OCCUPIED", "CHARGING", "RESERVED", "FAULTED", "OFFLINE"})
 
 
@@ -95,3 +98,53 @@ def count_fields(value: Any) -> int:
     if isinstance(value, list):
         return sum(count_fields(v) for v in value)
     return 0
+
+
+def same_answer(got: Any, want: Any, path: str = "") -> str | None:
+    """None when ``got`` is ``want``, else where they first differ. Floats, and the distances that
+    cursors hold, may differ in their last bits (another language's sine, another summation order)."""
+    if isinstance(want, dict):
+        if not isinstance(got, dict) or got.keys() != want.keys():
+            return f"{path or 'answer'}: keys {sorted(got) if isinstance(got, dict) else got!r}"
+        for key, value in want.items():
+            if key in ("cursor", "endCursor") and isinstance(value, str) and isinstance(got[key], str):
+                if not _same_cursor(got[key], value):
+                    return f"{path}.{key}: {got[key]!r} != {value!r}"
+                continue
+            reason = same_answer(got[key], value, f"{path}.{key}")
+            if reason:
+                return reason
+        return None
+    if isinstance(want, list):
+        if not isinstance(got, list) or len(got) != len(want):
+            return f"{path}: {len(got) if isinstance(got, list) else got!r} items, expected {len(want)}"
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            reason = same_answer(g, w, f"{path}[{i}]")
+            if reason:
+                return reason
+        return None
+    if isinstance(want, float) and isinstance(got, int | float) and not isinstance(got, bool):
+        close = math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-12)
+        return None if close else f"{path}: {got!r} != {want!r}"
+    return None if got == want and type(got) is type(want) else f"{path}: {got!r} != {want!r}"
+
+
+def _same_cursor(got: str, want: str) -> bool:
+    if got == want:
+        return True
+    try:
+        g = base64.urlsafe_b64decode(got + "=" * (-len(got) % 4)).decode().split(SEP)
+        w = base64.urlsafe_b64decode(want + "=" * (-len(want) % 4)).decode().split(SEP)
+    except (ValueError, UnicodeError):
+        return False
+    if len(g) != len(w):
+        return False
+    for a, b in zip(g, w, strict=True):
+        if a == b:
+            continue
+        try:
+            if not math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-12):
+                return False
+        except ValueError:
+            return False
+    return True

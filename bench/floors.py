@@ -1,23 +1,29 @@
-"""The two floors the gateway is measured against, over the gateway's own runtime.
+"""The floors the gateway is measured against, in the gateway's process and on its server stack.
 
 - The web floor: a plain Starlette JSON endpoint that does the search's work by hand (radius search,
   cached statuses and tariffs, price now, IDs) and returns exactly the gateway's JSON.
 - The GraphQL floor: plain graphql-core (parse, validate, execute on every request, default
   resolvers over dicts) running the same document against the same SDL, with the same data.
+- The proxy floor: what a team writes with no gateway. A plain Starlette endpoint asks an upstream
+  JSON service (``bench.upstream_service``, another process) for the stations and reshapes its
+  answer into the gateway's JSON (global IDs, cursors, nested objects).
 
-Both read through the same catalogue and cached operators as the gateway, so the ratios isolate
-what the GraphQL layer adds.
+The first two read through the same catalogue and cached operators as the gateway, so their ratios
+isolate what the GraphQL layer adds; the proxy floor's upstream serves a snapshot of that data.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import graphql
 import orjson
 from starlette.applications import Starlette
@@ -131,3 +137,69 @@ def graphql_app(runtime: Runtime) -> Starlette:
         return Response(orjson.dumps(out), media_type="application/json")
 
     return Starlette(routes=[Route("/graphql", execute, methods=["POST"])])
+
+
+def reshape(upstream: dict[str, Any], first: int) -> dict[str, Any]:
+    """The upstream service's answer as the gateway's ``stations`` connection."""
+    edges = []
+    for s in upstream["stations"][:first]:
+        op = s["operator_id"]
+        distance = s["distance_km"]
+        edges.append(
+            {
+                "cursor": encode_cursor(StationOrder.DISTANCE, (0, 0, distance, op, s["id"])),
+                "distanceKm": round(distance, 3),
+                "node": {
+                    "id": ids.station_id(op, s["id"]),
+                    "name": s["name"],
+                    "address": s["address"],
+                    "operator": {"id": ids.operator_id(op), "name": s["operator_name"]},
+                    "location": {"lat": s["lat"], "lon": s["lon"]},
+                    "connectors": [
+                        {
+                            "id": ids.connector_id(op, c["id"]),
+                            "type": c["type"],
+                            "powerType": c["power_type"],
+                            "maxPowerKw": c["max_power_kw"],
+                            "status": c["status"],
+                            "statusUpdatedAt": c["status_at"],
+                            "currentPrice": {"totalPerKwh": c["price"]} if c["price"] else None,
+                        }
+                        for c in s["connectors"]
+                    ],
+                },
+            }
+        )
+    total = upstream["total"]
+    return {
+        "totalCount": total,
+        "pageInfo": {"hasNextPage": len(edges) < total, "endCursor": edges[-1]["cursor"] if edges else None},
+        "edges": edges,
+    }
+
+
+def proxy_app(upstream_url: str) -> Starlette:
+    """``POST /graphql`` (the search's variables) → ``GET {upstream_url}/stations`` → reshaped."""
+    http: dict[str, aiohttp.ClientSession] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        http["session"] = aiohttp.ClientSession(f"{upstream_url}/")
+        try:
+            yield
+        finally:
+            await http["session"].close()
+
+    async def search(request: Request) -> Response:
+        v = orjson.loads(await request.body())["variables"]
+        near, first = v["near"], v["first"]
+        params = {"lat": near["lat"], "lon": near["lon"], "radius_km": v["radiusKm"], "first": first}
+        async with http["session"].get("stations", params=params) as r:
+            if r.status != 200:
+                return Response(orjson.dumps({"errors": [{"message": f"upstream {r.status}"}]}), status=502)
+            upstream = orjson.loads(await r.read())
+        return Response(
+            orjson.dumps({"data": {"stations": reshape(upstream, first)}}), media_type="application/json"
+        )
+
+    return Starlette(routes=[Route("/graphql", search, methods=["POST"])], lifespan=lifespan)

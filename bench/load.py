@@ -184,12 +184,20 @@ async def run_window(
     return window
 
 
-async def run_calls(call: Callable[[], object], *, seconds: float, warmup_s: float = 0.2) -> Window:
-    """Closed loop (concurrency 1) over an arbitrary coroutine factory, e.g. a direct upstream call."""
+async def run_calls(
+    call: Callable[[], object],
+    *,
+    seconds: float,
+    warmup_s: float = 0.2,
+    cpu: Callable[[], float] | None = None,
+) -> Window:
+    """Closed loop (concurrency 1) over an arbitrary coroutine factory, e.g. a direct upstream call.
+    ``cpu()`` (the CPU seconds of the process making the calls) is read at both ends."""
     window = Window()
     end_warmup = time.perf_counter() + warmup_s
     while time.perf_counter() < end_warmup:
         await call()  # type: ignore[misc]
+    cpu0 = cpu() if cpu else None
     t0 = time.perf_counter()
     deadline = t0 + seconds
     while time.perf_counter() < deadline:
@@ -202,4 +210,6 @@ async def run_calls(call: Callable[[], object], *, seconds: float, warmup_s: flo
             continue
         window.latencies.append(time.perf_counter() - s)
     window.seconds = time.perf_counter() - t0
+    if cpu is not None and cpu0 is not None:
+        window.cpu_s = cpu() - cpu0
     return window

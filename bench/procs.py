@@ -65,7 +65,10 @@ class Child:
         self.conn.send(message)
         if not self.conn.poll(timeout_s):
             raise TimeoutError(f"child {self.pid} did not answer {message!r}")
-        return self.conn.recv()
+        answer = self.conn.recv()
+        if isinstance(answer, BaseException):
+            raise RuntimeError(f"child {self.pid} failed to answer {message!r}") from answer
+        return answer
 
     def stop(self) -> None:
         with contextlib.suppress(BrokenPipeError, OSError):

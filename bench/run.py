@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import platform
+import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import load, procs, queries, report
+import orjson
+
+from bench import load, peer, procs, queries, report, upstream_service
 from bench.config import BenchConfig
-from bench.scenarios import catalogue, ordering, search, upstream
+from bench.scenarios import catalogue, ordering, search, stacks, upstream
 from bench.stack import HANGZHOU, SHANGHAI, GatewaySpec, SimSpec, run_gateway, run_sims
+from gateway.server import default_stack
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECTIONS = ("search", "upstream", "catalogue")
@@ -67,8 +74,10 @@ async def search_section(
     try:
         gw = procs.spawn(run_gateway, GatewaySpec(tuple(sims.hello.items()), server, floors=True))
         try:
-            _say("station search vs floors")
-            results["search"] = await search.station_search(gw, cfg)
+            async with baselines(gw, server, client) as (targets, about):
+                results["baselines"] = about
+                _say("station search vs floors and the Yoga peer")
+                results["search"] = await search.station_search(targets, cfg)
             _say("field cost")
             results["fields"] = await search.field_cost(gw, cfg)
             if cfg.profile_s:
@@ -76,8 +85,45 @@ async def search_section(
                 results["profile"] = await _profile(gw, cfg.profile_s)
         finally:
             gw.stop()
+        if cfg.stacks:
+            _say("server stacks")
+            results["stacks"] = await stacks.compare(sims, server, cfg)
     finally:
         sims.stop()
+
+
+@contextlib.asynccontextmanager
+async def baselines(
+    gw: procs.Child, server: int | None, client: int | None
+) -> AsyncIterator[tuple[dict[str, search.Target], dict[str, Any]]]:
+    """The search's targets: the gateway and its floors, the proxy floor over an upstream service
+    (on the client's core) and the Yoga peer (on the server's core), both over a snapshot of the
+    gateway's data. Without Node the peer is left out and ``about["peer_missing"]`` says why."""
+    snap = gw.ask(("snapshot", [HANGZHOU, SHANGHAI]))
+    about: dict[str, Any] = {"snapshot_stations": len(snap["stations"]), "server_stack": default_stack().name}
+    targets = {name: search.Target(gw.hello[name], gw.cpu) for name in ("web", "graphql", "gateway")}
+    service = procs.spawn(upstream_service.run_upstream, (client, snap))
+    try:
+        targets["proxy"] = search.Target(gw.ask(("proxy", service.hello)), gw.cpu)
+        with tempfile.TemporaryDirectory(prefix="bench-peer-") as tmp:
+            path = Path(tmp) / "snapshot.json"
+            path.write_bytes(orjson.dumps(snap))
+            try:
+                node = peer.start(path, server)
+            except peer.PeerUnavailable as exc:
+                about["peer_missing"] = str(exc)
+                _say(f"no Yoga peer: {exc}")
+                node = None
+            try:
+                if node is not None:
+                    targets["peer"] = search.Target(node.base_url, node.cpu)
+                    about["node"] = peer.version()
+                yield targets, about
+            finally:
+                if node is not None:
+                    node.stop()
+    finally:
+        service.stop()
 
 
 async def upstream_section(
@@ -147,6 +193,9 @@ def _count(results: dict[str, Any]) -> tuple[int, int]:
         add(results["overhead"]["direct"])
     for row in (results.get("fan_out") or {}).get("rows", []):
         add(row)
+    for row in (results.get("stacks") or {}).get("rows", []):
+        for s in row["stacks"].values():
+            add(s)
     sync = (results.get("catalogue") or {}).get("sync")
     if sync:
         checked += 1
@@ -169,6 +218,8 @@ async def run(
             "server_core": server,
             "client_core": client,
             "python": platform.python_version(),
+            "stack": default_stack().name,
+            "load_start": os.getloadavg()[0],
         },
         "rounds": cfg.rounds,
         "window_s": cfg.window_s,
@@ -180,6 +231,7 @@ async def run(
     if "catalogue" in sections:
         await catalogue_section(cfg, results, server, client)
     results["elapsed_s"] = time.perf_counter() - started
+    results["machine"]["load_end"] = os.getloadavg()[0]
     results["checked"], results["failed"] = _count(results)
     results["markdown"] = report.markdown(results)
     if out_dir is not None:

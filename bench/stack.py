@@ -1,8 +1,10 @@
 """The servers under test, each in its own process: simulators on one side, the gateway on the other.
 
 ``run_sims`` serves T/CEC simulators (fixed artificial latency on demand); ``run_gateway`` serves
-the gateway over them and, when asked, the two floors over the very same runtime (catalogue,
-cached statuses and tariffs), so every target answers the same query from the same data.
+the gateway over them on the server stack it is given and, when asked, the two floors over the very
+same runtime (catalogue, cached statuses and tariffs), so every target answers the same query from
+the same data. Asked for a ``snapshot`` it exports that data (``bench.snapshot``); asked for a
+``proxy`` it serves the proxy floor over the upstream service at the URL it is given.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -19,7 +21,7 @@ import aiohttp
 from bench.procs import pin
 from gateway.app import create_app
 from gateway.config import BreakerSettings, CacheSettings, GatewaySettings, Settings
-from gateway.server import bind, serving
+from gateway.server import Stack, bind, default_stack, serving
 from operators.tcec.codec import Secrets
 from operators.tcec.simulator import Faults, SimulatorConfig, TcecSimulator
 
@@ -43,6 +45,7 @@ class GatewaySpec:
     core: int | None
     status_ttl_s: float = 3600.0
     floors: bool = False
+    stack: Stack = field(default_factory=default_stack)
 
 
 def secrets_for(op_id: str) -> Secrets:
@@ -81,7 +84,7 @@ def sim_config(spec: SimSpec) -> SimulatorConfig:
     )
 
 
-async def _commands(conn: Connection, handle: Any) -> None:
+async def commands(conn: Connection, handle: Any) -> None:
     """Answer the parent's messages until it says ``stop`` (or goes away)."""
     loop = asyncio.get_running_loop()
     while True:
@@ -122,7 +125,7 @@ async def _serve_sims(specs: tuple[SimSpec, ...], conn: Connection) -> None:
         raise ValueError(f"unknown command {kind!r}")
 
     try:
-        await _commands(conn, handle)
+        await commands(conn, handle)
     finally:
         for sim in sims:
             await sim.stop()
@@ -147,25 +150,28 @@ def gateway_settings(spec: GatewaySpec, public_url: str) -> Settings:
 def run_gateway(spec: GatewaySpec, conn: Connection) -> None:
     pin(spec.core)
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(_serve_gateway(spec, conn))
+    spec.stack.run(_serve_gateway(spec, conn))
 
 
 async def _serve_gateway(spec: GatewaySpec, conn: Connection) -> None:
-    from bench import floors
+    from bench import floors, snapshot
 
+    http = spec.stack.http
     sock = bind()
     public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     app = create_app(gateway_settings(spec, public_url))
     try:
         async with contextlib.AsyncExitStack() as stack:
-            url = await stack.enter_async_context(serving(app, sock))
+            url = await stack.enter_async_context(serving(app, sock, http=http))
             runtime = app.state.runtime
             await asyncio.wait_for(runtime.catalogue.first_sync_done.wait(), 120)
             urls = {"gateway": url}
             if spec.floors:
-                urls["web"] = await stack.enter_async_context(serving(floors.web_app(runtime), bind()))
+                urls["web"] = await stack.enter_async_context(
+                    serving(floors.web_app(runtime), bind(), http=http)
+                )
                 urls["graphql"] = await stack.enter_async_context(
-                    serving(floors.graphql_app(runtime), bind())
+                    serving(floors.graphql_app(runtime), bind(), http=http)
                 )
             conn.send(urls)
 
@@ -173,9 +179,14 @@ async def _serve_gateway(spec: GatewaySpec, conn: Connection) -> None:
                 kind, value = message
                 if kind == "profile":
                     return await _profile(value)
+                if kind == "snapshot":
+                    return await snapshot.export(runtime, value)
+                if kind == "proxy":
+                    proxy = floors.proxy_app(value)
+                    return await stack.enter_async_context(serving(proxy, bind(), http=http))
                 raise ValueError(f"unknown command {kind!r}")
 
-            await _commands(conn, handle)
+            await commands(conn, handle)
     except Exception as exc:  # noqa: BLE001
         with contextlib.suppress(OSError):
             conn.send(exc)

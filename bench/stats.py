@@ -44,6 +44,14 @@ def ratios(a: Sequence[float | None], b: Sequence[float | None]) -> list[float]:
     return [x / y for x, y in zip(a, b, strict=True) if x is not None and y]
 
 
+def versus(a: Sequence[Window], b: Sequence[Window]) -> dict[str, list[float]]:
+    """Per-round ratios of ``a``'s CPU per request and p50 latency to ``b``'s (round i against round i)."""
+    return {
+        "cpu": ratios([w.cpu_us_per_request for w in a], [w.cpu_us_per_request for w in b]),
+        "p50": ratios([percentile(w.latencies, 50) for w in a], [percentile(w.latencies, 50) for w in b]),
+    }
+
+
 def _merge(dicts: Sequence[dict[str, int]]) -> dict[str, int]:
     out: dict[str, int] = {}
     for d in dicts:

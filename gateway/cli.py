@@ -249,7 +249,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from gateway import logs, tracing
     from gateway.app import create_app
     from gateway.demo import demo_lifespan, with_demo_admin_key
-    from gateway.server import KEEP_ALIVE_S
+    from gateway.server import KEEP_ALIVE_S, default_stack
 
     try:
         settings = load(args.config, host=args.host, port=args.port, mode="demo" if args.demo else None)
@@ -261,8 +261,11 @@ def serve_command(args: argparse.Namespace) -> int:
     logs.install(log_format, getattr(logging, args.log_level.upper()))
     tracing.install(settings.tracing)  # imports OpenTelemetry only when [tracing] enabled
     app = create_app(settings, extra_lifespan=demo_lifespan if settings.demo else None)
+    stack = default_stack()  # uvloop + httptools when installed (measured by make bench)
     print(
-        f"chargegate: GraphQL at http://{settings.gateway.host}:{settings.gateway.port}/graphql", flush=True
+        f"chargegate: GraphQL at http://{settings.gateway.host}:{settings.gateway.port}/graphql"
+        f" ({stack.name})",
+        flush=True,
     )
     uvicorn.run(
         app,
@@ -271,6 +274,8 @@ def serve_command(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         log_config=None,  # uvicorn's loggers propagate to ours (JSON or text, with request ids)
         timeout_keep_alive=KEEP_ALIVE_S,
+        loop=stack.loop,
+        http=stack.http,
     )
     return 0
 

@@ -1,10 +1,14 @@
-"""Scenarios 1 and 5: station search cost against the web and GraphQL floors, and field cost.
+"""Scenarios 1 and 5: station search cost against the floors and the Yoga peer, and field cost.
 
-Statuses and tariffs are cached (warmed before measuring), so this is the gateway's own CPU.
+Statuses and tariffs are cached (warmed before measuring), so this is the gateway's own CPU. The
+web, GraphQL and proxy floors run in the gateway's process on its server stack; the peer is a Node
+process on the same core; each target's CPU is read from its own process.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -12,55 +16,74 @@ import aiohttp
 from bench import checks, load, queries
 from bench.config import BenchConfig
 from bench.procs import Child
-from bench.stats import median, ratios, summary
+from bench.stats import median, summary, versus
 
-TARGETS = ("web", "graphql", "gateway")
+TARGETS = ("web", "graphql", "proxy", "peer", "gateway")
+BASELINES = ("web", "graphql", "proxy", "peer")  # what the gateway's figures are divided by
 
 
-async def same_answers(gw: Child, body: dict[str, Any]) -> dict[str, bool]:
-    """Does each floor answer exactly what the gateway answers? (Also warms every cache.)"""
-    out = {}
+@dataclass(frozen=True)
+class Target:
+    url: str  # base URL; the query goes to {url}/graphql
+    cpu: Callable[[], float]  # CPU seconds so far of the process serving it
+
+
+async def same_answers(targets: Mapping[str, Target], body: dict[str, Any]) -> dict[str, str | None]:
+    """Does each target answer what the gateway answers? None when it does, else where it differs.
+    (Also warms every cache.)"""
+    answers = {}
     async with aiohttp.ClientSession() as http:
-        answers = {}
-        for target in TARGETS:
-            async with http.post(f"{gw.hello[target]}/graphql", json=body) as r:
-                answers[target] = await r.json()
-        for target in TARGETS:
-            out[target] = answers[target] == answers["gateway"] and not answers[target].get("errors")
+        for name, target in targets.items():
+            async with http.post(f"{target.url}/graphql", json=body) as r:
+                answers[name] = await r.json(content_type=None)
+    out = {}
+    for name, answer in answers.items():
+        errors = answer.get("errors") if isinstance(answer, dict) else None
+        out[name] = f"errors: {errors}" if errors else checks.same_answer(answer, answers["gateway"])
     return out
 
 
-async def station_search(gw: Child, cfg: BenchConfig) -> list[dict[str, Any]]:
+def compare(windows: Mapping[str, list[load.Window]]) -> dict[str, dict[str, list[float]]]:
+    """Per-round ratios of the gateway's CPU per request and p50 latency to each baseline's
+    (rounds alternate, so round i of the gateway is set against round i of each baseline)."""
+    return {base: versus(windows["gateway"], windows[base]) for base in BASELINES if base in windows}
+
+
+async def station_search(targets: Mapping[str, Target], cfg: BenchConfig) -> list[dict[str, Any]]:
+    """Each target alternately, for each search (stations, radius) and concurrency."""
+    names = [t for t in TARGETS if t in targets]
     rows = []
-    for first in cfg.pages:
-        body = queries.body(queries.SEARCH, queries.search_vars(first))
-        same = await same_answers(gw, body)
+    for first, radius_km in cfg.searches:
+        body = queries.body(queries.SEARCH, queries.search_vars(first, radius_km))
+        same = await same_answers(targets, body)
         check = checks.search(first)
+        busiest = max(cfg.concurrency)
+        for name in names:
+            url = f"{targets[name].url}/graphql"
+            await load.run_window(url, body, check, concurrency=busiest, seconds=cfg.warmup_s)
         for concurrency in cfg.concurrency:
-            windows: dict[str, list[load.Window]] = {t: [] for t in TARGETS}
+            windows: dict[str, list[load.Window]] = {t: [] for t in names}
             for r in range(cfg.rounds):
-                order = TARGETS if r % 2 == 0 else TARGETS[::-1]
-                for target in order:
-                    windows[target].append(
+                for name in names if r % 2 == 0 else names[::-1]:
+                    windows[name].append(
                         await load.run_window(
-                            f"{gw.hello[target]}/graphql",
+                            f"{targets[name].url}/graphql",
                             body,
                             check,
                             concurrency=concurrency,
                             seconds=cfg.window_s,
-                            cpu=gw.cpu,
+                            cpu=targets[name].cpu,
                         )
                     )
-            cpu = {t: [w.cpu_us_per_request for w in windows[t]] for t in TARGETS}
             rows.append(
                 {
                     "stations": first,
+                    "radius_km": radius_km,
                     "concurrency": concurrency,
-                    "same_answer": same,
-                    "targets": {t: summary(windows[t]) for t in TARGETS},
-                    "cpu_vs_web": ratios(cpu["gateway"], cpu["web"]),
-                    "cpu_vs_graphql": ratios(cpu["gateway"], cpu["graphql"]),
-                    "graphql_vs_web": ratios(cpu["graphql"], cpu["web"]),
+                    "same_answer": {t: same[t] is None for t in names},
+                    "differences": {t: same[t] for t in names if same[t] is not None},
+                    "targets": {t: summary(windows[t]) for t in names},
+                    "vs": compare(windows),
                 }
             )
     return rows

@@ -1,18 +1,21 @@
 """Scenarios 2 and 3: overhead over one upstream call, and fan-out to 1…16 operators.
 
 Every simulator answers after a fixed artificial latency and the gateway caches statuses for a
-millisecond only, so every request makes its upstream calls.
+millisecond only, so every request makes its upstream calls. The direct calls also give the CPU
+one T/CEC call costs its caller (AES, HMAC, JSON, aiohttp): this process's own CPU time over the
+direct window, per call (the simulator's side of the call is its own process's).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import aiohttp
 
 from bench import checks, load, queries
 from bench.config import BenchConfig
-from bench.procs import Child
+from bench.procs import Child, cpu_seconds
 from bench.stack import HANGZHOU, operator_config
 from bench.stats import median, ratios, summary
 from operators import registry
@@ -26,6 +29,10 @@ async def _first_station(url: str, op_id: str) -> str:
     decoded = ids.decode(doc["data"]["stations"]["edges"][0]["node"]["id"])
     assert decoded is not None
     return decoded[1][1]
+
+
+def own_cpu() -> float:
+    return cpu_seconds(os.getpid())
 
 
 async def overhead(gw: Child, sims: Child, cfg: BenchConfig) -> dict[str, Any]:
@@ -51,7 +58,7 @@ async def overhead(gw: Child, sims: Child, cfg: BenchConfig) -> dict[str, Any]:
             for r in range(cfg.rounds):
                 for name in ("direct", "gateway") if r % 2 == 0 else ("gateway", "direct"):
                     if name == "direct":
-                        w = await load.run_calls(direct, seconds=cfg.latency_window_s)
+                        w = await load.run_calls(direct, seconds=cfg.latency_window_s, cpu=own_cpu)
                     else:
                         w = await load.run_window(
                             f"{gw.hello['gateway']}/graphql",

@@ -2,25 +2,30 @@
 
 Nothing here times anything; the figures only have to exist.
 """
+# ruff: noqa: E501  (expected markdown rows read better on one line each)
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
 import orjson
 import pytest
+from aiohttp import web
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bench import checks, floors, load, report
+from bench import checks, floors, load, peer, queries, report, snapshot, stats, upstream_service
 from bench.config import TINY
 from bench.procs import cpu_seconds
-from bench.scenarios import catalogue, ordering, search
+from bench.scenarios import catalogue, ordering, search, stacks
 from bench.stack import HANGZHOU, GatewaySpec, SimSpec, gateway_settings, sim_config
 from gateway.app import create_app
 from gateway.server import bind, serving
@@ -69,7 +74,8 @@ async def test_load_generator_counts_every_failure() -> None:
 
 @pytest.fixture
 async def bench_stack() -> AsyncIterator[SimpleNamespace]:
-    """The search scenario's servers, in this process: one simulator, gateway and both floors."""
+    """The search scenario's servers, in this process: one simulator, the gateway, the web and
+    GraphQL floors, and the proxy floor over an upstream service holding the gateway's snapshot."""
     sim = TcecSimulator(sim_config(SimSpec("MA1BNCHZ1", 60, 1, HANGZHOU)))
     await sim.start()
     try:
@@ -79,25 +85,72 @@ async def bench_stack() -> AsyncIterator[SimpleNamespace]:
         async with serving(app, sock) as url:
             runtime = app.state.runtime
             await runtime.catalogue.first_sync_done.wait()
-            async with (
-                serving(floors.web_app(runtime), bind()) as web,
-                serving(floors.graphql_app(runtime), bind()) as gql,
-            ):
-                yield SimpleNamespace(
-                    hello={"gateway": url, "web": web, "graphql": gql}, cpu=lambda: cpu_seconds(os.getpid())
-                )
+            snap = await snapshot.export(runtime, [HANGZHOU])
+            runner = web.AppRunner(upstream_service.app(snap), access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            upstream = f"http://127.0.0.1:{runner.addresses[0][1]}"
+            try:
+                async with (
+                    serving(floors.web_app(runtime), bind()) as web_url,
+                    serving(floors.graphql_app(runtime), bind()) as gql,
+                    serving(floors.proxy_app(upstream), bind()) as proxy,
+                ):
+                    urls = {"gateway": url, "web": web_url, "graphql": gql, "proxy": proxy}
+                    yield SimpleNamespace(
+                        hello=urls,
+                        snapshot=snap,
+                        cpu=lambda: cpu_seconds(os.getpid()),
+                        targets={
+                            k: search.Target(v, lambda: cpu_seconds(os.getpid())) for k, v in urls.items()
+                        },
+                    )
+            finally:
+                await runner.cleanup()
     finally:
         await sim.stop()
 
 
-async def test_search_scenario_against_both_floors(bench_stack: SimpleNamespace) -> None:
-    cfg = dataclasses.replace(TINY, window_s=0.1, concurrency=(2,))
-    rows = await search.station_search(bench_stack, cfg)  # type: ignore[arg-type]
+async def test_search_scenario_against_every_baseline(bench_stack: SimpleNamespace) -> None:
+    cfg = dataclasses.replace(TINY, window_s=0.1, warmup_s=0.05, concurrency=(2,))
+    rows = await search.station_search(bench_stack.targets, cfg)
     (row,) = rows
-    assert row["same_answer"] == {"web": True, "graphql": True, "gateway": True}
+    assert row["same_answer"] == {"web": True, "graphql": True, "proxy": True, "gateway": True}
+    assert row["differences"] == {}
     for summary in row["targets"].values():
         assert summary["requests"] > 0 and summary["failures"] == 0
-    assert row["cpu_vs_web"] and row["cpu_vs_graphql"]
+    assert set(row["vs"]) == {"web", "graphql", "proxy"}
+    assert all(row["vs"][b]["cpu"] and row["vs"][b]["p50"] for b in row["vs"])
+
+
+async def test_the_upstream_service_answers_from_the_snapshot(bench_stack: SimpleNamespace) -> None:
+    snap = bench_stack.snapshot
+    assert snap["stations"] and snap["tariffs"]
+    found = upstream_service.StationService(snap).search(*HANGZHOU, 10.0, 5)
+    distances = [s["distance_km"] for s in found["stations"]]
+    assert len(distances) == 5 and distances == sorted(distances) and found["total"] >= 5
+    assert all(c["price"]["amount"] for s in found["stations"] for c in s["connectors"])
+
+
+async def test_the_peer_answers_what_the_gateway_answers(bench_stack: SimpleNamespace, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The Yoga peer (Node, installed from its lockfile) over the gateway's snapshot: same answer."""
+    if peer.missing() and shutil.which("node") is None:
+        pytest.skip("no node")  # make bench installs it; the suite's other Node tests do too
+    if peer.missing():
+        subprocess.run([str(peer.HERE / "install.sh")], check=True, timeout=600)
+    path = tmp_path / "snapshot.json"
+    path.write_bytes(orjson.dumps(bench_stack.snapshot))
+    node = peer.start(path, None)
+    try:
+        targets = {
+            "gateway": bench_stack.targets["gateway"],
+            "peer": search.Target(node.base_url, node.cpu),
+        }
+        body = queries.body(queries.SEARCH, queries.search_vars(5, 10.0))
+        assert await search.same_answers(targets, body) == {"gateway": None, "peer": None}
+    finally:
+        node.stop()
 
 
 async def test_field_cost_scenario(bench_stack: SimpleNamespace) -> None:
@@ -121,28 +174,138 @@ async def test_ordered_search_measurement() -> None:
         assert result[order]["cpu_ms"] > 0
 
 
-def test_report_renders_targets(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    summary = {"rounds": 1, "requests": 10, "failures": 1, "reasons": {}, "throughput": 5.0,
-               "p50_ms": 1.0, "p99_ms": 2.0, "cpu_us": 100.0}  # fmt: skip
-    results = {
+SUMMARY = {"rounds": 1, "requests": 10, "failures": 1, "reasons": {}, "throughput": 5.0,
+           "p50_ms": 1.0, "p99_ms": 2.0, "cpu_us": 100.0}  # fmt: skip
+
+
+def _row(stations: int, radius_km: float, concurrency: int, vs: dict) -> dict:
+    names = ("web", "graphql", "proxy", "peer", "gateway")
+    return {"stations": stations, "radius_km": radius_km, "concurrency": concurrency,
+            "same_answer": {n: True for n in names}, "differences": {},
+            "targets": {n: SUMMARY for n in names}, "vs": vs}  # fmt: skip
+
+
+def _results(**extra: object) -> dict:
+    return {
         "started": "now",
-        "machine": {"cpu": "test", "cores": 2, "server_core": 0, "client_core": 1, "python": "3"},
-        "rounds": 1, "window_s": 0.1, "checked": 10, "failed": 1, "elapsed_s": 1.0,
-        "catalogue": {"ordered": [{"stations": 100_000,
-                                   "PRICE": {"mean_hits": 160, "p50_ms": 0.9, "p99_ms": 1.5},
-                                   "ESTIMATED_COST": {"mean_hits": 160, "p50_ms": 1.0, "p99_ms": 2.5}}]},
-        "search": [{"stations": 20, "concurrency": 1,
-                    "same_answer": {"web": True, "graphql": True, "gateway": True},
-                    "targets": {"web": summary, "graphql": summary, "gateway": summary},
-                    "cpu_vs_web": [1.2], "cpu_vs_graphql": [0.3], "graphql_vs_web": [4.0]}],
+        "machine": {"cpu": "test", "cores": 2, "server_core": 0, "client_core": 1, "python": "3",
+                    "stack": "uvloop+httptools", "load_start": 2.5, "load_end": 1.0},
+        "rounds": 1, "window_s": 0.1, "checked": 10, "failed": 1, "elapsed_s": 1.0, **extra,
     }  # fmt: skip
+
+
+def test_report_renders_targets(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    vs = {"web": {"cpu": [1.2], "p50": [1.1]}, "graphql": {"cpu": [0.3], "p50": [0.4]},
+          "proxy": {"cpu": [1.4, 1.6, 1.5], "p50": [2.0]}, "peer": {"cpu": [0.9], "p50": [1.5]}}  # fmt: skip
+    worse = {**vs, "proxy": {"cpu": [2.5], "p50": [3.0]}, "peer": {"cpu": [1.0], "p50": [1.0]}}
+    results = _results(
+        catalogue={"ordered": [{"stations": 100_000,
+                                "PRICE": {"mean_hits": 160, "p50_ms": 0.9, "p99_ms": 1.5},
+                                "ESTIMATED_COST": {"mean_hits": 160, "p50_ms": 1.0, "p99_ms": 2.5}}]},
+        search=[_row(20, 5.0, 1, vs), _row(50, 50.0, 16, worse)],
+        overhead={"latency_ms": 20, "direct": {**SUMMARY, "cpu_us": 250.0}, "gateway": SUMMARY,
+                  "overhead_ms_rounds": [1.0], "overhead_ms": 1.0},
+    )  # fmt: skip
     text = report.markdown(results)
-    assert "| Station search CPU/request vs web floor | ≤ 1.5× | 1.20× (worst of 1) | yes |" in text
-    assert "**1 failed**" in text
+    assert (
+        "| Station search CPU/request vs web floor | ≤ 1.5× | 1.20× (worst of 2: 20 within 5 km, c=1) | yes |"
+        in text
+    )
+    # the worst row decides: 2.5× the proxy floor at 50 stations, and exactly the peer's CPU is not below it
+    assert (
+        "vs proxy floor (Starlette over an upstream JSON service) | ≤ 1.5× | 2.50× (worst of 2: 50 within 50 km, c=16) | **no** |"
+        in text
+    )
+    assert "vs GraphQL Yoga peer (Node) | < 1× | 1.00× (worst of 2: 50 within 50 km, c=16) | **no** |" in text
+    assert "| CPU per T/CEC upstream call (AES + HMAC + JSON + aiohttp) | ≤ 0.3 ms | 0.250 ms | yes |" in text
+    assert "| 20 | 5 | 1 | 1.50 (1.40–1.60) | 2.00 (2.00–2.00) | 0.90 (0.90–0.90) |" in text
+    assert "**1 failed**" in text and "figures taken under load" in text
     ordered = (
         "| Search ordered by price / estimated cost, p99 at 100k stations | ≤ 2 ms | 2.500 ms (worst of 2)"
     )
     assert f"{ordered} | **no** |" in text
     assert "| 100,000 | 160 | 0.900 | 1.500 | – | 1.000 | 2.500 | – |" in text
+    verdicts = report.verdicts(results)
+    assert (
+        "PASS  CPU per T/CEC upstream call (AES + HMAC + JSON + aiohttp): 0.250 ms (goal ≤ 0.3 ms)"
+        in verdicts
+    )
+    assert sum(v.startswith("MISS") for v in verdicts) == 3  # proxy, peer, ordered
     report.chart(results, tmp_path / "chart.png")
     assert (tmp_path / "chart.png").stat().st_size > 0
+
+
+def test_report_without_the_peer_says_why() -> None:
+    vs = {"proxy": {"cpu": [1.2], "p50": [1.0]}}
+    results = _results(
+        search=[_row(20, 5.0, 1, vs)],
+        baselines={"snapshot_stations": 600, "server_stack": "asyncio+h11", "peer_missing": "node is not installed"},
+    )  # fmt: skip
+    text = report.markdown(results)
+    assert "Yoga peer (left out: node is not installed)" in text
+    assert "Yoga peer (Node) |" not in text  # no target line without a measurement
+
+
+def test_report_shows_the_server_stacks() -> None:
+    rows = [{"stations": 50, "radius_km": 50.0, "concurrency": c,
+             "stacks": {"asyncio+h11": SUMMARY, "uvloop+httptools": SUMMARY},
+             "vs_first": {"asyncio+h11": {"cpu": [1.0], "p50": [1.0]},
+                          "uvloop+httptools": {"cpu": [0.7 if c == 1 else 0.8], "p50": [0.9]}}}
+            for c in (1, 16)]  # fmt: skip
+    names = ["asyncio+h11", "uvloop+httptools"]
+    assert stacks.cheapest(rows, names) == "uvloop+httptools"
+    st = {"stacks": names, "default": "uvloop+httptools", "cheapest": "uvloop+httptools", "rows": rows}
+    text = report.markdown(_results(stacks=st))
+    assert "cheapest **uvloop+httptools**; `chargegate serve` runs on **uvloop+httptools**" in text
+    assert (
+        "| uvloop+httptools | 16 | 5 | 1.00 | 2.00 | 100 | 0.80 (0.80–0.80) | 0.90 (0.90–0.90) | 1/10 |"
+        in text
+    )
+
+
+def test_ratios_pair_rounds_and_skip_missing_ones() -> None:
+    def window(cpu_s: float | None, latencies: list[float], requests: int = 10) -> load.Window:
+        return load.Window(requests=requests, seconds=1.0, latencies=latencies, cpu_s=cpu_s)
+
+    gateway = [window(0.02, [0.002, 0.004, 0.003]), window(0.03, [0.005]), window(None, [0.001])]
+    proxy = [window(0.01, [0.001, 0.002, 0.003]), window(0.01, [0.001]), window(0.01, [0.001])]
+    peer = [window(0.04, [0.006]), window(0.04, []), window(0.04, [0.002])]
+    out = search.compare({"gateway": gateway, "proxy": proxy, "peer": peer})
+    assert set(out) == {"proxy", "peer"}  # the baselines measured, nothing else
+    assert out["proxy"]["cpu"] == pytest.approx([2.0, 3.0])  # the third round has no CPU reading
+    assert out["proxy"]["p50"] == pytest.approx([1.5, 5.0, 1.0])
+    assert out["peer"]["cpu"] == pytest.approx([0.5, 0.75])
+    assert out["peer"]["p50"] == pytest.approx([0.5, 0.5])  # the peer's empty round is skipped
+    assert stats.versus(gateway, proxy) == out["proxy"]
+
+
+def test_same_answer_tolerates_last_bits_of_distances_only() -> None:
+    def cursor(distance: str) -> str:
+        raw = "\x1f".join(("DISTANCE", "0", "0", distance, "OP", "S1")).encode()
+        return base64.urlsafe_b64encode(raw).decode()
+
+    want = {"data": {"stations": {"edges": [{"cursor": cursor("1.2345678901234567"), "distanceKm": 1.235,
+                                             "node": {"maxPowerKw": 60.0, "status": "AVAILABLE"}}]}}}  # fmt: skip
+    got = orjson.loads(orjson.dumps(want))
+    assert checks.same_answer(got, want) is None
+    got["data"]["stations"]["edges"][0]["cursor"] = cursor("1.2345678901234565")  # another sine's last bit
+    got["data"]["stations"]["edges"][0]["node"]["maxPowerKw"] = 60  # JavaScript's JSON for 60.0
+    assert checks.same_answer(got, want) is None
+    got["data"]["stations"]["edges"][0]["cursor"] = cursor("1.3")
+    assert (
+        checks.same_answer(got, want)
+        == f".data.stations.edges[0].cursor: {cursor('1.3')!r} != {cursor('1.2345678901234567')!r}"
+    )
+    got = orjson.loads(orjson.dumps(want))
+    got["data"]["stations"]["edges"][0]["node"]["status"] = "OCCUPIED"
+    assert checks.same_answer(got, want) == ".data.stations.edges[0].node.status: 'OCCUPIED' != 'AVAILABLE'"
+    got["data"]["stations"]["edges"] = []
+    assert checks.same_answer(got, want) == ".data.stations.edges: 0 items, expected 1"
+
+
+def test_price_in_force_wraps_past_midnight() -> None:
+    tariff = {"currency": "CNY", "starts": [8 * 3600, 22 * 3600], "totals": ["1.20", "0.60"]}
+    assert snapshot.total_at(tariff, 3600) == "0.60"  # before the first start: the last period's
+    assert snapshot.total_at(tariff, 8 * 3600) == "1.20"
+    assert snapshot.total_at(tariff, 22 * 3600 - 0.5) == "1.20"
+    assert snapshot.total_at(tariff, 23 * 3600) == "0.60"
