@@ -2,7 +2,7 @@
 
 from gateway.store.bills import BillClosedError, as_line_input
 from gateway.store.engine import DEFAULT_DATABASE_URL, Store, open_store
-from gateway.store.migrations import LATEST, MigrationError, migrate
+from gateway.store.migrations import HEAD, MigrationError, migrate
 from gateway.store.pagination import InvalidCursor
 from gateway.store.records import (
     Account,
@@ -36,7 +36,7 @@ from gateway.store.settlement import Booking, SessionClose
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
-    "LATEST",
+    "HEAD",
     "Account",
     "Booking",
     "SessionClose",

@@ -1,7 +1,8 @@
 """The ledger's current schema as SQLAlchemy Core tables; what the queries are written against.
 
-This is the schema :func:`gateway.store.migrations.migrate` produces at the latest version (a test
-reflects a migrated database and compares). Change it only together with a new migration.
+This is the schema :func:`gateway.store.migrations.migrate` produces at the head revision (a test
+reflects a migrated database and compares). Change it only together with a new Alembic revision
+(``gateway/store/alembic/versions/``).
 Enumerations are stored as short strings (no database ENUM types, which PostgreSQL cannot alter in a
 transaction); balances and totals are derived by summing immutable rows, never kept as a mutable
 balance column. Money columns are exact fixed-point (see :mod:`gateway.store.types`).

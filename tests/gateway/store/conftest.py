@@ -29,7 +29,7 @@ from gateway.store import (
     Store,
     open_store,
 )
-from gateway.store.migrations import LATEST
+from gateway.store.migrations import HEAD
 from gateway.store.tables import metadata
 
 LEDGER_TABLES = [table.name for table in metadata.sorted_tables]
@@ -47,10 +47,10 @@ async def _reset(url: str, *, keep_schema: bool) -> None:
         database=parts.database,
     )
     try:
-        version = None
-        if keep_schema and await admin.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
-            version = await admin.fetchval("SELECT max(version) FROM schema_version")
-        if version == LATEST:
+        revision = None
+        if keep_schema and await admin.fetchval("SELECT to_regclass('alembic_version') IS NOT NULL"):
+            revision = await admin.fetchval("SELECT max(version_num) FROM alembic_version")
+        if revision == HEAD:
             await admin.execute(f"TRUNCATE {', '.join(LEDGER_TABLES)} RESTART IDENTITY CASCADE")
         else:
             await admin.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
