@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, fields, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
 import aiohttp
+from starlette.types import ASGIApp
 
 from bench.procs import pin
 from gateway.app import create_app
@@ -153,26 +156,36 @@ def run_gateway(spec: GatewaySpec, conn: Connection) -> None:
     spec.stack.run(_serve_gateway(spec, conn))
 
 
+def _listener(http: str) -> tuple[int, Callable[[ASGIApp], AbstractAsyncContextManager[str]]]:
+    """A port, and how to serve an app on it: uvicorn with ``http`` as its parser, or Granian."""
+    if http == "granian":
+        from bench import granian_serving
+
+        port = granian_serving.free_port()
+        return port, lambda app: granian_serving.serving(app, port)
+    sock = bind()
+    return sock.getsockname()[1], lambda app: serving(app, sock, http=http)
+
+
+def _serve(app: ASGIApp, http: str) -> AbstractAsyncContextManager[str]:
+    return _listener(http)[1](app)
+
+
 async def _serve_gateway(spec: GatewaySpec, conn: Connection) -> None:
     from bench import floors, snapshot
 
     http = spec.stack.http
-    sock = bind()
-    public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    app = create_app(gateway_settings(spec, public_url))
+    port, serve = _listener(http)
+    app = create_app(gateway_settings(spec, f"http://127.0.0.1:{port}"))
     try:
         async with contextlib.AsyncExitStack() as stack:
-            url = await stack.enter_async_context(serving(app, sock, http=http))
+            url = await stack.enter_async_context(serve(app))
             runtime = app.state.runtime
             await asyncio.wait_for(runtime.catalogue.first_sync_done.wait(), 120)
             urls = {"gateway": url}
             if spec.floors:
-                urls["web"] = await stack.enter_async_context(
-                    serving(floors.web_app(runtime), bind(), http=http)
-                )
-                urls["graphql"] = await stack.enter_async_context(
-                    serving(floors.graphql_app(runtime), bind(), http=http)
-                )
+                urls["web"] = await stack.enter_async_context(_serve(floors.web_app(runtime), http))
+                urls["graphql"] = await stack.enter_async_context(_serve(floors.graphql_app(runtime), http))
             conn.send(urls)
 
             async def handle(message: Any) -> Any:
@@ -182,8 +195,7 @@ async def _serve_gateway(spec: GatewaySpec, conn: Connection) -> None:
                 if kind == "snapshot":
                     return await snapshot.export(runtime, value)
                 if kind == "proxy":
-                    proxy = floors.proxy_app(value)
-                    return await stack.enter_async_context(serving(proxy, bind(), http=http))
+                    return await stack.enter_async_context(_serve(floors.proxy_app(value), http))
                 raise ValueError(f"unknown command {kind!r}")
 
             await commands(conn, handle)

@@ -1,7 +1,8 @@
 """Scenario 6: the gateway on each server stack (event loop + HTTP parser), side by side.
 
-One gateway process per stack installed, all on the server's core over the same simulators, the
-larger station search alternated between them. What ``chargegate serve`` runs on
+One gateway process per stack installed (uvicorn on asyncio + h11, on uvloop + httptools, and
+Granian when installed), all on the server's core over the same simulators, the larger station
+search alternated between them. What ``chargegate serve`` runs on
 (``gateway.server.default_stack``) should be the cheapest here; the report says whether it is.
 """
 
@@ -18,9 +19,11 @@ from bench.stack import GatewaySpec, run_gateway
 from bench.stats import median, summary, versus
 from gateway.server import FAST, PLAIN, Stack, default_stack
 
+GRANIAN = Stack("uvloop", "granian")  # Granian's own HTTP server (Rust), the app on uvloop
+
 
 def candidates() -> list[Stack]:
-    return [s for s in (PLAIN, FAST) if s.available()]
+    return [s for s in (PLAIN, FAST, GRANIAN) if s.available()]
 
 
 def cheapest(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> str | None:

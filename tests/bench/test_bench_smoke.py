@@ -309,3 +309,18 @@ def test_price_in_force_wraps_past_midnight() -> None:
     assert snapshot.total_at(tariff, 8 * 3600) == "1.20"
     assert snapshot.total_at(tariff, 22 * 3600 - 0.5) == "1.20"
     assert snapshot.total_at(tariff, 23 * 3600) == "0.60"
+
+
+async def test_granian_serves_an_app_embedded() -> None:
+    pytest.importorskip("granian")  # the bench's extra, not the gateway's
+    from bench import granian_serving
+
+    async def echo(request: Request) -> Response:
+        return Response(await request.body(), media_type="application/json")
+
+    app = Starlette(routes=[Route("/graphql", echo, methods=["POST"])])
+    async with granian_serving.serving(app, granian_serving.free_port()) as url:
+        window = await load.run_window(
+            f"{url}/graphql", GOOD, checks.search(1), concurrency=2, seconds=0.2, warmup_s=0.05
+        )
+    assert window.requests > 0 and window.failures == 0
