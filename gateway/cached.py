@@ -13,6 +13,8 @@ operator one call.
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -49,6 +51,14 @@ class CachedOperator(WrappedOperator):
         self._id = inner.info.id
         self._flight = SingleFlight()
         self._tariffs: dict[Tariff, Tariff] = {}
+        # With the in-process cache, the tariffs it holds are also kept here by connector id, with
+        # the same expiry, for ordered search to read without a cache call per connector
+        # (:meth:`known_tariffs`). Never with a shared cache: there another replica may have
+        # cached a newer tariff, and the fields would show that one.
+        self._known: dict[str, Tariff] | None = {} if cache.local else None
+        self._known_batch: dict[str, int] = {}
+        self._expiries: deque[tuple[float, int, list[str]]] = deque()
+        self._batches = 0
 
     async def connector_statuses(self, station_ids: Sequence[str]) -> Mapping[str, ConnectorState]:
         wanted = {sid: self._connectors_of(sid) for sid in station_ids}
@@ -80,8 +90,12 @@ class CachedOperator(WrappedOperator):
         await self._cache.set_many(STATUS, self._id, fetched, self._settings.status_ttl_s)
         return fetched
 
+    async def cached_tariffs(self, connector_ids: Sequence[str]) -> dict[str, Tariff]:
+        """The tariffs of ``connector_ids`` that the cache holds now, without asking the operator."""
+        return await self._cache.get_many(TARIFF, self._id, connector_ids)
+
     async def tariffs(self, connector_ids: Sequence[str]) -> Mapping[str, Tariff]:
-        cached: dict[str, Tariff] = await self._cache.get_many(TARIFF, self._id, connector_ids)
+        cached = await self.cached_tariffs(connector_ids)
         missing = [cid for cid in connector_ids if cid not in cached]
         if not missing:
             return cached
@@ -93,8 +107,29 @@ class CachedOperator(WrappedOperator):
         fresh = {
             cid: self._intern(tariff) for cid, tariff in (await self.inner.tariffs(connector_ids)).items()
         }
-        await self._cache.set_many(TARIFF, self._id, fresh, self._settings.tariff_ttl_s)
+        ttl = self._settings.tariff_ttl_s
+        await self._cache.set_many(TARIFF, self._id, fresh, ttl)
+        if self._known is not None and fresh and ttl > 0:
+            self._batches += 1
+            self._expiries.append((time.monotonic() + ttl, self._batches, list(fresh)))
+            self._known.update(fresh)
+            self._known_batch.update(dict.fromkeys(fresh, self._batches))
         return fresh
+
+    def known_tariffs(self) -> Mapping[str, Tariff] | None:
+        """The tariffs the in-process cache holds now, by connector id (a read-only view: entries
+        leave when they expire from the cache); ``None`` with a shared cache, which must be read
+        through :meth:`cached_tariffs`."""
+        known = self._known
+        if known is None:
+            return None
+        now, expiries, batch_of = time.monotonic(), self._expiries, self._known_batch
+        while expiries and expiries[0][0] <= now:
+            _, batch, cids = expiries.popleft()
+            for cid in cids:
+                if batch_of.get(cid) == batch:  # not fetched again since
+                    del known[cid], batch_of[cid]
+        return known
 
     def _intern(self, tariff: Tariff) -> Tariff:
         """One object per distinct tariff: operators price thousands of connectors with a handful

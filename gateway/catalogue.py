@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from gateway.config import CatalogueSettings
 from gateway.geoindex import GridIndex
 from gateway.metrics import Metrics
@@ -116,10 +118,15 @@ class Catalogue:
     ) -> list[tuple[float, Station]]:
         """Stations within the radius, nearest first (ties broken by operator and station id);
         in no particular order with ``ordered=False``, for callers that sort on their own."""
-        found = self._index.within(lat, lon, radius_km)
-        hits = sorted(found, key=lambda h: (h[0], h[1])) if ordered else found
-        stations = self._stations
-        return [(d, stations[key]) for d, key in hits]
+        found = self._index.search(lat, lon, radius_km)
+        if not ordered:
+            return list(zip(found.distance.tolist(), found.value.tolist(), strict=True))
+        order = np.argsort(found.distance, kind="stable")
+        distances = found.distance[order]
+        hits = list(zip(distances.tolist(), found.value[order].tolist(), strict=True))
+        if len(distances) > 1 and (distances[1:] == distances[:-1]).any():  # equal distances: by id
+            hits.sort(key=lambda h: (h[0], h[1].operator_id, h[1].id))
+        return hits
 
     def station_count(self, operator_id: str) -> int:
         return self.sync_state.get(operator_id, SyncState()).stations
@@ -135,7 +142,7 @@ class Catalogue:
             else:
                 self._count(station.operator_id, 1)
             self._stations[key] = station
-            self._index.put(key, station.location.lat, station.location.lon)
+            self._index.put(key, station.location.lat, station.location.lon, station)
             for connector in station.connectors:
                 self._connectors[(station.operator_id, connector.id)] = key
                 if connector.qr_code:
@@ -174,6 +181,7 @@ class Catalogue:
             state.last_error = exc.message
             log.warning("catalogue sync of %s failed: %s", op_id, exc.message)
             return
+        self._index.pack()
         state.synced_at = started
         state.last_error = None
         state.duration_s = time.perf_counter() - t0

@@ -1,17 +1,33 @@
-"""A grid spatial index: radius queries touch only the cells the query circle can reach.
+"""A spatial index for radius queries: points packed in bands of latitude, sorted by longitude.
 
-Points are bucketed into cells of ``cell_deg`` degrees of latitude; a cell's longitude width is
-stretched by 1/cos(lat) of the index's reference band so cells stay roughly square. A query visits
-the cells of the circle's bounding box and computes exact haversine distances only there.
+Points live in numpy arrays ordered by (band, longitude), a band being ``cell_deg`` degrees of
+latitude. A query takes, in each band its circle crosses, the one contiguous run of points within
+the circle's longitude span (two binary searches per band, all bands at once), then computes the
+haversine distances of those candidates in one vectorised pass: no Python work per candidate.
+
+Changes arrive between packings: a point added or moved since the last packing waits in a small
+dict searched in Python (and its old packed slot is masked out) until :meth:`GridIndex.pack`
+rebuilds the arrays, which a query does by itself once more than ``PACK_AFTER`` points wait. A point
+re-put at the same place only has its value replaced, in place.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEG_LAT = math.pi * EARTH_RADIUS_KM / 180
+PACK_AFTER = 1024  # points waiting outside the arrays before a query packs them in
+_BAND_SPAN = 1000.0  # sort key: band * span + (lon + 180), longitudes never reach the next band
+
+Floats = npt.NDArray[np.float64]
+Objects = npt.NDArray[np.object_]
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -21,52 +37,144 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What a radius query found, in no particular order: distances, keys and values, aligned."""
+
+    distance: Floats
+    key: Objects
+    value: Objects
+
+    def __len__(self) -> int:
+        return len(self.distance)
+
+
+def _objects(items: Iterable[Any], n: int) -> Objects:
+    """A 1-d object array of ``items`` (tuples stay elements, not rows)."""
+    return np.fromiter(items, dtype=object, count=n)
+
+
+_EMPTY = Found(np.empty(0), np.empty(0, dtype=object), np.empty(0, dtype=object))
+
+
 class GridIndex:
     def __init__(self, cell_deg: float = 0.02) -> None:
         self._cell = cell_deg
-        self._cells: dict[tuple[int, int], dict[Hashable, tuple[float, float]]] = {}
-        self._where: dict[Hashable, tuple[int, int]] = {}
+        self._points: dict[Hashable, tuple[float, float]] = {}
+        self._fresh: dict[Hashable, tuple[float, float, Any]] = {}  # not in the arrays yet
+        self._slot: dict[Hashable, int] = {}  # position in the arrays of each live packed point
+        self._dead = 0
+        self._sort = np.empty(0)
+        self._lat_deg = np.empty(0)
+        self._lon_deg = np.empty(0)
+        self._lat = np.empty(0)  # radians
+        self._lon = np.empty(0)
+        self._cos = np.empty(0)
+        self._alive: npt.NDArray[np.bool_] | None = None  # None: every packed point is live
+        self._keys: Objects = np.empty(0, dtype=object)
+        self._values: Objects = np.empty(0, dtype=object)
 
     def __len__(self) -> int:
-        return len(self._where)
+        return len(self._points)
 
-    def _cell_of(self, lat: float, lon: float) -> tuple[int, int]:
-        return (math.floor(lat / self._cell), math.floor(lon / self._cell))
-
-    def put(self, key: Hashable, lat: float, lon: float) -> None:
+    def put(self, key: Hashable, lat: float, lon: float, value: Any = None) -> None:
+        """Place ``key`` at ``lat``/``lon`` with ``value`` (returned by :meth:`search`; the key by
+        default), replacing where it was."""
+        value = key if value is None else value
+        if self._points.get(key) == (lat, lon):
+            slot = self._slot.get(key)
+            if slot is not None:
+                self._values[slot] = value
+                return
         self.remove(key)
-        cell = self._cell_of(lat, lon)
-        self._cells.setdefault(cell, {})[key] = (lat, lon)
-        self._where[key] = cell
+        self._points[key] = (lat, lon)
+        self._fresh[key] = (lat, lon, value)
 
     def remove(self, key: Hashable) -> None:
-        cell = self._where.pop(key, None)
-        if cell is not None:
-            bucket = self._cells[cell]
-            del bucket[key]
-            if not bucket:
-                del self._cells[cell]
+        if self._points.pop(key, None) is None:
+            return
+        if self._fresh.pop(key, None) is not None:
+            return
+        slot = self._slot.pop(key)
+        if self._alive is None:
+            self._alive = np.ones(len(self._keys), dtype=bool)
+        self._alive[slot] = False
+        self._dead += 1
 
-    def within(self, lat: float, lon: float, radius_km: float) -> Iterator[tuple[float, Hashable]]:
-        """``(distance_km, key)`` for every point within ``radius_km``, in no particular order."""
+    def pack(self) -> None:
+        """Rebuild the arrays from every live point (after a sync; queries do it when needed)."""
+        if not self._fresh and not self._dead:
+            return
+        keep = slice(None) if self._alive is None else np.flatnonzero(self._alive)
+        n = len(self._fresh)
+        keys = _objects(self._fresh, n)
+        values = _objects((v for _, _, v in self._fresh.values()), n)
+        lat = np.concatenate(
+            (self._lat_deg[keep], np.fromiter((p[0] for p in self._fresh.values()), float, n))
+        )
+        lon = np.concatenate(
+            (self._lon_deg[keep], np.fromiter((p[1] for p in self._fresh.values()), float, n))
+        )
+        sort = np.floor(lat / self._cell) * _BAND_SPAN + (lon + 180.0)
+        order = np.argsort(sort, kind="stable")
+        self._sort = sort[order]
+        self._lat_deg, self._lon_deg = lat[order], lon[order]
+        self._lat, self._lon = np.radians(self._lat_deg), np.radians(self._lon_deg)
+        self._cos = np.cos(self._lat)
+        self._keys = np.concatenate((self._keys[keep], keys))[order]
+        self._values = np.concatenate((self._values[keep], values))[order]
+        self._slot = {key: i for i, key in enumerate(self._keys.tolist())}
+        self._alive, self._dead, self._fresh = None, 0, {}
+
+    def search(self, lat: float, lon: float, radius_km: float) -> Found:
+        """Every point within ``radius_km`` of ``lat``/``lon``, in no particular order."""
+        if len(self._fresh) > PACK_AFTER:
+            self.pack()
         dlat = radius_km / KM_PER_DEG_LAT
         cos_lat = max(math.cos(math.radians(min(89.0, abs(lat) + dlat))), 1e-6)
         dlon = min(180.0, dlat / cos_lat)
-        lat0, lon0 = self._cell_of(lat - dlat, lon - dlon)
-        lat1, lon1 = self._cell_of(lat + dlat, lon + dlon)
-        if (lat1 - lat0 + 1) * (lon1 - lon0 + 1) > len(self._cells):
-            cells = (c for c in self._cells.items() if lat0 <= c[0][0] <= lat1 and lon0 <= c[0][1] <= lon1)
-        else:
-            cells = (
-                ((i, j), self._cells[(i, j)])
-                for i in range(lat0, lat1 + 1)
-                for j in range(lon0, lon1 + 1)
-                if (i, j) in self._cells
-            )
-        for _, bucket in cells:
-            for key, (plat, plon) in bucket.items():
-                if abs(plat - lat) > dlat:
-                    continue
-                d = haversine_km(lat, lon, plat, plon)
-                if d <= radius_km:
-                    yield d, key
+        found = self._search_packed(lat, lon, radius_km, dlat, dlon) if len(self._sort) else _EMPTY
+        if not self._fresh:
+            return found
+        extra = [
+            (d, key, value)
+            for key, (plat, plon, value) in self._fresh.items()
+            if abs(plat - lat) <= dlat and (d := haversine_km(lat, lon, plat, plon)) <= radius_km
+        ]
+        if not extra:
+            return found
+        return Found(
+            np.concatenate((found.distance, np.array([d for d, _, _ in extra]))),
+            np.concatenate((found.key, _objects((k for _, k, _ in extra), len(extra)))),
+            np.concatenate((found.value, _objects((v for _, _, v in extra), len(extra)))),
+        )
+
+    def _search_packed(self, lat: float, lon: float, radius_km: float, dlat: float, dlon: float) -> Found:
+        cell = self._cell
+        bands = np.arange(math.floor((lat - dlat) / cell), math.floor((lat + dlat) / cell) + 1) * _BAND_SPAN
+        west, east = max(-180.0, lon - dlon) + 180.0, min(180.0, lon + dlon) + 180.0
+        lo = np.searchsorted(self._sort, bands + west, "left")
+        hi = np.searchsorted(self._sort, bands + east, "right")
+        sizes = hi - lo
+        total = int(sizes.sum())
+        if not total:
+            return _EMPTY
+        # The positions of every run, end to end, without a Python loop over bands.
+        at = np.arange(total) + np.repeat(lo - (np.cumsum(sizes) - sizes), sizes)
+        if self._alive is not None:
+            at = at[self._alive[at]]
+        p1 = math.radians(lat)
+        p2 = self._lat[at]
+        a = (
+            np.sin((p2 - p1) / 2) ** 2
+            + math.cos(p1) * self._cos[at] * np.sin((self._lon[at] - math.radians(lon)) / 2) ** 2
+        )
+        d = (2 * EARTH_RADIUS_KM) * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+        inside = d <= radius_km
+        at = at[inside]
+        return Found(d[inside], self._keys[at], self._values[at])
+
+    def within(self, lat: float, lon: float, radius_km: float) -> Iterator[tuple[float, Hashable]]:
+        """``(distance_km, key)`` for every point within ``radius_km``, in no particular order."""
+        found = self.search(lat, lon, radius_km)
+        return zip(found.distance.tolist(), found.key.tolist(), strict=True)

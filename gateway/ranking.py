@@ -80,7 +80,10 @@ def connector_ids(hits: Sequence[Hit], test: ConnectorTest | None) -> dict[str, 
         ids = out.get(s.operator_id)
         if ids is None:
             ids = out[s.operator_id] = []
-        ids.extend(c.id for c in s.connectors if test is None or test(c))
+        if test is None:
+            ids += [c.id for c in s.connectors]
+        else:
+            ids += [c.id for c in s.connectors if test(c)]
     return out
 
 
@@ -91,42 +94,59 @@ def rank(
     tariffs: Mapping[str, Mapping[str, Tariff]] | None = None,
     now: datetime | None = None,
     charge: Charge | None = None,
+    missing: dict[str, list[str]] | None = None,
 ) -> list[tuple[Key, float, Station]]:
     """``hits`` sorted by ``order``. ``tariffs`` are by operator and connector id (those of
-    :func:`connector_ids`); prices are those in force at ``now`` in each station's time zone, as the
-    fields show them."""
+    :func:`connector_ids`, or all an operator's cache holds); prices are those in force at ``now``
+    in each station's time zone, as the fields show them. Matching connectors of an operator in
+    ``tariffs`` that have none there are added to ``missing``, when given."""
     if order is StationOrder.DISTANCE:
         return [((0, 0, d, s.operator_id, s.id), d, s) for d, s in hits]
     out: list[tuple[Key, float, Station]] = []
+    if order is StationOrder.POWER:
+        for d, s in hits:
+            powers = [c.max_power_kw for c in s.connectors if test is None or test(c)]
+            key: Key = (0, -max(powers), d, s.operator_id, s.id) if powers else (1, 0, d, s.operator_id, s.id)
+            out.append((key, d, s))
+        out.sort(key=_first)
+        return out
     # Equal tariffs are one object once cached (gateway.cached interns them), so a search over
-    # hundreds of connectors prices each tariff once per time zone (PRICE) or power (ESTIMATED_COST).
-    values: dict[tuple[int, str | float], Decimal | None] = {}
+    # hundreds of connectors prices each tariff once per time zone (PRICE) or power (ESTIMATED_COST):
+    # values are memoised by the tariff's id under the zone or the power.
     by_price = order is StationOrder.PRICE
+    memos: dict[str | float, dict[int, Decimal | None]] = {}
     none: Mapping[str, Tariff] = {}
     for d, s in hits:
-        best: Decimal | float | None = None
-        if order is StationOrder.POWER:
-            powers = [c.max_power_kw for c in s.connectors if test is None or test(c)]
-            best = -max(powers) if powers else None
-        else:
-            tz = s.timezone
-            of_operator = tariffs.get(s.operator_id, none) if tariffs else none
-            for c in s.connectors:
-                if test is not None and not test(c):
-                    continue
-                tariff = of_operator.get(c.id)
-                if tariff is None:
-                    continue
-                memo = (id(tariff), tz if by_price else c.max_power_kw)
-                found = values.get(memo, _MISSING)
-                if found is _MISSING:
-                    found = values[memo] = _value(tariff, tz, by_price, now, c, charge)
-                if found is not None and (best is None or found < best):  # type: ignore[operator]
-                    best = found  # type: ignore[assignment]
-        key: Key = (1, 0, d, s.operator_id, s.id) if best is None else (0, best, d, s.operator_id, s.id)
+        best: Decimal | None = None
+        of_operator = tariffs.get(s.operator_id, none) if tariffs else none
+        memo_tz = memos.get(s.timezone) if by_price else None
+        for c in s.connectors:
+            if test is not None and not test(c):
+                continue
+            tariff = of_operator.get(c.id)
+            if tariff is None:
+                if missing is not None and of_operator is not none:
+                    missing.setdefault(s.operator_id, []).append(c.id)
+                continue
+            memo = memo_tz
+            if memo is None:
+                memo_key = s.timezone if by_price else c.max_power_kw
+                memo = memos.get(memo_key)
+                if memo is None:
+                    memo = memos[memo_key] = {}
+            found = memo.get(id(tariff), _MISSING)
+            if found is _MISSING:
+                found = memo[id(tariff)] = _value(tariff, s.timezone, by_price, now, c, charge)
+            if found is not None and (best is None or found < best):  # type: ignore[operator]
+                best = found  # type: ignore[assignment]
+        key = (1, 0, d, s.operator_id, s.id) if best is None else (0, best, d, s.operator_id, s.id)
         out.append((key, d, s))
-    out.sort(key=lambda item: item[0])
+    out.sort(key=_first)
     return out
+
+
+def _first(item: tuple[Key, float, Station]) -> Key:
+    return item[0]
 
 
 SEP = "\x1f"

@@ -153,27 +153,60 @@ async def ordered(
         hits = [h for h in hits if any(test(c) for c in h[1].connectors)]
     if available_only:
         hits, test = await _available(ctx, hits, test)
-    tariffs = (
-        await _tariffs(ctx, ranking.connector_ids(hits, test)) if order_by in ranking.NEEDS_TARIFFS else None
-    )
+    if order_by not in ranking.NEEDS_TARIFFS:
+        return ranking.rank(hits, order_by, test), test
+    known = _known_tariffs(ctx, {s.operator_id for _, s in hits})
+    if known is None:
+        tariffs = await _tariffs(ctx, ranking.connector_ids(hits, test))
+        return ranking.rank(hits, order_by, test, tariffs, ctx.now, charge), test
+    missing: dict[str, list[str]] = {}
+    ranked = ranking.rank(hits, order_by, test, known, ctx.now, charge, missing)
+    if not missing:
+        return ranked, test
+    fetched = await _tariffs(ctx, missing)  # the cold fetch: rank again with what came
+    tariffs = {op_id: {**known[op_id], **fetched.get(op_id, {})} for op_id in known}
     return ranking.rank(hits, order_by, test, tariffs, ctx.now, charge), test
+
+
+def _known_tariffs(ctx: RequestContext, op_ids: set[str]) -> dict[str, Mapping[str, domain.Tariff]] | None:
+    """What the in-process tariff cache holds for each operator with tariffs among ``op_ids``
+    (read without a cache call per connector); ``None`` when one of them uses a shared cache."""
+    ops = ctx.runtime.operators
+    out: dict[str, Mapping[str, domain.Tariff]] = {}
+    for op_id in op_ids:
+        op = ops.get(op_id)
+        if op is None or domain.Capability.TARIFFS not in op.info.capabilities:
+            continue
+        known = op.known_tariffs()
+        if known is None:
+            return None
+        out[op_id] = known
+    return out
 
 
 async def _tariffs(
     ctx: RequestContext, wanted: dict[str, list[str]]
 ) -> dict[str, Mapping[str, domain.Tariff]]:
-    """The tariffs of every connector an ordering weighs, from the same cache the fields read, one
-    call per operator (within the request deadline; a failing operator is reported and its
-    stations rank last). Not through the request's loader: hundreds of keys would cost more in
-    bookkeeping than the cache reads themselves, and the page's fields need only a few of them."""
+    """The tariffs of every connector an ordering weighs, from the same cache the fields read;
+    connectors the cache lacks are asked of their operator, one call per operator, within the
+    request deadline (a failing operator is reported and its stations rank last). Not through the
+    request's loader: hundreds of keys would cost more in bookkeeping than the cache reads
+    themselves, and the page's fields need only a few of them."""
     ops = ctx.runtime.operators
-    calls = {
-        op_id: partial(ops[op_id].tariffs, ids)
-        for op_id, ids in wanted.items()
-        if op_id in ops and domain.Capability.TARIFFS in ops[op_id].info.capabilities
-    }
-    values, errors = await fan_out(calls, ctx.deadline)
-    ctx.report(errors)
+    values: dict[str, Mapping[str, domain.Tariff]] = {}
+    calls = {}
+    for op_id, cids in wanted.items():
+        op = ops.get(op_id)
+        if op is None or domain.Capability.TARIFFS not in op.info.capabilities:
+            continue
+        cached = values[op_id] = await op.cached_tariffs(cids)  # no task, no timer: a warm search
+        if len(cached) < len(cids):
+            calls[op_id] = partial(op.tariffs, [i for i in cids if i not in cached])
+    if calls:
+        fetched, errors = await fan_out(calls, ctx.deadline)
+        ctx.report(errors)
+        for op_id, more in fetched.items():
+            values[op_id] = {**values[op_id], **more}
     return values
 
 

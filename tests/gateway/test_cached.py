@@ -39,3 +39,32 @@ async def test_equal_tariffs_become_one_object_and_are_fetched_once():
     again = await op.tariffs(["c", "b", "a"])
     assert inner.calls == [["a", "b", "c"]]
     assert again["a"] is first["a"] and again["c"] is first["c"]
+
+
+async def test_known_tariffs_mirror_the_in_process_cache_and_expire_with_it(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr("gateway.cached.time.monotonic", lambda: clock[0])
+    inner = Parsing()
+    cache = Cache(build_backend("memory"), Metrics())
+    op = CachedOperator(inner, cache, CacheSettings(tariff_ttl_s=60), lambda sid: [])  # type: ignore[arg-type]
+    assert op.known_tariffs() == {}
+    await op.tariffs(["a"])
+    clock[0] += 30
+    await op.tariffs(["b"])
+    assert set(op.known_tariffs() or {}) == {"a", "b"}
+    assert op.known_tariffs() == await op.cached_tariffs(["a", "b"])
+    clock[0] += 31  # a's hour is over, b's is not
+    assert set(op.known_tariffs() or {}) == {"b"}
+    clock[0] += 30
+    assert op.known_tariffs() == {}
+
+
+async def test_known_tariffs_are_refused_with_a_shared_cache():
+    class Shared(Cache):
+        local = False  # what the Redis backend reports
+
+    cache = Shared(build_backend("memory"), Metrics())
+    op = CachedOperator(Parsing(), cache, CacheSettings(), lambda sid: [])  # type: ignore[arg-type]
+    await op.tariffs(["a"])
+    assert op.known_tariffs() is None
+    assert set(await op.cached_tariffs(["a", "b"])) == {"a"}

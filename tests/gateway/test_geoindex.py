@@ -41,3 +41,66 @@ def test_near_the_antimeridian_and_poles_does_not_crash():
     index = GridIndex()
     index.put("x", 89.9, 179.9)
     assert [k for _, k in index.within(89.9, 179.9, 5)] == ["x"]
+
+
+def test_changes_between_packings_are_found_as_packed_ones_are():
+    """Random puts, moves, re-puts in place and removals, packed now and then: every query agrees
+    with a brute-force scan, with the latest value of every point."""
+    rng = random.Random(7)
+    index = GridIndex(cell_deg=0.02)
+    truth: dict[tuple[str, int], tuple[float, float, str]] = {}
+    center = (30.28, 120.16)
+    for step in range(3000):
+        key = ("OP", rng.randrange(400))  # tuple keys, as the catalogue's
+        roll = rng.random()
+        if roll < 0.15:
+            index.remove(key)
+            truth.pop(key, None)
+        elif roll < 0.35 and key in truth:  # the same place, a new value: replaced in place
+            lat, lon, _ = truth[key]
+            truth[key] = (lat, lon, f"v{step}")
+            index.put(key, lat, lon, f"v{step}")
+        else:
+            lat, lon = center[0] + rng.uniform(-0.2, 0.2), center[1] + rng.uniform(-0.2, 0.2)
+            truth[key] = (lat, lon, f"v{step}")
+            index.put(key, lat, lon, f"v{step}")
+        if step % 700 == 0:
+            index.pack()
+        if step % 50 == 0:
+            radius = rng.choice([0.5, 3.0, 12.0])
+            found = index.search(*center, radius)
+            got = {k: (d, v) for d, k, v in zip(found.distance, found.key, found.value, strict=True)}
+            expected = {
+                k: v for k, (lat, lon, v) in truth.items() if haversine_km(*center, lat, lon) <= radius
+            }
+            assert {k: v for k, (_, v) in got.items()} == expected
+            for k, (d, _) in got.items():
+                assert d == pytest.approx(haversine_km(*center, *truth[k][:2]), abs=1e-9)
+    assert len(index) == len(truth)
+
+
+def test_a_query_packs_once_enough_points_wait():
+    index = GridIndex()
+    for i in range(3000):
+        index.put(i, 30 + i * 1e-4, 120.0)
+    assert len(index.search(30.1, 120.0, 50)) == 3000
+    assert not index._fresh  # noqa: SLF001  # packed by the query
+
+
+def test_catalogue_near_orders_by_distance_then_operator_and_station_id():
+    from gateway.catalogue import Catalogue
+    from gateway.config import CatalogueSettings
+    from gateway.metrics import Metrics
+    from operators.domain import GeoPoint, Station
+
+    catalogue = Catalogue(CatalogueSettings(), Metrics())
+    same, near = GeoPoint(30.01, 120.0), GeoPoint(30.001, 120.0)
+    catalogue.upsert(
+        [Station(op, sid, sid, at, None, ()) for op, sid, at in
+         [("OPB", "s1", same), ("OPA", "s2", same), ("OPA", "s1", same), ("OPC", "s9", near)]]
+    )  # fmt: skip
+    order = [(s.operator_id, s.id) for _, s in catalogue.near(30.0, 120.0, 5)]
+    assert order == [("OPC", "s9"), ("OPA", "s1"), ("OPA", "s2"), ("OPB", "s1")]
+    assert sorted(d for d, _ in catalogue.near(30.0, 120.0, 5, ordered=False)) == [
+        d for d, _ in catalogue.near(30.0, 120.0, 5)
+    ]
