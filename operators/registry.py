@@ -21,12 +21,14 @@ ENTRY_POINT_GROUP = "chargegate.operators"
 BUILTIN: dict[str, str] = {
     "tcec": "operators.tcec.adapter:build",
     "ocpi": "operators.ocpi.adapter:build",
+    "fake": "operators.testing:build",  # in memory, for tests and trying the gateway without simulators
 }
 # The settings parser of each built-in protocol: a table is checked when the config is loaded,
 # before anything starts (adapters from entry points are checked when they are built).
 SETTINGS: dict[str, str] = {
     "tcec": "operators.tcec.settings:parse_settings",
     "ocpi": "operators.ocpi.settings:parse_settings",
+    "fake": "operators.testing:parse_settings",
 }
 GATEWAY_KEYS = frozenset({"id", "protocol", "qr_patterns"})  # read by the gateway, not by the adapter
 # Standalone simulators for `chargegate simulate PROTOCOL`: modules with add_arguments() and run().

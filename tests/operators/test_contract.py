@@ -39,6 +39,8 @@ from operators.tcec.codec import Secrets
 from operators.tcec.profile import PRESETS, resolve_profile
 from operators.tcec.simulator import Faults, SimulatorConfig, TcecSimulator
 from operators.tcec.simulator_cli import default_path_prefix
+from operators.testing import FakeOperator
+from operators.testing import Faults as FakeFaults
 
 CENTER = (31.230, 121.474)
 STATIONS = 120
@@ -178,6 +180,47 @@ class OcpiHarness:
         )
 
 
+class FakeHarness:
+    """The in-memory operator (operators.testing), built through the registry like the adapters,
+    moving its sessions on by itself as an operator does."""
+
+    protocol = "fake"
+
+    def __init__(self) -> None:
+        self.fake: FakeOperator | None = None
+
+    async def start(self, http: aiohttp.ClientSession, sink) -> Operator:
+        config = {"id": "FKCONTRACT", "protocol": "fake", "stations": STATIONS, "seed": 5}
+        config |= {"center": list(CENTER), "autopilot_s": 0.02}
+        adapter = registry.factory("fake")(config, http, sink, "http://127.0.0.1:1")
+        assert isinstance(adapter, FakeOperator)
+        self.fake = adapter
+        return adapter
+
+    async def stop(self) -> None:
+        pass
+
+    @property
+    def _fake(self) -> FakeOperator:
+        assert self.fake is not None
+        return self.fake
+
+    def station_ids(self) -> list[str]:
+        return list(self._fake.stations)
+
+    def connector_ids(self, station_id: str) -> list[str]:
+        return [c.id for c in self._fake.stations[station_id].connectors]
+
+    def fault(self, kind: str) -> None:
+        self._fake.faults = FakeFaults(down=True) if kind == "down" else FakeFaults(slow_s=30.0)
+
+    async def change(self, station_id: str) -> None:
+        await self._fake.set_status(self.connector_ids(station_id)[0], ConnectorStatus.FAULTED)
+
+    def idle_connector(self) -> str:
+        return next(cid for cid, status in self._fake.statuses.items() if status is ConnectorStatus.AVAILABLE)
+
+
 # Every T/CEC partner preset, plus a profile that stresses the liberal reader (every number a string,
 # lower-case first letters), each against a simulator that speaks it.
 TCEC_PROFILES: dict[str, str | dict[str, Any]] = {name: name for name in PRESETS} | {
@@ -186,6 +229,7 @@ TCEC_PROFILES: dict[str, str | dict[str, Any]] = {name: name for name in PRESETS
 HARNESSES: dict[str, Callable[[], Any]] = {
     **{f"tcec-{name}": functools.partial(TcecHarness, profile) for name, profile in TCEC_PROFILES.items()},
     "ocpi": OcpiHarness,
+    "fake": FakeHarness,
 }
 
 
