@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from resolvers import ids
 from tests.app.conftest import HZ, SH, Stack
 
@@ -34,11 +32,6 @@ async def test_station_and_connector_nodes(stack: Stack):
     assert connector["__typename"] == "Connector"
     assert connector["station"] == {"id": gid, "name": sim_station.name}
     assert connector["currentPrice"]["totalPerKwh"]["currency"] == "CNY"
-
-
-@pytest.mark.parametrize("gid", ["nonsense", ids.station_id(HZ, "NOPE"), ids.encode("Thing", "x", "y")])
-async def test_unknown_nodes_are_null(stack: Stack, gid):
-    assert (await stack.data(NODE, {"id": gid}))["node"] is None
 
 
 async def test_connector_by_qr_code(stack: Stack):

@@ -119,13 +119,3 @@ async def test_a_query_spanning_both_cities(stack: Stack):
     ops = {e["node"]["operator"]["name"] for e in data["stations"]["edges"]}
     assert ops == {f"Test {HZ}", f"Test {SH}"}
     assert data["stations"]["totalCount"] == 160
-
-
-async def test_names_only_query_makes_no_upstream_call(stack: Stack):
-    before = {op: sum(sim.calls.values()) for op, sim in stack.sims.items()}
-    lat, lon = CENTERS[HZ]
-    await stack.data(
-        "query($lat:Float!,$lon:Float!){ stations(near:{lat:$lat,lon:$lon}){ edges { node { name } } } }",
-        {"lat": lat, "lon": lon},
-    )
-    assert {op: sum(sim.calls.values()) for op, sim in stack.sims.items()} == before

@@ -4,6 +4,8 @@ In-process over fake operators, whose faults are exact: every call fails, or onl
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from operators.testing import Faults
@@ -69,3 +71,10 @@ async def test_the_breaker_opens_and_the_operator_is_no_longer_called(gateway: I
     assert sum(fake.calls.values()) == calls  # refused by the open circuit, not by the operator
     health = gateway.runtime.health("FK2")
     assert health.circuit_open and health.status.value == "DOWN"
+
+
+async def test_an_operator_whose_catalogue_never_synced_is_reported(gateway: InProcess):
+    catalogue = gateway.runtime.catalogue
+    catalogue.sync_state["FK2"] = replace(catalogue.sync_state["FK2"], synced_at=None)
+    body = await gateway.graphql(NEAR, {"first": 100})
+    assert [e["extensions"]["operator"] for e in operator_errors(body)] == ["FK2"]

@@ -111,3 +111,10 @@ async def test_nodes_are_keyed_by_operator_and_native_id(gateway: InProcess):
 )
 async def test_unknown_nodes_are_null(gateway: InProcess, gid: str):
     assert (await gateway.data(NODE, {"id": gid}))["node"] is None
+
+
+async def test_a_names_only_query_makes_no_upstream_call(gateway: InProcess):
+    before = {op_id: sum(gateway.fake(op_id).calls.values()) for op_id in FAKES}
+    names = "query($lat: Float!, $lon: Float!) {stations(near: {lat: $lat, lon: $lon}) {edges {node {name}}}}"
+    assert (await gateway.data(names, MIDDLE))["stations"]["edges"]
+    assert {op_id: sum(gateway.fake(op_id).calls.values()) for op_id in FAKES} == before
