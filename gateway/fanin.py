@@ -31,6 +31,7 @@ from redis.exceptions import RedisError
 
 from gateway import redis_codec
 from gateway.store import SessionRecord
+from operators import jsoncodec
 from operators.domain import Station
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class RedisFanIn:
     async def _send(self) -> None:
         while True:
             event = await self._outbox.get()
-            message = orjson.dumps({"from": self.replica_id, "event": redis_codec.to_plain(event)})
+            message = jsoncodec.dumps({"from": self.replica_id, "event": redis_codec.to_plain(event)})
             try:
                 await self._redis.publish(self.channel, message)
             except (RedisError, OSError, TimeoutError) as exc:

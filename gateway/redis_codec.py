@@ -9,10 +9,13 @@ constructors::
     {"$": "ConnectorState", "f": {"connector_id": "C1", "status": {"$e": "ConnectorStatus",
       "v": "AVAILABLE"}, "observed_at": {"$dt": "2026-11-24T14:00:00+00:00"}, ...}}
 
-``Decimal`` is ``{"$d": "1.20"}`` (exact, as a string), ``datetime``/``time`` are ISO strings under
-``$dt``/``$t``, tuples are JSON arrays; anything else is refused with :class:`TypeError` on the way
-in and :class:`ValueError` on the way out. A value written by another version of the code that no
-longer fits (a field renamed) is a cache miss, never a crash (:class:`DomainSerializer`).
+``Decimal`` is ``{"$d": "1.20"}`` (exact, as a string: these values hold floats too, which must
+come back as floats, so a Decimal cannot simply be a JSON number here), ``datetime``/``time`` are
+ISO strings under ``$dt``/``$t``, tuples are JSON arrays; anything else is refused with
+:class:`TypeError` on the way in and :class:`ValueError` on the way out. The bytes are written by
+:func:`operators.jsoncodec.dumps`, like every other JSON with money. A value written by another
+version of the code that no longer fits (a field renamed) is a cache miss, never a crash
+(:class:`DomainSerializer`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from aiocache.serializers import BaseSerializer
 
 from gateway.credit.provider import CreditScore
 from gateway.store import PaymentMode, SessionEndReason, SessionRecord
+from operators import jsoncodec
 from operators.domain import (
     Connector,
     ConnectorState,
@@ -128,7 +132,7 @@ def _known(name: Any, base: type) -> Any:
 
 
 def dumps(value: Any) -> bytes:
-    return orjson.dumps(to_plain(value))
+    return jsoncodec.dumps(to_plain(value))
 
 
 def loads(raw: bytes | str) -> Any:

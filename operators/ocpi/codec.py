@@ -3,21 +3,23 @@
 The models in :mod:`operators.ocpi.models` and :mod:`operators.ocpi.messages` are plain frozen
 dataclasses whose field names are the OCPI field names; this module converts them from and to JSON
 by reading their type hints, so each model is declared once. Conversion is lossless: numbers are
-``Decimal`` (``json.loads(..., parse_float=Decimal)``), absent optional fields stay absent, and keys
-the model does not know (custom fields, later spec versions) are kept in ``extensions``.
+``Decimal`` (JSON text is :mod:`operators.jsoncodec`, shared with T/CEC and the gateway), absent
+optional fields stay absent, and keys the model does not know (custom fields, later spec versions)
+are kept in ``extensions``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import types
 import typing
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
+
+from operators import jsoncodec
 
 T = TypeVar("T")
 
@@ -36,49 +38,24 @@ class ModelError(ValueError):
 def loads(text: str | bytes) -> Any:
     """Parse JSON keeping every non-integer number as an exact ``Decimal``."""
     try:
-        return json.loads(text, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return jsoncodec.loads(text)
+    except ValueError as exc:
         raise ModelError("", f"not valid JSON: {exc}") from exc
 
 
 def dumps(value: Any) -> str:
-    """Serialise JSON-shaped data (plus Decimal and datetime) exactly, without float rounding."""
-    parts: list[str] = []
-    _dump(value, parts)
-    return "".join(parts)
+    """Serialise JSON-shaped data (plus Decimal, datetime and models) exactly, without float rounding."""
+    return jsoncodec.dumps(value, default=_json_form).decode("utf-8")
 
 
-def _dump(value: Any, out: list[str]) -> None:
-    if value is None or isinstance(value, bool | int | str):
-        out.append(json.dumps(value, ensure_ascii=False))
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError("JSON has no NaN or Infinity")
-        out.append(str(value))
-    elif isinstance(value, float):
-        out.append(json.dumps(value))
-    elif isinstance(value, datetime):
-        out.append(json.dumps(format_datetime(value)))
-    elif isinstance(value, Mapping):
-        out.append("{")
-        for i, (key, item) in enumerate(value.items()):
-            if i:
-                out.append(",")
-            out.append(json.dumps(str(key), ensure_ascii=False))
-            out.append(":")
-            _dump(item, out)
-        out.append("}")
-    elif isinstance(value, list | tuple):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _dump(item, out)
-        out.append("]")
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        _dump(to_json(value), out)
-    else:
-        raise TypeError(f"cannot serialise {type(value).__name__}")
+def _json_form(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_json(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 # -- DateTime (OCPI 2.2.1 types §DateTime: RFC 3339, UTC; a missing "Z" still means UTC) ----------

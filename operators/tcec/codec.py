@@ -10,10 +10,8 @@ import base64
 import binascii
 import hmac
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +19,8 @@ from zoneinfo import ZoneInfo
 import orjson
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from operators import jsoncodec
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BLOCK_BITS = algorithms.AES.block_size  # 128: PKCS#7 pads to whole AES blocks
@@ -87,28 +87,19 @@ def response_sig(ret: int, msg: str, data: str, secrets: Secrets) -> str:
     return sign(str(ret) + msg + data, secrets)
 
 
-_DECIMAL_MARK = "\x00D:"
-# json.dumps escapes the NUL marker as \u0000, so a marked Decimal looks like "\u0000D:12.30".
-_MARKED = re.compile(r'"\\u0000D:(-?\d+(?:\.\d+)?)"')
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return f"{_DECIMAL_MARK}{value:f}"
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
 def dumps(payload: Any) -> bytes:
     """Compact UTF-8 JSON in which a ``Decimal`` is a number written exactly (``95.40``): T/CEC
     money is BigDecimal-style with its trailing zeros (§9 vector C), and never passes a float."""
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_default)
-    return _MARKED.sub(r"\1", text).encode("utf-8")
+    return jsoncodec.dumps(payload)
 
 
 def loads(raw: bytes | str) -> Any:
     """``json.loads``, the fast way when orjson accepts the text (it then reads it the same way);
     what orjson refuses (NaN, huge integers, lone surrogates, bad UTF-8…) goes to ``json``, which
-    accepts or refuses it exactly as before."""
+    accepts or refuses it exactly as before. Numbers stay floats here, unlike
+    :func:`operators.jsoncodec.loads` (this is the hot path: whole station lists); money is read
+    from them by :func:`operators.tcec.fields.field_decimal`, through the float's shortest repr,
+    which gives back the decimal the operator sent for up to 15 significant digits."""
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
