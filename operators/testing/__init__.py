@@ -11,11 +11,15 @@ A test drives it directly:
 
 - the network: ``set_status`` (pushed), ``put_station`` (pushed), ``set_tariff``;
 - sessions: started and stopped through the port; ``charge`` reports energy, ``finish`` completes
-  a session with a final order priced by its tariff, ``fail`` ends a start that did not take; with
-  ``autopilot_s`` the operator moves its sessions on by itself, as a real one does;
+  a session with a final order priced by its tariff (``resend_order`` pushes it again), ``fail``
+  ends a start that did not take; with ``autopilot_s`` the operator moves its sessions on by
+  itself, as a real one does;
+- reconciliation: ``reconcile`` pushes the orders of its finished sessions (and any others) for the
+  gateway to check, and returns what it disputes;
 - faults: ``faults = Faults(down=True)``, ``Faults(slow_s=...)`` (past ``timeout_s`` it is an
   :class:`~operators.base.OperatorTimeout`, as an adapter's own timeout), ``Faults(malformed=True)``,
-  each optionally for some port methods only; ``calls`` counts the port calls.
+  each optionally for some port methods only, and ``Faults(pushes_lost=True)``; ``calls`` counts the
+  port calls.
 
 It is also protocol ``fake`` in the registry (table keys: see :class:`FakeSettings`).
 """

@@ -26,9 +26,12 @@ from operators.domain import (
     Capability,
     ConnectorState,
     ConnectorStatus,
+    Dispute,
     FinalOrder,
     OperatorEvent,
     OrderLine,
+    OrderSummary,
+    Reconciliation,
     SessionPhase,
     SessionProgress,
     Station,
@@ -52,6 +55,7 @@ class Faults:
     slow_s: float = 0.0  # answers this late; past timeout_s: OperatorTimeout
     malformed: bool = False  # answers with what cannot be parsed: OperatorProtocolError
     methods: frozenset[str] | None = None
+    pushes_lost: bool = False  # nothing it pushes reaches the gateway (it still holds the state)
 
 
 @dataclass
@@ -222,12 +226,30 @@ class FakeOperator:
         await self._push(session.order)
         return session.order
 
+    async def resend_order(self, session_ref: str) -> None:
+        """Push a finished session's final order again, as an operator does until it is confirmed."""
+        order = self._session(session_ref).order
+        if order is None:
+            raise ValueError(f"{session_ref} has no final order yet")
+        await self._push(order)
+
     async def fail(self, session_ref: str, failure: str) -> None:
         """The start did not take (the car refused, the pile faulted): FAILED, pushed."""
         session = self._session(session_ref)
         session.phase, session.failure, session.updated_at = SessionPhase.FAILED, failure, self._clock()
         await self._push(self._progress(session))
         await self.set_status(session.connector_id, ConnectorStatus.AVAILABLE)
+
+    async def reconcile(self, extra: Sequence[OrderSummary] = ()) -> tuple[Dispute, ...]:
+        """Push the orders of every finished session, and ``extra`` ones, for the gateway to check
+        (T/CEC ``check_charge_orders``); returns the orders it disputes."""
+        orders = [
+            OrderSummary(s.ref, s.ref, s.order.energy_kwh, s.order.total)
+            for s in self.sessions.values()
+            if s.order is not None
+        ]
+        answer = await self._push(Reconciliation(None, None, (*orders, *extra)))
+        return answer if isinstance(answer, tuple) else ()
 
     # -- inside --------------------------------------------------------------------------------------
 
@@ -309,9 +331,10 @@ class FakeOperator:
         station = self.stations[self._station_of[connector_id]]
         return next(c.max_power_kw for c in station.connectors if c.id == connector_id)
 
-    async def _push(self, event: OperatorEvent) -> None:
-        if self._sink is not None:
-            await self._sink(self._info.id, event)
+    async def _push(self, event: OperatorEvent) -> object:
+        if self._sink is None or self.faults.pushes_lost:
+            return None
+        return await self._sink(self._info.id, event)
 
     def _start_autopilot(self) -> None:
         if self.settings.autopilot_s > 0 and self._autopilot is None:
