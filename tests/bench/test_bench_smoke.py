@@ -164,6 +164,20 @@ def test_catalogue_radius_measurement() -> None:
     result = catalogue.measure_radius(300, 20, seed=1)
     assert result["stations"] == 300 and result["connectors"] >= 300
     assert result["p99_ms"] is not None and result["mean_hits"] >= 0
+    assert result["r50"]["p99_ms"] is not None and result["r50"]["mean_hits"] >= result["mean_hits"]
+
+
+def test_report_shows_radius_targets_at_5_and_50_km_and_500k() -> None:
+    def row(n: int, p99_5: float, p99_50: float) -> dict:
+        return {"stations": n, "connectors": 3 * n, "build_s": 1.0, "queries": 10, "bytes_per_connector": 600,
+                "radius_km": 5.0, "mean_hits": 160, "p50_ms": p99_5 / 2, "p99_ms": p99_5,
+                "r50": {"mean_hits": 16000, "p50_ms": p99_50 / 2, "p99_ms": p99_50}}  # fmt: skip
+
+    text = report.markdown(_results(catalogue={"radius": [row(100_000, 0.2, 2.5), row(500_000, 0.5, 4.0)]}))
+    assert "| Radius search p99 at 100k stations | ≤ 2 ms | 0.200 ms | yes |" in text
+    assert "| Radius search p99 at 100k stations, 50 km | ≤ 2 ms | 2.500 ms | **no** |" in text
+    assert "| Radius search p99 at 500k stations | ≤ 5 ms | 4.000 ms (worst of 5 and 50 km) | yes |" in text
+    assert "| 100,000 | 300,000 | 160 | 0.100 | 0.200 | 16,000 | 1.250 | 2.500 | 600 | 1.0 |" in text
 
 
 async def test_ordered_search_measurement() -> None:
