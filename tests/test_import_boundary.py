@@ -43,8 +43,13 @@ def test_resolvers_reach_money_only_through_the_billing_service(path):
 WEB_FRAMEWORKS = ("starlette", "fastapi", "strawberry", "aiohttp.web", "uvicorn")
 
 
-@pytest.mark.parametrize("name", ["base.py", "domain.py", "asgi.py"])
-def test_the_operator_port_knows_no_web_framework(name):
+PORT_AND_FAKE = ["base.py", "domain.py", "asgi.py"] + [
+    f"testing/{p.name}" for p in sorted((ROOT / "operators" / "testing").glob("*.py"))
+]
+
+
+@pytest.mark.parametrize("name", PORT_AND_FAKE)
+def test_the_operator_port_and_the_fake_know_no_web_framework(name):
     """Pushes cross the port as a plain ASGI app (operators.asgi), whatever an adapter builds it with."""
     path = ROOT / "operators" / name
     for module in imported_modules(path):

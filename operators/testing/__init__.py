@@ -9,7 +9,8 @@ GraphQL app) can use it instead of a simulator on loopback.
 
 A test drives it directly:
 
-- the network: ``set_status`` (pushed), ``put_station`` (pushed), ``set_tariff``;
+- the network: ``set_status`` (pushed), ``put_station`` (pushed), ``set_tariff``; a status can
+  also be pushed over HTTP through its push app (``POST /push/fake/{id}/status``, see :mod:`push`);
 - sessions: started and stopped through the port; ``charge`` reports energy, ``finish`` completes
   a session with a final order priced by its tariff (``resend_order`` pushes it again), ``fail``
   ends a start that did not take; with ``autopilot_s`` the operator moves its sessions on by

@@ -41,6 +41,7 @@ from operators.domain import (
     TariffPeriod,
 )
 from operators.testing.network import generate
+from operators.testing.push import status_app
 from operators.testing.settings import FakeSettings, parse_settings
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,9 @@ class FakeOperator:
         self.faults = Faults()
         self.calls: Counter[str] = Counter()
         self._autopilot: asyncio.Task[None] | None = None
+        self._push_app = PushApp(
+            f"/push/fake/{settings.id}", status_app(lambda cid: cid in self.statuses, self.set_status)
+        )
 
     # -- the port ----------------------------------------------------------------------------------
 
@@ -164,8 +168,8 @@ class FakeOperator:
         await self._answer("session_status")
         return self._progress(self._session(session_ref))
 
-    def push_app(self) -> PushApp | None:
-        return None  # pushes go straight to the sink: there is no wire
+    def push_app(self) -> PushApp:
+        return self._push_app
 
     async def aclose(self) -> None:
         if self._autopilot is not None:
