@@ -206,7 +206,10 @@ def rails_command(args: argparse.Namespace) -> int:
         try:
             async with aiohttp.ClientSession() as http:
                 rails = rail_billing(settings, http, store)
-                return None if rails is None else [str(m) for m in await rails.check_collections()]
+                if rails is None:
+                    return None
+                await rails.check_collections()  # keeps what it finds, resolves what went away
+                return [_mismatch_line(m) for m in await store.mismatches(open_only=True, limit=1000)]
         finally:
             await store.close()
 
@@ -216,8 +219,17 @@ def rails_command(args: argparse.Namespace) -> int:
         return 2
     for finding in findings:
         print(finding)
-    print(f"rails check: {len(findings)} mismatch(es)" if findings else "rails check: OK", file=sys.stderr)
+    print(
+        f"rails check: {len(findings)} open mismatch(es)" if findings else "rails check: OK", file=sys.stderr
+    )
     return 1 if findings else 0
+
+
+def _mismatch_line(m: Any) -> str:
+    """One open mismatch kept in the ledger, as ``chargegate ledger rails`` prints it."""
+    seen = f"seen {m.first_seen_at:%Y-%m-%d %H:%M}..{m.last_seen_at:%Y-%m-%d %H:%M}Z"
+    ours, theirs = ("-" if a is None else f"{a:.2f}" for a in (m.ours, m.theirs))
+    return f"{m.id} {m.rail} {m.reference} {m.kind} ours={ours} theirs={theirs} {seen} {m.detail}"
 
 
 def apikey_command(args: argparse.Namespace) -> int:

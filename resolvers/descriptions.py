@@ -46,6 +46,7 @@ DESCRIPTIONS: dict[str, str] = {
     "Mutation": "Actions for a driver (Authorization: Bearer <driver token>) and admin actions.",
     "Mutation.resolveBill(input)": "Which bill, how to settle it, why, and your idempotency key.",
     "Mutation.refundPayment(input)": "Which payment, how much, why, and your idempotency key.",
+    "Mutation.resolveRailMismatch(input)": "Which mismatch and what was done about it.",
     "Mutation.quote(connectorId)": "The Connector to charge at.",
     "Mutation.quote(energyKwh)": ESTIMATE_ENERGY,
     "Mutation.quote(vehicleMaxPowerKw)": ESTIMATE_POWER,
@@ -294,6 +295,7 @@ DESCRIPTIONS: dict[str, str] = {
     "RefundPaymentInput.paymentId": "The Payment id (a SETTLED payment).",
     "RefundPaymentInput.idempotencyKey": IDEMPOTENCY_KEY,
     "RefundPaymentResult": "The refund made, or why not.",
+    "ResolveRailMismatchResult": "The mismatch as resolved, or why not.",
     # -- sign-in ------------------------------------------------------------------------------------
     "Mutation.signIn(input)": "The provider and the code its app gave.",
     "Mutation.refreshToken(input)": "The refresh token to spend.",

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from gateway import ranking
 from resolvers import ids
 from resolvers import types as t
+from resolvers.admin import AdminQuery
 from resolvers.context import RequestContext
 from resolvers.driver import Driver, current_driver, driver, owned_node
 from resolvers.hydrate import Wants, hydrate, operator
@@ -19,7 +20,7 @@ from resolvers.search import charge_of, search
 
 
 @strawberry.type
-class Query:
+class Query(AdminQuery):
     @strawberry.field(
         description="Charging stations within `radiusKm` of a point, ordered by `orderBy` (nearest "
         "first by default). " + t.ORDER_FRESHNESS

@@ -19,8 +19,10 @@ from gateway.store import (
     SessionEndReason,
     SessionRecord,
 )
+from gateway.store.mismatches import MismatchRecord
 
 __all__ = [
+    "MismatchRecord",
     "BillLineRecord",
     "BillRecord",
     "BillStatus",

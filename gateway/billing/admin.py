@@ -16,6 +16,7 @@ from gateway.billing.requests import request_hash
 from gateway.payments import PaymentDeclined, PaymentProvider
 from gateway.rails.port import RailError, RailUnavailable
 from gateway.store import BillRecord, KeyConflict, PaymentStatus, RefundRecord, Store
+from gateway.store.mismatches import MismatchRecord
 
 MAX_NOTE = 500
 
@@ -97,3 +98,16 @@ class AdminOperations:
             await self.store.finish_refund(refund.id, None)
             return Declined(str(exc))
         return await self.store.finish_refund(refund.id, reference)
+
+    async def rail_mismatches(self, open_only: bool = True, limit: int = 100) -> list[MismatchRecord]:
+        """What rail reconciliation found and kept, the most recently seen first."""
+        return await self.store.mismatches(open_only, limit)
+
+    async def resolve_rail_mismatch(
+        self, actor: str, mismatch_id: str, note: str
+    ) -> MismatchRecord | NotFound | amounts.InvalidAmount:
+        """Close a mismatch with a note (audited); resolving a resolved one changes nothing."""
+        if not note.strip() or len(note) > MAX_NOTE:
+            return amounts.InvalidAmount("note", f"note must say what was done (1–{MAX_NOTE} characters)")
+        found = await self.store.resolve_mismatch(actor, mismatch_id, note)
+        return NotFound("no such mismatch") if found is None else found

@@ -8,6 +8,17 @@ money was collected — in its answer, in a notification, or when reconciliation
 ends without a bill cancels its order. A DISPUTED bill, or one past the cap held for review, is not
 collected until a person resolves it.
 
+A failed collection (the provider could not take the money) is tried again on the same order, as
+attempt n+1 with its own merchant number (Alipay ``out_trade_no`` ``{session}_{n}``; WeChat Pay asks
+for the deduction again), each attempt a new PROVIDER payment of the bill written first with a key
+bound to the bill and the attempt, so a retry that is itself interrupted repeats, never doubles.
+Attempt n+1 waits :data:`RETRY_AFTER_S` [n-1] after attempt n began; after :data:`MAX_ATTEMPTS` the
+bill stays UNPAID (then OVERDUE) for the driver to pay otherwise, and a ``COLLECTION_FAILED``
+mismatch is kept in the ledger for internal tooling until someone resolves it.
+
+Reconciliation (:meth:`RailBilling.check_collections`) keeps every mismatch it finds in the ledger
+(``rail_mismatches``) and resolves, audited as ``reconciliation``, those that went away.
+
 Kill and restart: nothing lives only in memory. The order is named by the session id and the
 payment lives in the ledger; every rail call is idempotent per reference, so whichever process
 carries on repeats the call and the provider answers with what it did the first time. A repeated
@@ -18,8 +29,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from gateway.credit.decision import DenialReason, Denied
@@ -33,7 +45,7 @@ from gateway.rails.port import (
     RailOrder,
     RailRefused,
 )
-from gateway.rails.reconcile import Expected, Mismatch, reconcile
+from gateway.rails.reconcile import Expected, Mismatch, MismatchKind, reconcile
 from gateway.store import (
     BillRecord,
     BillStatus,
@@ -52,6 +64,8 @@ SUBJECT = "EV charging"
 AUTHORISED_EVENT = "RAIL_AUTHORISED"  # the session event that records an authorisation on a rail
 CHECK_PER_DRIVER = 50  # latest sessions per enrolled driver compared by check_collections
 CHECK_EVERY_S = 600.0  # how often the reconciliation loop runs check_collections
+RETRY_AFTER_S = (60.0, 600.0, 3600.0)  # attempt n+1 of a failed collection waits [n-1] after attempt n
+MAX_ATTEMPTS = len(RETRY_AFTER_S) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +164,33 @@ class RailBilling:
             session.driver_id, bill.id, PaymentMethod.PROVIDER, f"rail-{session.id}", f"rail:{bill.id}"
         )
         if result.outcome is PaymentOutcome.PENDING and result.payment is not None:
-            await self._complete(rail, session.id, result.payment)
+            await self._complete(rail, session.id, result.payment, await self._attempt(result.payment))
+
+    async def retry_collections(self, now: datetime | None = None) -> int:
+        """Collect again, on their rail, the bills whose collection failed and whose next attempt is
+        due (see the module's docstring); how many attempts were made."""
+        now = now or datetime.now(UTC)
+        made = 0
+        for bill, attempts in await self._store.failed_collections(self._enrolments):
+            session = await self._store.get_session(bill.session_id)
+            rail = self.rail_for(session) if session is not None else None
+            done = len(attempts)
+            if rail is None or session is None or done >= MAX_ATTEMPTS:
+                continue
+            if now < attempts[-1].created_at + timedelta(seconds=RETRY_AFTER_S[done - 1]):
+                continue
+            if not await self._authorised(session.id):
+                continue
+            attempt = done + 1
+            result = await self._store.begin_bill_payment(
+                session.driver_id, bill.id, PaymentMethod.PROVIDER, f"rail-{session.id}-{attempt}",
+                f"rail:{bill.id}:{attempt}",
+            )  # fmt: skip
+            if result.outcome is PaymentOutcome.PENDING and result.payment is not None:
+                log.info("bill %s: %s collection attempt %d", bill.id, rail.name, attempt)
+                await self._complete(rail, session.id, result.payment, attempt)
+                made += 1
+        return made
 
     async def collect_resolved(self, bill: BillRecord) -> None:
         """A dispute was resolved (the bill is UNPAID again): collect it if its session is on a rail."""
@@ -185,7 +225,8 @@ class RailBilling:
             return
         payment = await self._pending_payment(event.reference)
         if payment is not None:
-            await self._record(payment, await rail.query(event.reference))
+            attempt = await self._attempt(payment)
+            await self._record(payment, await rail.query(event.reference, attempt), rail, attempt)
 
     async def resolve(self, payment: PaymentRecord) -> bool:
         """Resolve a payment left pending (a crash, a lost answer) by asking its rail; False if the
@@ -194,14 +235,18 @@ class RailBilling:
         rail = self.rail_for(session) if session is not None else None
         if rail is None or session is None:
             return False
-        await self._complete(rail, session.id, payment)  # a repeat of the first call: nothing twice
+        # A repeat of the first call (same attempt, same merchant number): nothing twice.
+        await self._complete(rail, session.id, payment, await self._attempt(payment))
         return True
 
     async def check_collections(self, per_driver: int = CHECK_PER_DRIVER) -> list[Mismatch]:
         """Compare, for each enrolled driver's latest ended sessions that a rail authorised, what the
-        ledger settled through the rail with what the rail says it collected; every difference."""
+        ledger settled through the rail with what the rail says it collected, and list the bills
+        whose collection failed for good; every difference, each also kept in the ledger (and those
+        no longer found resolved there)."""
         found: list[Mismatch] = []
         for driver_id, enrolment in self._enrolments.items():
+            rail = self._rails[enrolment.rail]
             page = await self._store.list_sessions(driver_id, per_driver, None)
             ended = [s for s in page.items if s.terminal and await self._authorised(s.id)]
             bills = await self._store.bills_for_sessions([s.id for s in ended])
@@ -214,10 +259,39 @@ class RailBilling:
                     if p.method is PaymentMethod.PROVIDER and p.status is PaymentStatus.SETTLED
                 ]  # fmt: skip
                 expected.append(Expected(session.id, sum(settled, Decimal("0.00"))))
-            found += await reconcile(self._rails[enrolment.rail], expected)
+            mismatches = await reconcile(rail, expected)
+            mismatches += self._exhausted(rail, bills.values(), paid)
+            found += mismatches
+            await self._keep(rail, [e.reference for e in expected], mismatches)
         for mismatch in found:
             log.warning("rail reconciliation: %s", mismatch)
         return found
+
+    @staticmethod
+    def _exhausted(
+        rail: CreditRail, bills: Iterable[BillRecord], paid: Mapping[str, Sequence[PaymentRecord]]
+    ) -> list[Mismatch]:
+        """Bills left UNPAID after every collection attempt failed."""
+        found = []
+        for bill in bills:
+            attempts = [p for p in paid.get(bill.id, []) if p.method is PaymentMethod.PROVIDER]
+            failed = len(attempts) >= MAX_ATTEMPTS and all(p.status is PaymentStatus.FAILED for p in attempts)
+            if failed and bill.status in (BillStatus.UNPAID, BillStatus.OVERDUE):
+                found.append(_exhausted(rail.name, bill, len(attempts)))
+        return found
+
+    async def _keep(
+        self, rail: CreditRail, references: Sequence[str], mismatches: Sequence[Mismatch]
+    ) -> None:
+        """Store ``mismatches``; resolve the stored ones of ``references`` that were not found again
+        (unless the provider could not be asked about the order)."""
+        for mismatch in mismatches:
+            await self._store.record_mismatch(mismatch.rail, mismatch.reference, mismatch.kind.value,
+                                              mismatch.ours, mismatch.theirs, mismatch.detail)  # fmt: skip
+        for reference in references:
+            kinds = frozenset(m.kind.value for m in mismatches if m.reference == reference)
+            if MismatchKind.UNREACHABLE.value not in kinds:
+                await self._store.clear_mismatches(rail.name, reference, kinds)
 
     async def scheduled_check(self) -> None:
         """:meth:`check_collections` at most every :data:`CHECK_EVERY_S` (from the reconciliation
@@ -246,23 +320,51 @@ class RailBilling:
     async def _authorised(self, session_id: str) -> bool:
         return any(e.kind == AUTHORISED_EVENT for e in await self._store.session_events(session_id))
 
-    async def _complete(self, rail: CreditRail, reference: str, payment: PaymentRecord) -> None:
+    async def _complete(self, rail: CreditRail, reference: str, payment: PaymentRecord, attempt: int) -> None:
         try:
-            order = await rail.complete(reference, payment.amount, SUBJECT)
+            order = await rail.complete(reference, payment.amount, SUBJECT, attempt)
         except RailRefused as exc:
             log.error("payment %s: %s refused to collect: %s", payment.id, rail.name, exc)
-            await self._store.fail_payment(payment.id)
+            await self._failed(rail, reference, payment, attempt)
             return
         except RailError as exc:  # outcome unknown: stays PENDING until a notification or reconciliation
             log.warning("payment %s: %s did not answer: %s", payment.id, rail.name, exc)
             return
-        await self._record(payment, order)
+        await self._record(payment, order, rail, attempt)
 
-    async def _record(self, payment: PaymentRecord, order: RailOrder) -> None:
+    async def _failed(self, rail: CreditRail, reference: str, payment: PaymentRecord, attempt: int) -> None:
+        await self._store.fail_payment(payment.id)
+        if attempt < MAX_ATTEMPTS or payment.bill_id is None:
+            return
+        bill = await self._store.get_bill(payment.bill_id)
+        if bill is not None and bill.status in (BillStatus.UNPAID, BillStatus.OVERDUE):
+            mismatch = _exhausted(rail.name, bill, attempt)
+            log.error("rail collection: %s", mismatch)
+            await self._store.record_mismatch(mismatch.rail, mismatch.reference, mismatch.kind.value,
+                                              mismatch.ours, mismatch.theirs, mismatch.detail)  # fmt: skip
+
+    async def _attempt(self, payment: PaymentRecord) -> int:
+        """Which collection attempt ``payment`` is: one more than the bill's provider payments that
+        failed before it (read from the ledger, so the same after a restart)."""
+        if payment.bill_id is None:
+            return 1
+        earlier = (await self._store.payments_for_bills([payment.bill_id])).get(payment.bill_id, [])
+        return 1 + sum(
+            1 for p in earlier
+            if p.id != payment.id and p.method is PaymentMethod.PROVIDER and p.status is PaymentStatus.FAILED
+            and p.created_at <= payment.created_at
+        )  # fmt: skip
+
+    async def _record(
+        self, payment: PaymentRecord, order: RailOrder, rail: CreditRail | None = None, attempt: int = 1
+    ) -> None:
         if order.state is OrderState.COLLECTED:
             await self._store.settle_payment(payment.id, order.provider_reference or order.reference)
         elif order.state in (OrderState.FAILED, OrderState.CANCELLED):
-            await self._store.fail_payment(payment.id)
+            if rail is None:
+                await self._store.fail_payment(payment.id)
+            else:
+                await self._failed(rail, order.reference, payment, attempt)
 
     async def _session_of(self, payment: PaymentRecord) -> SessionRecord | None:
         bill = await self._store.get_bill(payment.bill_id) if payment.bill_id else None
@@ -286,3 +388,10 @@ class RailBilling:
             log.warning(
                 "order %s on %s not cancelled: %s (reconciliation will see it)", reference, rail.name, exc
             )
+
+
+def _exhausted(rail: str, bill: BillRecord, attempts: int) -> Mismatch:
+    return Mismatch(
+        rail, bill.session_id, MismatchKind.COLLECTION_FAILED, bill.total, Decimal("0.00"),
+        f"{attempts} collections failed; bill {bill.id} stays {bill.status.value} for the driver to pay",
+    )  # fmt: skip

@@ -294,6 +294,7 @@ class BillingService(AdminOperations):
             log.info("pending payment %s resolved: %s", payment.id, "settled" if reference else "failed")
             resolved += 1
         if self.rails is not None:
+            await self.rails.retry_collections()  # failed collections whose next attempt is due
             await self.rails.scheduled_check()  # the rails' collections against the ledger, now and then
         return resolved
 

@@ -23,6 +23,7 @@ class MismatchKind(enum.Enum):
     MISSING_COLLECTION = "MISSING_COLLECTION"  # we booked a collection the provider does not have
     PENDING = "PENDING"  # the provider is still collecting (or failed): follow up
     UNREACHABLE = "UNREACHABLE"  # the provider did not answer or refused the query
+    COLLECTION_FAILED = "COLLECTION_FAILED"  # every collection attempt failed: the bill stays UNPAID
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ FIELD_SCOPES = {
     ("query", "me"): Scope.DRIVERS_ACT,
     ("mutation", "resolveBill"): Scope.ADMIN,  # internal tooling: money decisions with an audit trail
     ("mutation", "refundPayment"): Scope.ADMIN,
+    ("mutation", "resolveRailMismatch"): Scope.ADMIN,
+    ("query", "railMismatches"): Scope.ADMIN,  # rail reconciliation's findings
     ("mutation", "signIn"): Scope.STATIONS_READ,  # no driver yet: the app's own access is enough
     ("mutation", "refreshToken"): Scope.STATIONS_READ,
     ("mutation", "signOut"): Scope.STATIONS_READ,

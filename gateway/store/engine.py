@@ -10,6 +10,7 @@ from gateway.store.exposure import Exposure
 from gateway.store.inbox import Inbox
 from gateway.store.invariants import Invariants
 from gateway.store.migrations import migrate
+from gateway.store.mismatches import Mismatches
 from gateway.store.operator_state import OperatorState
 from gateway.store.payments import Payments
 from gateway.store.quotes import Quotes
@@ -33,6 +34,7 @@ class Store(
     Admin,
     Quotes,
     OperatorState,
+    Mismatches,
 ):
     """The billing ledger: drivers, wallets, sessions, the inbox, bills, payments, reservations, quotes.
 

@@ -223,6 +223,46 @@ class Payments:
                 found[row.bill_id].append(payment_record(row))
         return found
 
+    async def failed_collections(
+        self, driver_ids: Iterable[str]
+    ) -> list[tuple[BillRecord, list[PaymentRecord]]]:
+        """Bills of these drivers that a provider failed to collect and nothing else is paying: UNPAID
+        or OVERDUE, not held for review, with a FAILED provider payment and no live one; each with its
+        provider payments, oldest first."""
+        wanted = list(driver_ids)
+        failed = (
+            select(payments.c.bill_id)
+            .where(payments.c.method == PaymentMethod.PROVIDER.value, payments.c.status == "FAILED")
+            .scalar_subquery()
+        )
+        live = (
+            select(payments.c.bill_id)
+            .where(payments.c.bill_id.is_not(None), payments.c.status != "FAILED")
+            .scalar_subquery()
+        )
+        query = (
+            select(bills.c.id)
+            .where(
+                bills.c.driver_id.in_(wanted),
+                bills.c.status.in_((BillStatus.UNPAID.value, BillStatus.OVERDUE.value)),
+                bills.c.review.is_(None),
+                bills.c.id.in_(failed),
+                bills.c.id.not_in(live),
+            )
+            .order_by(bills.c.created_at)
+        )
+        found: list[tuple[BillRecord, list[PaymentRecord]]] = []
+        async with self._db.read() as conn:
+            for bill_id in (await conn.execute(query)).scalars().all():
+                bill = await load_bill(conn, bill_id)
+                attempts = select(payments).where(
+                    payments.c.bill_id == bill_id, payments.c.method == PaymentMethod.PROVIDER.value
+                )
+                rows = await conn.execute(attempts.order_by(payments.c.created_at))
+                if bill is not None:
+                    found.append((bill, [payment_record(row) for row in rows]))
+        return found
+
     async def pending_payments(self, created_before: datetime) -> list[PaymentRecord]:
         query = (
             select(payments)

@@ -284,3 +284,22 @@ sign_ins = Table(  # v7: one signed-in device; its refresh token's hash, expiry 
     Column("revoked_at", UtcDateTime),
     Index(None, "driver_id"),
 )
+
+rail_mismatches = Table(  # v8: a credit rail's order that disagrees with the ledger, until resolved
+    "rail_mismatches",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("rail", String(32), nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("ours", MONEY),
+    Column("theirs", MONEY),
+    Column("detail", Text, nullable=False),
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("resolved_at", UtcDateTime),
+    Column("resolved_by", String(128)),
+    Column("resolution", Text),
+    Index(None, "rail", "reference"),
+    Index(None, "resolved_at"),
+)

@@ -121,3 +121,47 @@ async def test_an_admin_resolves_a_dispute_and_refunds_in_part_then_whole(stack:
     trail = await stack.runtime.sessions.store.audit_trail(native)
     assert [a["note"] for a in trail] == ["goodwill", "closing the account"]
     assert await stack.runtime.sessions.store.check_ledger() == []
+
+
+MISMATCHES = """query($open: Boolean!) { railMismatches(open: $open) { id rail reference kind ours theirs
+  detail resolvedBy resolution } }"""
+RESOLVE_MISMATCH = """mutation($input: ResolveRailMismatchInput!) { resolveRailMismatch(input: $input) {
+  __typename ... on RailMismatch { id resolvedBy resolution } ... on Error { code message } } }"""
+
+
+async def test_rail_mismatches_are_shown_to_admins_and_resolved_with_an_audit_row(stack: Stack):
+    store: Store = stack.runtime.sessions.store
+    found = ("alipay", "S1", "UNBOOKED_COLLECTION", Decimal("0.00"), Decimal("5.00"), "COLLECTED")
+    kept = await store.record_mismatch(*found)
+    denied = await gql(stack, MISMATCHES, {"open": True}, as_driver("alice"))
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    [shown] = (await gql(stack, MISMATCHES, {"open": True}, as_admin()))["data"]["railMismatches"]
+    assert (shown["rail"], shown["reference"], shown["kind"], shown["theirs"]) == (
+        "alipay", "S1", "UNBOOKED_COLLECTION", "5.00",
+    )  # fmt: skip
+    refused = await gql(
+        stack, RESOLVE_MISMATCH, {"input": {"mismatchId": shown["id"], "note": " "}}, as_admin()
+    )
+    assert refused["data"]["resolveRailMismatch"]["__typename"] == "InvalidInput"
+    forbidden = await gql(
+        stack, RESOLVE_MISMATCH, {"input": {"mismatchId": shown["id"], "note": "x"}}, as_driver("alice")
+    )
+    assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    done = await gql(
+        stack,
+        RESOLVE_MISMATCH,
+        {"input": {"mismatchId": shown["id"], "note": "refunded by hand"}},
+        as_admin(),
+    )
+    resolved = done["data"]["resolveRailMismatch"]
+    assert (resolved["id"], resolved["resolvedBy"], resolved["resolution"]) == (
+        shown["id"], "admin:ops", "refunded by hand",
+    )  # fmt: skip
+    assert (await gql(stack, MISMATCHES, {"open": True}, as_admin()))["data"]["railMismatches"] == []
+    assert len((await gql(stack, MISMATCHES, {"open": False}, as_admin()))["data"]["railMismatches"]) == 1
+    [row] = await store.audit_trail(kept.id)
+    assert (row["actor"], row["action"], row["note"]) == (
+        "admin:ops",
+        "resolveRailMismatch",
+        "refunded by hand",
+    )

@@ -331,3 +331,96 @@ async def test_an_account_is_used_only_by_the_driver_whose_sign_in_holds_it(
     assert "not yours" in denied.message and rail.sim.ledger.to_json()["collected"] == "0.00"
     opened = await billing(rail.good).open_session("alice", "k2", start("300", PaymentMode.POSTPAID))
     assert isinstance(opened, tuple) and (await on_rail.query(opened[0].id)).state is OrderState.AUTHORISED
+
+
+async def test_a_failed_collection_is_retried_with_backoff_once_per_attempt(
+    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+) -> None:
+    if rail.name != "alipay":
+        pytest.skip("WeChat Pay keeps deducting a failed collection itself: the payment stays PENDING")
+    from gateway.billing.rails import RETRY_AFTER_S
+
+    billing = new_billing()
+    assert billing.rails is not None
+    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    session = opened[0]
+    rail.sim.faults = RailFaults(collection_failure=True)
+    booking = await billing.settle(session, order(session, "12.00"))
+    rail.sim.faults = RailFaults()
+    now = datetime.now(UTC)
+    assert await billing.rails.retry_collections(now) == 0  # not due yet: backoff
+    # Attempt 2 is due; its answer is lost (timeout), so its payment stays PENDING ...
+    rail.sim.faults = RailFaults(timeout_rate=1.0)
+    due = now + timedelta(seconds=RETRY_AFTER_S[0] + 1)
+    assert await billing.rails.retry_collections(due) == 1
+    assert await billing.rails.retry_collections(due) == 0  # a live payment: nothing more
+    rail.sim.faults = RailFaults()
+    # ... and a restarted process resolves it as the same attempt (the same out_trade_no): once.
+    assert await new_billing().reconcile_payments(grace=timedelta(0)) == 1
+    bill = await store.get_bill(booking.bill.id)
+    assert bill is not None and bill.status is BillStatus.PAID
+    payments = (await store.payments_for_bills([bill.id]))[bill.id]
+    assert [p.status for p in payments] == [PaymentStatus.FAILED, PaymentStatus.SETTLED]
+    assert rail.collected() == "12.00"
+    assert await new_billing().rails.retry_collections(due + timedelta(days=1)) == 0  # type: ignore[union-attr]
+    assert await store.check_ledger() == []
+
+
+async def test_a_collection_that_finally_fails_leaves_the_bill_unpaid_and_flagged(
+    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+) -> None:
+    if rail.name != "alipay":
+        pytest.skip("WeChat Pay keeps deducting a failed collection itself: the payment stays PENDING")
+    from gateway.billing.rails import MAX_ATTEMPTS
+
+    billing = new_billing()
+    assert billing.rails is not None
+    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    session = opened[0]
+    rail.sim.faults = RailFaults(collection_failure=True)
+    booking = await billing.settle(session, order(session, "12.00"))
+    later = datetime.now(UTC)
+    for _ in range(MAX_ATTEMPTS - 1):
+        later += timedelta(days=1)
+        assert await billing.rails.retry_collections(later) == 1
+    assert await billing.rails.retry_collections(later + timedelta(days=30)) == 0  # bounded
+    bill = await store.get_bill(booking.bill.id)
+    assert bill is not None and bill.status is BillStatus.UNPAID and rail.collected() == "0.00"
+    payments = (await store.payments_for_bills([bill.id]))[bill.id]
+    assert [p.status for p in payments] == [PaymentStatus.FAILED] * MAX_ATTEMPTS
+    [kept] = await store.mismatches()
+    assert (kept.rail, kept.reference, kept.kind, kept.ours) == (
+        rail.name, session.id, "COLLECTION_FAILED", Decimal("12.00"),
+    )  # fmt: skip
+    # The driver can still pay the bill otherwise; it was never lost.
+    assert (await billing.bills("alice", 10, None)).items[0].status is BillStatus.UNPAID
+    assert await store.check_ledger() == []
+
+
+async def test_mismatches_are_kept_in_the_ledger_and_resolved_with_an_audit_row(
+    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+) -> None:
+    billing = new_billing()
+    assert billing.rails is not None
+    on_rail = billing.rails.rail(rail.name)
+    assert on_rail is not None
+    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    unbooked = opened[0]
+    await on_rail.complete(unbooked.id, Decimal("5.00"), "EV charging")  # behind the ledger's back
+    await store.apply_progress(unbooked.id, status=SessionPhase.COMPLETED)
+    assert len(await billing.rails.check_collections()) == 1
+    assert len(await billing.rails.check_collections()) == 1  # found again: still one row
+    [kept] = await store.mismatches()
+    assert (kept.kind, kept.theirs, kept.open) == ("UNBOOKED_COLLECTION", Decimal("5.00"), True)
+    resolved = await store.resolve_mismatch("admin:ops", kept.id, "refunded by hand")
+    again = await store.resolve_mismatch("admin:other", kept.id, "twice")
+    assert resolved is not None and resolved == again and resolved.resolved_by == "admin:ops"
+    assert await store.mismatches() == [] and len(await store.mismatches(open_only=False)) == 1
+    assert await store.resolve_mismatch("admin:ops", "nope", "x") is None
+    audited = await store.audit_trail(kept.id)
+    assert [(a["actor"], a["action"], a["note"]) for a in audited] == [
+        ("admin:ops", "resolveRailMismatch", "refunded by hand")
+    ]
