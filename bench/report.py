@@ -238,7 +238,8 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             f"Server stacks (the gateway alone on each, {st['rows'][0]['stations']} stations within "
             f"{st['rows'][0]['radius_km']:g} km): cheapest **{st['cheapest']}**; `chargegate serve` runs on "
-            f"**{st['default']}**.",
+            f"**{st['default']}** (uvicorn; Granian is measured, not a dependency). CPU per request is the "
+            "comparison: on a core shared with other work, req/s and latency favour the stack with more threads.",
             "",
             f"| Stack | Conc. | req/s | p50 ms | p99 ms | CPU µs/req | CPU × {first} | p50 × {first} | Failed |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
