@@ -70,14 +70,18 @@ async def bureau() -> AsyncIterator[CreditBureauSimulator]:
         yield sim
 
 
-@pytest.fixture
-async def stack(stack_settings: Settings, bureau: CreditBureauSimulator) -> AsyncIterator[Stack]:
-    settings = replace(
+def charging_settings(stack_settings: Settings, bureau: CreditBureauSimulator) -> Settings:
+    """The stack's settings with drivers' tokens and the credit bureau, so drivers can charge."""
+    return replace(
         stack_settings,
         auth=AuthSettings(jwt_key=JWT_KEY),
         credit=CreditSettings(bureau_url=bureau.base_url, bureau_api_key="test-bureau-key"),
     )
-    async with running_stack(settings, ocpi_stations=20) as running:
+
+
+@pytest.fixture
+async def stack(stack_settings: Settings, bureau: CreditBureauSimulator) -> AsyncIterator[Stack]:
+    async with running_stack(charging_settings(stack_settings, bureau), ocpi_stations=20) as running:
         yield running
 
 

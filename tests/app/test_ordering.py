@@ -132,6 +132,7 @@ async def test_cursors_and_arguments_are_checked(stack: Stack):
 async def test_summaries_count_what_the_connectors_show_and_follow_the_filter(stack: Stack):
     for flt in (None, {"powerTypes": ["DC"]}, {"powerTypes": ["DC"], "availableOnly": True}):
         data = await stack.data(ORDERED, {"by": "DISTANCE", "first": 40, "filter": flt, "at": AT})
+        assert {e["node"]["operator"]["protocol"] for e in data["stations"]["edges"]} == {"tcec", "ocpi"}
         for e in data["stations"]["edges"]:
             node, summary = e["node"], e["node"]["connectorSummary"]
             shown = [
@@ -159,8 +160,13 @@ async def test_summaries_count_what_the_connectors_show_and_follow_the_filter(st
 
 
 async def test_a_station_estimate_is_its_cheapest_matching_connector(stack: Stack):
-    data = await stack.data(ORDERED, {"by": "ESTIMATED_COST", "first": 12, "energy": "30", "at": AT})
-    for e in data["stations"]["edges"]:
+    data = await stack.data(ORDERED, {"by": "ESTIMATED_COST", "first": 40, "energy": "30", "at": AT})
+    edges = data["stations"]["edges"]
+    edges = [e for e in edges if e["node"]["operator"]["protocol"] == "tcec"][:6] + [
+        e for e in edges if e["node"]["operator"]["protocol"] == "ocpi"
+    ][:6]
+    assert {e["node"]["operator"]["protocol"] for e in edges} == {"tcec", "ocpi"}
+    for e in edges:
         node = e["node"]
         totals = {}
         for c in node["connectors"]:

@@ -7,11 +7,22 @@ from decimal import Decimal
 
 import pytest
 
+from gateway.config import Settings
+from gateway.credit.simulator import CreditBureauSimulator
 from gateway.quoting import Quoting
 from operators.ocpi import mapping as ocpi_mapping
+from operators.ocpi.simulator import OcpiSimulator
 from resolvers import ids
-from tests.app.conftest import HZ, OCPI, Stack
-from tests.app.test_charging import STOP, Driver, bill_adds_up, bureau, idle_tcec_connector, stack
+from tests.app.conftest import CENTERS, HZ, OCPI, SH, Stack, running_stack
+from tests.app.test_charging import (
+    STOP,
+    Driver,
+    bill_adds_up,
+    bureau,
+    charging_settings,
+    idle_tcec_connector,
+    stack,
+)
 
 __all__ = ["bureau", "stack"]
 QUOTE = """mutation($id: ID!, $energy: Decimal!) { quote(connectorId: $id, energyKwh: $energy) {
@@ -25,15 +36,32 @@ BILLED = """query($id: ID!) { node(id: $id) { ... on ChargingSession { status en
          lines { kind amount { amount } } } } } }"""
 
 
-def ocpi_connector(stack: Stack) -> str:
+def ocpi_native(stack: Stack, skip: int = 0) -> str:
+    """The native id of an AVAILABLE OCPI connector (the ``skip``-th one)."""
     assert stack.ocpi is not None
-    location_id, location = next(
+    available = [
         (lid, loc) for lid, loc in stack.ocpi.locations.items() if loc["evses"][0]["status"] == "AVAILABLE"
-    )
+    ]
+    location_id, location = available[skip]
     evse = location["evses"][0]
-    return ids.connector_id(
-        OCPI, ocpi_mapping.connector_key(location_id, evse["uid"], evse["connectors"][0]["id"])
-    )
+    return ocpi_mapping.connector_key(location_id, evse["uid"], evse["connectors"][0]["id"])
+
+
+def ocpi_connector(stack: Stack, skip: int = 0) -> str:
+    return ids.connector_id(OCPI, ocpi_native(stack, skip))
+
+
+def idle_connector(stack: Stack, protocol: str, skip: int = 0) -> tuple[str, str]:
+    """``(operator id, native connector id)`` of an idle connector of the ``protocol``'s operator."""
+    if protocol == "ocpi":
+        return OCPI, ocpi_native(stack, skip)
+    return HZ, idle_tcec_connector(stack, skip=skip).id
+
+
+def started_upstream(stack: Stack) -> int:
+    """Sessions the operators were asked to start, on every simulator."""
+    assert stack.ocpi is not None
+    return sum(len(sim.sessions.active()) for sim in stack.sims.values()) + stack.ocpi.calls["commands"]
 
 
 async def quote(driver: Driver, connector_id: str, energy: str = "5") -> dict:
@@ -86,15 +114,18 @@ async def test_a_quote_is_honoured_by_the_bill(stack: Stack, protocol: str):
     assert {line["kind"] for line in bill["lines"]} <= {"ENERGY", "SERVICE", "FLAT", "TIME"}
 
 
-async def test_foreign_expired_and_mismatched_quotes_are_typed_errors(stack: Stack):
+@pytest.mark.parametrize("protocol", ["tcec", "ocpi"])
+async def test_foreign_expired_and_mismatched_quotes_are_typed_errors(stack: Stack, protocol: str):
     alice, bob = Driver(stack, "alice"), Driver(stack, "bob")
-    first, second = idle_tcec_connector(stack), idle_tcec_connector(stack, skip=1)
-    priced = await quote(alice, ids.connector_id(HZ, first.id))
+    (op_id, first), (_, second) = idle_connector(stack, protocol), idle_connector(stack, protocol, skip=1)
+    priced = await quote(alice, ids.connector_id(op_id, first))
+    assert priced["__typename"] == "PriceQuote", priced
+    before = started_upstream(stack)
     cases = [
-        (bob, {"quoteId": priced["id"]}, "QUOTE_NOT_FOUND"),
+        (bob, {"quoteId": priced["id"]}, "QUOTE_NOT_FOUND"),  # another driver's quote
         (
             alice,
-            {"quoteId": priced["id"], "connectorId": ids.connector_id(HZ, second.id)},
+            {"quoteId": priced["id"], "connectorId": ids.connector_id(op_id, second)},
             "QUOTE_OTHER_CONNECTOR",
         ),
         (alice, {"quoteId": ids.encode("PriceQuote", "nope")}, "QUOTE_NOT_FOUND"),
@@ -103,13 +134,50 @@ async def test_foreign_expired_and_mismatched_quotes_are_typed_errors(stack: Sta
     # An expired quote: issued as the clock stood 20 minutes ago.
     quoting = Quoting(stack.runtime.sessions.store, stack.runtime.catalogue, dict(stack.runtime.operators))
     old, _ = await quoting.issue(
-        "alice", HZ, first.id, Decimal(5), Decimal(0), datetime.now(UTC) - timedelta(minutes=20)
+        "alice", op_id, first, Decimal(5), Decimal(0), datetime.now(UTC) - timedelta(minutes=20)
     )
     cases.append((alice, {"quoteId": ids.encode("PriceQuote", old.id)}, "QUOTE_EXPIRED"))
     for i, (driver, fields, code) in enumerate(cases):
         got = (await driver.gql(START, {"input": {**fields, "idempotencyKey": f"bad-{i}"}}))["startCharging"]
         assert (got["__typename"], got["code"]) == ("QuoteUnavailable", code), (fields, got)
-    assert not stack.sims[HZ].sessions.active()  # nothing was started
+    assert started_upstream(stack) == before  # nothing was started
+    # The refusals spent nothing: the quote still starts its own connector for its driver.
+    good = (await alice.gql(START, {"input": {"quoteId": priced["id"], "idempotencyKey": "good"}}))[
+        "startCharging"
+    ]
+    assert good["__typename"] == "ChargingSession"
+    assert good["connector"]["id"] == ids.connector_id(op_id, first)
+
+
+@pytest.mark.parametrize("protocol", ["tcec", "ocpi"])
+async def test_a_quote_survives_a_restart_of_the_gateway(
+    stack_settings: Settings, bureau: CreditBureauSimulator, protocol: str
+):
+    """Quoted by one gateway process, started on the next one over the same ledger: the quote is
+    found, binds the session, and its total is the one first promised."""
+    settings = charging_settings(stack_settings, bureau)
+    # The CPO would push to the first process's address (another port): no pushes, the session is
+    # only started here (the honoured test follows one to its bill).
+    async with OcpiSimulator(stations=6, seed=9, center=CENTERS[SH], command_delay_s=0.1, push=False) as cpo:
+        async with running_stack(settings, ocpi_sim=cpo) as first:
+            op_id, native = idle_connector(first, protocol)
+            priced = await quote(Driver(first, "alice"), ids.connector_id(op_id, native))
+            assert priced["__typename"] == "PriceQuote", priced
+        async with running_stack(settings, ocpi_sim=cpo) as again:  # same ledger file, new process state
+            alice = Driver(again, "alice")
+            got = (await alice.gql(START, {"input": {"quoteId": priced["id"], "idempotencyKey": "after"}}))[
+                "startCharging"
+            ]
+            assert got["__typename"] == "ChargingSession", got
+            assert got["connector"]["id"] == ids.connector_id(op_id, native)
+            linked = await again.runtime.sessions.store.quote_for_session(ids.decode(got["id"])[1][0])
+            assert linked is not None and ids.encode("PriceQuote", linked.id) == priced["id"]
+            assert linked.total == Decimal(priced["total"]["amount"])
+            bob = Driver(again, "bob")
+            foreign = (await bob.gql(START, {"input": {"quoteId": priced["id"], "idempotencyKey": "b"}}))[
+                "startCharging"
+            ]
+            assert (foreign["__typename"], foreign["code"]) == ("QuoteUnavailable", "QUOTE_NOT_FOUND")
 
 
 async def test_quote_input_and_sign_in_are_checked(stack: Stack):
