@@ -121,6 +121,13 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     return [(TARGET_TEXT[k], goal, measured, met) for k, goal, measured, met in out]
 
 
+def _entry(entries: list[dict[str, Any]], i: int) -> str:
+    """``where | share`` cells of a profile entry (empty past the end)."""
+    if i >= len(entries):
+        return " | "
+    return f"`{entries[i]['where']}` | {entries[i]['share']:.1%}"
+
+
 def _stack(results: dict[str, Any]) -> str:
     return (results.get("baselines") or {}).get("server_stack") or results["machine"].get("stack", "?")
 
@@ -197,6 +204,21 @@ def markdown(results: dict[str, Any]) -> str:
                 lines.append(
                     f"\n{LABELS.get(name, name)} answered differently ({r['stations']} stations): {why}"
                 )
+    top = results.get("profile_top")
+    if top:
+        q = results.get("profile_query") or {}
+        lines += [
+            "",
+            f"Profile of the gateway ({q.get('stations', '?')} stations within {q.get('radius_km', '?')} km at c="
+            f"{q.get('concurrency', '?')}; pyinstrument, self time as a share of the profile; whole tree in "
+            "`bench/results/profile.txt`):",
+            "",
+            "| Function | Self | File | Self |",
+            "| --- | --- | --- | --- |",
+        ]
+        functions, files = top["functions"][:10], top["files"][:10]
+        for i in range(max(len(functions), len(files))):
+            lines.append(f"| {_entry(functions, i)} | {_entry(files, i)} |")
     f = results.get("fields")
     if f:
         lines += [

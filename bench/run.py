@@ -42,20 +42,19 @@ def _say(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-async def _profile(gw: procs.Child, seconds: float) -> str:
-    """A pyinstrument profile of the gateway process under the 50-station search at concurrency 16."""
-    body = queries.body(queries.SEARCH, queries.search_vars(50))
+async def _profile(gw: procs.Child, seconds: float, first: int, radius_km: float) -> dict[str, Any]:
+    """A pyinstrument profile of the gateway process under the larger station search at concurrency 16."""
+    body = queries.body(queries.SEARCH, queries.search_vars(first, radius_km))
     from bench import checks
 
+    url = f"{gw.hello['gateway']}/graphql"
     load_task = asyncio.create_task(
-        load.run_window(
-            f"{gw.hello['gateway']}/graphql", body, checks.search(50), concurrency=16, seconds=seconds + 0.5
-        )
+        load.run_window(url, body, checks.search(first), concurrency=16, seconds=seconds + 0.5)
     )
     await asyncio.sleep(0.3)
-    text = await asyncio.to_thread(gw.ask, ("profile", seconds))
+    found = await asyncio.to_thread(gw.ask, ("profile", seconds))
     await load_task
-    return str(text)
+    return dict(found)
 
 
 async def search_section(
@@ -82,7 +81,10 @@ async def search_section(
             results["fields"] = await search.field_cost(gw, cfg)
             if cfg.profile_s:
                 _say("profiling the gateway")
-                results["profile"] = await _profile(gw, cfg.profile_s)
+                first, radius_km = cfg.searches[-1]
+                profiled = await _profile(gw, cfg.profile_s, first, radius_km)
+                results["profile"], results["profile_top"] = profiled["text"], profiled["top"]
+                results["profile_query"] = {"stations": first, "radius_km": radius_km, "concurrency": 16}
         finally:
             gw.stop()
         if cfg.stacks:

@@ -205,17 +205,24 @@ async def _serve_gateway(spec: GatewaySpec, conn: Connection) -> None:
         raise
 
 
-async def _profile(seconds: float) -> str:
-    """Profile this process's event loop for ``seconds`` (while the parent drives load)."""
+async def _profile(seconds: float) -> dict[str, Any]:
+    """Profile this process's event loop for ``seconds`` (while the parent drives load): the text
+    report and its top entries (``bench.profile``)."""
     try:
         from pyinstrument import Profiler
     except ImportError:
-        return "pyinstrument is not installed"
+        return {"text": "pyinstrument is not installed", "top": None}
+    from bench.profile import top_entries
+
     profiler = Profiler(interval=0.0005, async_mode="disabled")
     profiler.start()
     await asyncio.sleep(seconds)
     profiler.stop()
-    return profiler.output_text(unicode=False, color=False, show_all=False)
+    root = profiler.last_session.root_frame()
+    return {
+        "text": profiler.output_text(unicode=False, color=False, show_all=False),
+        "top": top_entries(root) if root is not None else None,
+    }
 
 
 async def http_ok(url: str) -> bool:

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bench import checks, floors, load, peer, queries, report, snapshot, stats, upstream_service
+from bench import checks, floors, load, peer, profile, queries, report, snapshot, stats, upstream_service
 from bench.config import TINY
 from bench.procs import cpu_seconds
 from bench.scenarios import catalogue, ordering, search, stacks
@@ -338,3 +338,32 @@ async def test_granian_serves_an_app_embedded() -> None:
             f"{url}/graphql", GOOD, checks.search(1), concurrency=2, seconds=0.2, warmup_s=0.05
         )
     assert window.requests > 0 and window.failures == 0
+
+
+def test_profile_top_entries_sum_self_time_by_function_and_file() -> None:
+    def frame(
+        function: str, file: str, time: float, own: float, *children: SimpleNamespace, synthetic: bool = False
+    ) -> SimpleNamespace:
+        return SimpleNamespace(function=function, file_path_short=file, time=time, total_self_time=own,
+                               is_synthetic=synthetic, children=list(children))  # fmt: skip
+
+    own = lambda t: frame("[self]", "", t, t, synthetic=True)  # noqa: E731
+    root = frame("run", "asyncio/runners.py", 1.0, 0.0,
+                 frame("search", "resolvers/search.py", 0.6, 0.1, own(0.1),
+                       frame("near", "gateway/geoindex.py", 0.5, 0.5, own(0.5))),
+                 frame("search", "resolvers/search.py", 0.2, 0.2, own(0.2)),
+                 frame("hydrate", "resolvers/search.py", 0.25, 0.25, own(0.25)))  # fmt: skip
+    top = profile.top_entries(root, n=2)
+    assert top["functions"] == [
+        {"where": "near (gateway/geoindex.py)", "self_s": 0.5, "share": 0.5},
+        {"where": "search (resolvers/search.py)", "self_s": pytest.approx(0.3), "share": pytest.approx(0.3)},
+    ]
+    assert top["files"][0] == {
+        "where": "resolvers/search.py",
+        "self_s": pytest.approx(0.55),
+        "share": pytest.approx(0.55),
+    }
+    text = report.markdown(
+        _results(profile_top=top, profile_query={"stations": 50, "radius_km": 50.0, "concurrency": 16})
+    )
+    assert "| `near (gateway/geoindex.py)` | 50.0% | `resolvers/search.py` | 55.0% |" in text
