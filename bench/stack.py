@@ -207,12 +207,12 @@ async def _serve_gateway(spec: GatewaySpec, conn: Connection) -> None:
 
 async def _profile(seconds: float) -> dict[str, Any]:
     """Profile this process's event loop for ``seconds`` (while the parent drives load): the text
-    report and its top entries (``bench.profile``)."""
+    report and its top entries (``bench.profiling``)."""
     try:
         from pyinstrument import Profiler
     except ImportError:
         return {"text": "pyinstrument is not installed", "top": None}
-    from bench.profile import top_entries
+    from bench.profiling import top_entries
 
     profiler = Profiler(interval=0.0005, async_mode="disabled")
     profiler.start()

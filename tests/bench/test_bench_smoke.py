@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bench import checks, floors, load, peer, profile, queries, report, snapshot, stats, upstream_service
+from bench import checks, floors, load, peer, profiling, queries, report, snapshot, stats, upstream_service
 from bench.config import TINY
 from bench.procs import cpu_seconds
 from bench.scenarios import catalogue, ordering, search, stacks
@@ -353,7 +353,7 @@ def test_profile_top_entries_sum_self_time_by_function_and_file() -> None:
                        frame("near", "gateway/geoindex.py", 0.5, 0.5, own(0.5))),
                  frame("search", "resolvers/search.py", 0.2, 0.2, own(0.2)),
                  frame("hydrate", "resolvers/search.py", 0.25, 0.25, own(0.25)))  # fmt: skip
-    top = profile.top_entries(root, n=2)
+    top = profiling.top_entries(root, n=2)
     assert top["functions"] == [
         {"where": "near (gateway/geoindex.py)", "self_s": 0.5, "share": 0.5},
         {"where": "search (resolvers/search.py)", "self_s": pytest.approx(0.3), "share": pytest.approx(0.3)},
