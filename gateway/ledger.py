@@ -21,8 +21,8 @@ from gateway.credit.http import HttpCreditProvider
 from gateway.credit.policy import CreditPolicy, parse_bands
 from gateway.credit.provider import CreditProvider, NoCreditProvider
 from gateway.identity.store import IdentityStore
-from gateway.payments import PaymentProvider
 from gateway.rails import setup
+from gateway.rails.port import CreditRail
 from gateway.sessions.service import SessionService
 from gateway.store import Store, WalletEntryKind, open_store
 from operators.base import Operator
@@ -79,7 +79,7 @@ async def session_service(
     cache: Cache,
     catalogue: Catalogue,
     operators: dict[str, Operator],
-    payments: PaymentProvider,
+    card: CreditRail,
 ) -> AsyncIterator[SessionService]:
     store = await open_store(settings.ledger.database_url)
     try:
@@ -88,7 +88,7 @@ async def session_service(
         currency = settings.credit.currency
         credit = credit_check(settings, http, cache)
         billing = BillingService(
-            store, credit, payments, settings.ledger, currency, rail_billing(settings, http, store)
+            store, credit, card, settings.ledger, currency, rail_billing(settings, http, store)
         )
         service = SessionService(store, catalogue, operators, billing, settings.ledger, currency)
         try:

@@ -31,9 +31,10 @@ from gateway.late_state import LateState
 from gateway.lease import while_held
 from gateway.ledger import session_service
 from gateway.metrics import Metrics
-from gateway.payments import DemoPaymentProvider, NoPaymentProvider, PaymentProvider
 from gateway.qrcodes import QrPatterns
 from gateway.rails import receiver
+from gateway.rails.card import DemoCard, NoCard
+from gateway.rails.port import CreditRail
 from gateway.sessions.service import SessionService, order_raw
 from gateway.tracing import upstream_tracer
 from gateway.wrapping import WrappedOperator
@@ -89,7 +90,7 @@ class Runtime:
     records: dict[str, OperatorRecord] = field(default_factory=dict)  # one per operator, by id
     operators: OperatorPorts = field(init=False)  # the records' ports
     sessions: SessionService | None = None
-    payments: PaymentProvider = field(default_factory=NoPaymentProvider)
+    card: CreditRail = field(default_factory=NoCard)  # top-ups and bills paid by card
     fanin: FanIn = field(default_factory=InProcessFanIn)
     authenticator: Authenticator = field(init=False)  # bearer tokens → drivers
     sign_ins: SignIns | None = None  # sign-in with Alipay / WeChat, refresh, linking
@@ -191,7 +192,7 @@ async def running(settings: Settings, shared: replication.Replicas | None = None
     runtime.fanin = shared.fanin
     leased = replication.lease_gauge(metrics).labels(replication.SESSIONS_LEASE)
     if settings.gateway.mode in ("demo", "dev"):
-        runtime.payments = DemoPaymentProvider()
+        runtime.card = DemoCard()
     tasks: list[asyncio.Task[None]] = []
     state = shared.state or LateState()  # without Redis, the ledger's (bound once it is open)
     try:
@@ -200,7 +201,7 @@ async def running(settings: Settings, shared: replication.Replicas | None = None
         ):
             runtime.add(adapter)
         async with session_service(
-            settings, http, cache, runtime.catalogue, dict(runtime.operators), runtime.payments
+            settings, http, cache, runtime.catalogue, dict(runtime.operators), runtime.card
         ) as sessions:
             if isinstance(state, LateState):
                 state.bind(sessions.store)

@@ -13,8 +13,7 @@ from gateway.billing import amounts
 from gateway.billing.outcomes import Declined, NotFound, NotPayable
 from gateway.billing.rails import RailBilling
 from gateway.billing.requests import request_hash
-from gateway.payments import PaymentDeclined, PaymentProvider
-from gateway.rails.port import RailError, RailUnavailable
+from gateway.rails.port import CreditRail, RailError, RailUnavailable
 from gateway.store import BillRecord, KeyConflict, PaymentStatus, RefundRecord, Store
 from gateway.store.mismatches import MismatchRecord
 
@@ -35,7 +34,7 @@ class AdminOperations:
     store: Store
     currency: str
     rails: RailBilling | None
-    _provider: PaymentProvider
+    _card: CreditRail
 
     async def resolve_bill(
         self, actor: str, key: str, bill_id: str, resolution: Resolution, amount: Decimal | None, note: str
@@ -88,13 +87,12 @@ class AdminOperations:
         assert payment is not None and payment.provider_reference is not None
         try:
             reference = await self.rails.refund(payment, refund.id, refund.amount) if self.rails else None
-            if reference is None:
-                reference = await self._provider.refund(
-                    payment.provider_reference, refund.amount, refund.currency, refund.id
-                )
+            if reference is None:  # a card payment: its order is named by the payment's id
+                await self._card.refund(payment.id, refund.id, refund.amount, note)
+                reference = f"{self._card.name}:{refund.id}"
         except RailUnavailable as exc:  # it may have been refunded: the same key retries it, once
             return Declined(f"the payment rail did not answer ({exc}); retry with the same key")
-        except (PaymentDeclined, RailError) as exc:
+        except RailError as exc:
             await self.store.finish_refund(refund.id, None)
             return Declined(str(exc))
         return await self.store.finish_refund(refund.id, reference)

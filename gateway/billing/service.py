@@ -4,10 +4,14 @@ Credit and reservations at start, settlement of final orders into bills, payment
 in :mod:`gateway.billing.admin`, refunds and dispute resolutions). Resolvers call it and translate
 its answers; nothing else in the gateway touches the ledger's money tables or the payment provider.
 
-Ledger first, provider second: a provider payment is written PENDING in the transaction that checks
-the bill is payable, the provider is called with the payment's id as its idempotency key, and only
-then is the payment settled (or failed). A payment left pending by a crash is resolved by
-:meth:`BillingService.reconcile_payments`, which asks the provider.
+Every provider of money is a :class:`~gateway.rails.port.CreditRail`: the card for top-ups and bills
+paid by card (an order named by the payment's id: authorised for the amount, completed at once),
+and the credit rails for postpaid sessions (:mod:`gateway.billing.rails`: an order named by the
+session, authorised for the cap, completed with the bill). Ledger first, provider second: a
+provider payment is written PENDING in the transaction that checks the bill is payable, the rail is
+called with references bound to that payment, and only then is the payment settled (or failed). A
+payment left pending by a crash is resolved by :meth:`BillingService.reconcile_payments`, which
+queries the rail.
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ from gateway.config import LedgerSettings
 from gateway.credit.check import Bureau, CreditCheck, Standing
 from gateway.credit.decision import Denied, PaymentMode, Postpaid, Prepaid
 from gateway.currency import limit_to_minor
-from gateway.payments import PaymentDeclined, PaymentProvider
 from gateway.quoting import quoted_bill
+from gateway.rails.port import CreditRail, OrderState, RailError, RailUnavailable
 from gateway.store import (
     Account,
     BillRecord,
@@ -52,6 +56,7 @@ from operators.domain import FinalOrder, OrderLine, SessionPhase
 log = logging.getLogger(__name__)
 
 PENDING_GRACE = timedelta(seconds=60)  # a pending payment older than this was left by a crash
+CARD_SUBJECT = "chargegate"  # what a card statement shows
 
 
 def standing(account: Account) -> Standing:
@@ -96,7 +101,7 @@ class BillingService(AdminOperations):
         self,
         store: Store,
         credit: CreditCheck,
-        provider: PaymentProvider,
+        card: CreditRail,
         settings: LedgerSettings,
         currency: str,
         rails: RailBilling | None = None,
@@ -105,7 +110,7 @@ class BillingService(AdminOperations):
         self.credit = credit
         self.currency = currency
         self.rails = rails
-        self._provider = provider
+        self._card = card
         self._settings = settings
 
     # -- credit and reservations --------------------------------------------------------------------
@@ -268,30 +273,45 @@ class BillingService(AdminOperations):
         return await self.store.wallet_balance(driver_id, self.currency)
 
     async def _charge(self, payment: PaymentRecord) -> PaymentRecord | Declined:
+        """Take a PENDING payment on the card: hold its amount and capture it, both under the
+        payment's id (a repeat finds the first call). Unanswered, it stays PENDING for reconciliation."""
         try:
-            reference = await self._provider.charge(
-                payment.driver_id, payment.amount, payment.currency, payment.id
-            )
-        except PaymentDeclined as exc:
+            await self._card.authorise(payment.id, payment.driver_id, payment.amount, CARD_SUBJECT)
+            order = await self._card.complete(payment.id, payment.amount, CARD_SUBJECT)
+        except RailUnavailable as exc:
+            log.warning("payment %s: the card did not answer: %s", payment.id, exc)
+            return Declined("the card did not answer; the payment is pending: retry with the same key")
+        except RailError as exc:  # declined or refused: nothing was taken
             await self.store.fail_payment(payment.id)
             return Declined(str(exc))
-        return await self.store.settle_payment(payment.id, reference)
+        if order.state is not OrderState.COLLECTED:
+            return payment  # still collecting: a notification or reconciliation settles it
+        return await self.store.settle_payment(payment.id, order.provider_reference or payment.id)
 
     async def reconcile_payments(self, grace: timedelta = PENDING_GRACE) -> int:
-        """Resolve payments pending longer than ``grace`` (their caller crashed) by asking the
-        provider: charged means settle, never charged means failed. Returns how many it resolved."""
+        """Resolve payments pending longer than ``grace`` (their caller crashed) by asking their rail:
+        collected means settle, held but not captured means capture (the driver asked to pay),
+        never charged means failed. Returns how many it resolved."""
         resolved = 0
         for payment in await self.store.pending_payments(datetime.now(UTC) - grace):
             if self.rails is not None and await self.rails.resolve(payment):
                 after = await self.store.get_payment(payment.id)
                 resolved += after is not None and after.status is not PaymentStatus.PENDING
                 continue
-            reference = await self._provider.lookup(payment.id)
-            if reference is None:
-                await self.store.fail_payment(payment.id)
+            try:
+                order = await self._card.query(payment.id)
+                if order.state is OrderState.AUTHORISED:
+                    order = await self._card.complete(payment.id, payment.amount, CARD_SUBJECT)
+            except RailError as exc:
+                log.warning("pending payment %s not resolved: %s", payment.id, exc)
+                continue
+            if order.state is OrderState.COLLECTED:
+                await self.store.settle_payment(payment.id, order.provider_reference or payment.id)
+            elif order.state is OrderState.COLLECTING:
+                continue
             else:
-                await self.store.settle_payment(payment.id, reference)
-            log.info("pending payment %s resolved: %s", payment.id, "settled" if reference else "failed")
+                await self.store.fail_payment(payment.id)
+            log.info("pending payment %s resolved: %s", payment.id, order.state.value)
             resolved += 1
         if self.rails is not None:
             await self.rails.retry_collections()  # failed collections whose next attempt is due

@@ -1,9 +1,10 @@
 """Fixtures for the billing service: the ledger on SQLite and PostgreSQL (the store suite's fixtures),
-the credit bureau simulator on loopback, and the demo payment provider, which keeps its own record."""
+the credit bureau simulator on loopback, and the demo card, which keeps its own books."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import aiohttp
 import pytest
@@ -14,7 +15,8 @@ from gateway.credit.check import CreditCheck
 from gateway.credit.http import HttpCreditProvider
 from gateway.credit.policy import CreditPolicy
 from gateway.credit.simulator import BureauConfig, CreditBureauSimulator
-from gateway.payments import DemoPaymentProvider
+from gateway.rails.card import DemoCard
+from gateway.rails.port import OrderState
 from gateway.store import Store
 from tests.gateway.store.conftest import new_bill, new_session, store
 
@@ -34,10 +36,15 @@ async def credit() -> AsyncIterator[CreditCheck]:
 
 
 @pytest.fixture
-def provider() -> DemoPaymentProvider:
-    return DemoPaymentProvider()
+def provider() -> DemoCard:
+    return DemoCard()
 
 
 @pytest.fixture
-def billing(store: Store, credit: CreditCheck, provider: DemoPaymentProvider) -> BillingService:
+def billing(store: Store, credit: CreditCheck, provider: DemoCard) -> BillingService:
     return BillingService(store, credit, provider, LedgerSettings(), "CNY")
+
+
+def charges(card: DemoCard) -> dict[str, Decimal]:
+    """What the card really captured, by order reference (our payment ids), from its own books."""
+    return {ref: o.collected for ref, o in card.books.orders.items() if o.state is OrderState.COLLECTED}

@@ -26,7 +26,7 @@ from gateway.config import LedgerSettings
 from gateway.credit.check import CreditCheck
 from gateway.credit.policy import CreditPolicy
 from gateway.credit.provider import CreditScore
-from gateway.payments import DemoPaymentProvider
+from gateway.rails.card import DemoCard
 from gateway.store import (
     PaymentStatus,
     SessionClose,
@@ -69,7 +69,7 @@ STEP = st.one_of(
 @dataclass
 class World:
     path: Path
-    provider: DemoPaymentProvider = field(default_factory=DemoPaymentProvider)
+    provider: DemoCard = field(default_factory=DemoCard)
     store: Store | None = None
     billing: BillingService | None = None
     sessions: list[str] = field(default_factory=list)
@@ -152,7 +152,8 @@ async def step(world: World, action: tuple[Any, ...]) -> None:
             )
             if started.payment is not None and action[2]:
                 payment = started.payment
-                await world.provider.charge(payment.driver_id, payment.amount, payment.currency, payment.id)
+                await world.provider.authorise(payment.id, payment.driver_id, payment.amount, "t")
+                await world.provider.complete(payment.id, payment.amount, "t")
     elif kind == "restart":
         await store.close()
         await world.open()

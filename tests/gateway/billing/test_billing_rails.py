@@ -21,10 +21,10 @@ from gateway.billing.rails import Enrolment, RailBilling
 from gateway.config import LedgerSettings
 from gateway.credit.check import CreditCheck
 from gateway.credit.decision import DenialReason, Denied
-from gateway.payments import DemoPaymentProvider
 from gateway.rails.alipay import zhima
 from gateway.rails.alipay.client import AlipayClient
 from gateway.rails.alipay.rail import AlipayRail
+from gateway.rails.card import DemoCard
 from gateway.rails.port import CreditRail, OrderState
 from gateway.rails.reconcile import MismatchKind
 from gateway.rails.sim.faults import RailFaults
@@ -102,7 +102,7 @@ async def new_billing(
         rails = RailBilling(
             store, {rail.name: rail.make(sessions[-1])}, {"alice": Enrolment(rail.name, account or rail.good)}
         )
-        return BillingService(store, credit, DemoPaymentProvider(), LedgerSettings(), "CNY", rails)
+        return BillingService(store, credit, DemoCard(), LedgerSettings(), "CNY", rails)
 
     try:
         yield build
@@ -324,7 +324,7 @@ async def test_an_account_is_used_only_by_the_driver_whose_sign_in_holds_it(
         rails = RailBilling(
             store, {rail.name: on_rail}, {"alice": Enrolment(rail.name, account)}, identities.linked_driver
         )
-        return BillingService(store, credit, DemoPaymentProvider(), LedgerSettings(), "CNY", rails)
+        return BillingService(store, credit, DemoCard(), LedgerSettings(), "CNY", rails)
 
     denied = await billing(others).open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
     assert isinstance(denied, Denied) and denied.reason_code is DenialReason.RAIL_DECLINED
