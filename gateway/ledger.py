@@ -22,6 +22,7 @@ from gateway.credit.policy import CreditPolicy, parse_bands
 from gateway.credit.provider import CreditProvider, NoCreditProvider
 from gateway.identity.store import IdentityStore
 from gateway.rails import setup
+from gateway.rails.bureau.rail import BureauRail
 from gateway.rails.port import CreditRail
 from gateway.sessions.service import SessionService
 from gateway.store import Store, WalletEntryKind, open_store
@@ -61,14 +62,19 @@ async def seed_demo_wallets(store: Store, currency: str) -> None:
             )
 
 
-def rail_billing(settings: Settings, http: aiohttp.ClientSession, store: Store) -> RailBilling | None:
-    """The credit rails the settings configure, with their enrolled drivers; None without rails."""
+def rail_billing(
+    settings: Settings, http: aiohttp.ClientSession, store: Store, bureau: BureauRail | None = None
+) -> RailBilling | None:
+    """The credit rails the settings configure, with their enrolled drivers; None without rails.
+    ``bureau`` is the bureau rail, for drivers enrolled on it (``DRIVER=bureau:DRIVER``)."""
     rails = setup.build(settings, http)
-    if not rails:
-        return None
     enrolled = {
         driver: Enrolment(rail, account) for driver, (rail, account) in setup.enrolments(settings).items()
     }
+    if bureau is not None and any(e.rail == bureau.name for e in enrolled.values()):
+        rails[bureau.name] = bureau
+    if not rails:
+        return None
     return RailBilling(store, rails, enrolled, IdentityStore(store.database).linked_driver)
 
 
@@ -87,9 +93,8 @@ async def session_service(
             await seed_demo_wallets(store, settings.credit.currency)
         currency = settings.credit.currency
         credit = credit_check(settings, http, cache)
-        billing = BillingService(
-            store, credit, card, settings.ledger, currency, rail_billing(settings, http, store)
-        )
+        rails = rail_billing(settings, http, store, BureauRail(credit, card))
+        billing = BillingService(store, credit, card, settings.ledger, currency, rails)
         service = SessionService(store, catalogue, operators, billing, settings.ledger, currency)
         try:
             yield service

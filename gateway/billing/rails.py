@@ -312,6 +312,8 @@ class RailBilling:
             holder = await rail.holder(account)
         except RailRefused:
             return False
+        if not rail.identity:  # the account is a driver id (the bureau, the card)
+            return holder == driver_id
         if await self._owner(rail.identity, holder) != driver_id:
             return False
         self._held.add((rail.name, account, driver_id))

@@ -21,6 +21,7 @@ from gateway.settings import Settings
 
 NOTIFY_PATH = "/payments/{rail}/notify"
 RAILS = ("alipay", "wechatpay")
+BUREAU = "bureau"  # the credit bureau decides, the card collects (gateway.rails.bureau): DRIVER=bureau:DRIVER
 
 
 def notify_url(settings: Settings, rail: str) -> str:
@@ -39,9 +40,16 @@ def enrolments(settings: Settings) -> dict[str, tuple[str, str]]:
     for entry in settings.payments.enrolments:
         driver, _, target = entry.partition("=")
         rail, _, account = target.partition(":")
-        if not (driver and account) or rail not in RAILS:
-            raise ValueError(f"{entry!r} is not DRIVER=RAIL:ACCOUNT with RAIL one of {', '.join(RAILS)}")
-        if rail not in enabled(settings):
+        if not (driver and account) or rail not in (*RAILS, BUREAU):
+            raise ValueError(
+                f"{entry!r} is not DRIVER=RAIL:ACCOUNT with RAIL one of {', '.join((*RAILS, BUREAU))}"
+            )
+        if rail == BUREAU:
+            if not settings.credit.bureau_url:
+                raise ValueError(f"{entry!r} names the bureau rail, but credit.bureau_url is not set")
+            if account != driver:
+                raise ValueError(f"{entry!r}: on the bureau rail the account is the driver id")
+        elif rail not in enabled(settings):
             raise ValueError(f"{entry!r} names {rail}, which is not configured")
         if driver in found:
             raise ValueError(f"{driver} is enrolled twice")

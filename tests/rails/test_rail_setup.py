@@ -38,12 +38,28 @@ async def test_configured_rails_are_built_with_their_notify_urls(merchant_keys: 
         ({"CHARGEGATE__PAYMENTS__ENROLMENTS": "dave=wechatpay:o-1"}, "payments"),
         ({"CHARGEGATE__PAYMENTS__ENROLMENTS": "dave"}, "payments"),
         ({"CHARGEGATE__PAYMENTS__ENROLMENTS": "dave=alipay:a,dave=alipay:b"}, "payments"),
+        ({"CHARGEGATE__PAYMENTS__ENROLMENTS": "dave=bureau:dave"}, "payments"),  # no bureau configured
+        (
+            {
+                "CHARGEGATE__PAYMENTS__ENROLMENTS": "dave=bureau:erin",
+                "CHARGEGATE__CREDIT__BUREAU_URL": "http://b",
+            },
+            "payments",
+        ),  # the account on the bureau rail is the driver
     ],
 )
 def test_bad_rail_settings_name_their_key(merchant_keys: KeyPair, change: dict[str, str], key: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load(None, env=alipay_env(merchant_keys) | change)
     assert caught.value.key == key
+
+
+def test_a_driver_is_enrolled_on_the_bureau_rail_when_a_bureau_is_configured(merchant_keys: KeyPair) -> None:
+    env = {
+        "CHARGEGATE__PAYMENTS__ENROLMENTS": "dave=bureau:dave",
+        "CHARGEGATE__CREDIT__BUREAU_URL": "http://b",
+    }
+    assert setup.enrolments(load(None, env=alipay_env(merchant_keys) | env)) == {"dave": ("bureau", "dave")}
 
 
 def test_private_keys_never_come_from_the_file(tmp_path: Path) -> None:

@@ -424,3 +424,33 @@ async def test_mismatches_are_kept_in_the_ledger_and_resolved_with_an_audit_row(
     assert [(a["actor"], a["action"], a["note"]) for a in audited] == [
         ("admin:ops", "resolveRailMismatch", "refunded by hand")
     ]
+
+
+async def test_a_driver_on_the_bureau_rail_is_authorised_by_the_bureau_and_collected_by_the_card(
+    store: Store, credit: CreditCheck
+) -> None:
+    from gateway.rails.bureau.rail import BureauRail
+    from gateway.rails.card import CardBooks
+
+    books = CardBooks()
+
+    def billing() -> BillingService:  # a fresh process each time; the card's books are the acquirer's
+        card = DemoCard(books)
+        rails = RailBilling(
+            store, {"bureau": BureauRail(credit, card)}, {"alice": Enrolment("bureau", "alice")}
+        )
+        return BillingService(store, credit, card, LedgerSettings(), "CNY", rails)
+
+    opened = await billing().open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    session = opened[0]
+    assert books.orders[session.id].risk_amount == Decimal("300.00")  # the card holds the cap
+    booking = await billing().settle(session, order(session, "42.50"))
+    bill = await store.get_bill(booking.bill.id)
+    assert bill is not None and bill.status is BillStatus.PAID
+    [payment] = (await store.payments_for_bills([bill.id]))[bill.id]
+    refund = await billing().refund("admin", "r1", payment.id, Decimal("2.50"), "dispute")
+    assert isinstance(refund, RefundRecord) and refund.provider_reference == f"bureau:{refund.id}"
+    assert (books.collected(), books.refunded()) == (Decimal("42.50"), Decimal("2.50"))
+    assert await billing().rails.check_collections() == []  # type: ignore[union-attr]
+    assert await store.check_ledger() == []
