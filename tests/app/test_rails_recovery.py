@@ -98,8 +98,8 @@ async def world(
         SimulatorConfig(
             operator_id=HZ, operator_secret=operator_secret(HZ), secrets=secrets, stations=20, seed=7,
             center=CENTERS[HZ], notify_url=f"http://127.0.0.1:{port}/push/tcec/{HZ}",
-            aggregator_operator_id=US, charge_push_interval_s=0.5, time_acceleration=60.0, start_delay_s=0.1, order_retry_s=0.5,
-            order_max_attempts=20,
+            aggregator_operator_id=US, charge_push_interval_s=0.5, time_acceleration=60.0,
+            start_delay_s=0.1, order_retry_s=0.5, order_max_attempts=20,
         )
     )  # fmt: skip
     ledger = f"sqlite+aiosqlite:///{tmp_path / 'ledger.sqlite3'}"
