@@ -27,7 +27,8 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from gateway.currency import minor_unit
-from operators.domain import Tariff
+from operators import registry
+from operators.domain import ChargePricer, Tariff
 
 DAY_S = 86_400
 MAX_HOURS = Decimal(48)  # a longer charge is not an estimate anyone can use
@@ -249,6 +250,9 @@ def estimate(
         raise PricingError("power", "the charging power is unknown")
     schedule = schedule_of(tariff)
     midnight, start_s = second_of_day(start, tariff.timezone)
+    engine = registry.pricer(tariff.rules.engine) if tariff.rules is not None else None
+    if engine is not None:
+        return _by_engine(engine, tariff, schedule, energy_kwh, start, power_kw, max_hours, midnight)
     priced = lines(schedule, energy_kwh, start_s, power_kw, max_hours)
 
     def at(seconds: Decimal) -> datetime:
@@ -264,3 +268,42 @@ def estimate(
     return Estimate(
         tariff.currency, energy_kwh, power_kw, begin, finish, placed, sum((x.amount for x in priced), ZERO)
     )
+
+
+def _by_engine(
+    engine: ChargePricer,
+    tariff: Tariff,
+    schedule: Schedule,
+    energy_kwh: Decimal,
+    start: datetime,
+    power_kw: Decimal,
+    max_hours: Decimal,
+    midnight: datetime,
+) -> Estimate:
+    """The charge priced by the operator's own engine (``tariff.rules``), as the operator bills it:
+    its lines, each rounded half-up to the minor unit like ours; an ENERGY line names the daily
+    period it starts in."""
+    if energy_kwh / power_kw > max_hours:
+        raise PricingError("energyKwh", f"the charge would take more than {max_hours} hours")
+    assert tariff.rules is not None
+    begin = start.astimezone(UTC).replace(microsecond=0)
+    q = schedule.quantum
+    placed = []
+    for ruled in engine(tariff.rules.document, energy_kwh, begin, power_kw, tariff.timezone):
+        piece = None
+        if ruled.kind == "ENERGY":
+            offset = int((ruled.start - midnight).total_seconds())
+            end_s = Decimal(repr((ruled.end - midnight).total_seconds()))
+            piece = Piece(schedule.index_at(offset % DAY_S), offset, end_s, ruled.quantity)
+        line = Line(
+            ruled.kind,
+            ruled.quantity,
+            ruled.unit,
+            ruled.unit_price,
+            ruled.amount.quantize(q, ROUND_HALF_UP),
+            piece,
+        )
+        placed.append((line, ruled.start.astimezone(UTC), ruled.end.astimezone(UTC)))
+    finish = begin + timedelta(hours=float(energy_kwh / power_kw))
+    total = sum((line.amount for line, _, _ in placed), ZERO)
+    return Estimate(tariff.currency, energy_kwh, power_kw, begin, finish, tuple(placed), total)

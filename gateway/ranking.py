@@ -168,6 +168,11 @@ def _value(
         return schedule.total_at(pricing.second_of_day(now, tz)[1])
     if charge is None or (power := charge.power(c)) <= 0:
         return None
+    if tariff.rules is not None:  # priced by the operator's engine, as its estimate is
+        try:
+            return pricing.estimate(tariff, charge.energy_kwh, charge.start or now, power).total
+        except pricing.PricingError:
+            return None
     try:
         return pricing.cost(
             schedule, charge.energy_kwh, pricing.second_of_day(charge.start or now, tariff.timezone)[1], power

@@ -46,6 +46,7 @@ from operators.domain import (
     Tariff,
     TariffExtra,
     TariffPeriod,
+    TariffRules,
 )
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ DATACLASSES: tuple[type, ...] = (
     Tariff,
     TariffPeriod,
     TariffExtra,
+    TariffRules,
     CreditScore,
     Station,
     Connector,

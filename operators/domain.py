@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
+from typing import Protocol
 
 
 class ConnectorStatus(enum.Enum):
@@ -140,17 +141,58 @@ class TariffPeriod:
 
 
 @dataclass(frozen=True, slots=True)
+class TariffRules:
+    """The operator's own tariff, for a charge to be priced the way the operator bills it.
+
+    ``engine`` names a pricing engine (:data:`operators.registry.PRICERS`), ``document`` is the
+    tariff as that engine reads it (the OCPI Tariff object as JSON, say): what a daily
+    time-of-use table cannot show — prices by weekday, energy, power or duration, step sizes,
+    minimum and maximum prices.
+    """
+
+    engine: str
+    document: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuledLine:
+    """One line of a charge priced by an operator's engine: ``kind`` ENERGY, TIME or FLAT,
+    ``unit`` kWh, hour or session; ``unit_price`` and ``amount`` include VAT, exact (unrounded)."""
+
+    kind: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+    start: datetime
+    end: datetime
+
+
+class ChargePricer(Protocol):
+    """An operator's engine: the lines of ``energy_kwh`` drawn at a constant ``power_kw`` from
+    ``start`` (aware), restrictions read in ``timezone``; their amounts add up to the charge's
+    price (a minimum or maximum price shows as a FLAT line of the difference)."""
+
+    def __call__(
+        self, document: str, energy_kwh: Decimal, start: datetime, power_kw: Decimal, timezone: str
+    ) -> list[RuledLine]: ...
+
+
+@dataclass(frozen=True, slots=True)
 class Tariff:
     """A daily time-of-use tariff in the station's local time.
 
     ``periods`` are sorted by ``start``; the last one wraps past midnight to the first. A tariff with
     no period at ``00:00`` applies its last period before the first start (the wrap-around).
+    With ``rules``, the periods and extras are what the operator's tariff shows as a daily table
+    (current prices, summaries), and charges are priced by the operator's own engine.
     """
 
     currency: str
     periods: tuple[TariffPeriod, ...]
     timezone: str = "Asia/Shanghai"
     extras: tuple[TariffExtra, ...] = field(default=())
+    rules: TariffRules | None = None
 
     def period_at(self, local: time) -> TariffPeriod:
         current = self.periods[-1]

@@ -16,6 +16,7 @@ from types import ModuleType
 from aiohttp import ClientSession
 
 from operators.base import EventSink, Operator, OperatorConfigError, OperatorFactory, SharedState
+from operators.domain import ChargePricer
 
 ENTRY_POINT_GROUP = "chargegate.operators"
 BUILTIN: dict[str, str] = {
@@ -31,11 +32,26 @@ SETTINGS: dict[str, str] = {
     "fake": "operators.testing:parse_settings",
 }
 GATEWAY_KEYS = frozenset({"id", "protocol", "qr_patterns"})  # read by the gateway, not by the adapter
+# Operators' own pricing engines, named by TariffRules.engine: how a charge is priced the way the
+# operator bills it (estimates, the ESTIMATED_COST ordering, quotes and quoted bills).
+PRICERS: dict[str, str] = {
+    "ocpi": "operators.ocpi.pricing:price_charge",
+}
 # Standalone simulators for `chargegate simulate PROTOCOL`: modules with add_arguments() and run().
 SIMULATORS: dict[str, str] = {
     "tcec": "operators.tcec.simulator_cli",
     "ocpi": "operators.ocpi.simulator_cli",
 }
+
+
+def pricer(engine: str) -> ChargePricer | None:
+    """The pricing engine named ``engine``; None for one this build does not know."""
+    target = PRICERS.get(engine)
+    if target is None:
+        return None
+    module, _, name = target.partition(":")
+    found: ChargePricer = getattr(importlib.import_module(module), name)
+    return found
 
 
 def protocols() -> list[str]:

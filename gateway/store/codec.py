@@ -1,4 +1,5 @@
-"""The quoted tariff, as the JSON snapshot a session keeps (``SessionRecord.tariff_json``).
+"""The quoted tariff, as the JSON snapshot a session keeps (``SessionRecord.tariff_json``), with the
+operator's own tariff (``rules``) when it has one.
 
 The snapshot is what the driver was shown at start, so the bill can be recomputed from it later even
 if the operator's tariff has changed since. Prices are exact JSON numbers (:mod:`operators.jsoncodec`,
@@ -12,7 +13,7 @@ from datetime import time
 from decimal import Decimal
 
 from operators import jsoncodec
-from operators.domain import Tariff, TariffExtra, TariffPeriod
+from operators.domain import Tariff, TariffExtra, TariffPeriod, TariffRules
 
 VERSION = 1
 
@@ -28,6 +29,8 @@ def tariff_to_json(tariff: Tariff) -> str:
         ],
         "extras": [{"kind": e.kind, "amount": e.amount, "unit": e.unit} for e in tariff.extras],
     }
+    if tariff.rules is not None:  # the operator's own tariff: a quoted bill prices like the quote
+        snapshot["rules"] = {"engine": tariff.rules.engine, "document": tariff.rules.document}
     return jsoncodec.dumps(snapshot, sort_keys=True).decode("utf-8")
 
 
@@ -43,6 +46,7 @@ def tariff_from_json(text: str) -> Tariff:
             for p in data["periods"]
         ),
         extras=tuple(TariffExtra(e["kind"], _exact(e["amount"]), e["unit"]) for e in data["extras"]),
+        rules=TariffRules(data["rules"]["engine"], data["rules"]["document"]) if "rules" in data else None,
     )
 
 

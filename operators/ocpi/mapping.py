@@ -21,7 +21,7 @@ from typing import TypeVar
 from urllib.parse import quote, unquote
 
 from operators import domain
-from operators.ocpi import models
+from operators.ocpi import models, pricing
 from operators.ocpi.messages import Cdr, Session
 
 logger = logging.getLogger(__name__)
@@ -229,7 +229,9 @@ def tariff_to_domain(tariff: models.Tariff, tz: str) -> domain.Tariff:
 
     Elements with conditions a daily table cannot show (kWh, power, current, duration, weekday,
     date, reservation) are skipped for the periods; OCPI has no per-kWh service fee, so
-    ``service_per_kwh`` is 0 and such fees appear as extras.
+    ``service_per_kwh`` is 0 and such fees appear as extras. The whole tariff rides along as
+    ``rules``: charges are priced by the OCPI engine (:mod:`operators.ocpi.pricing`), restrictions
+    and step sizes included, as the CPO bills them.
     """
     energy_elements = [
         e
@@ -252,7 +254,11 @@ def tariff_to_domain(tariff: models.Tariff, tz: str) -> domain.Tariff:
         if not periods or periods[-1].energy_per_kwh != price:
             periods.append(domain.TariffPeriod(start, price, Decimal("0")))
     return domain.Tariff(
-        currency=tariff.currency, periods=tuple(periods), timezone=tz, extras=tuple(_extras(tariff.elements))
+        currency=tariff.currency,
+        periods=tuple(periods),
+        timezone=tz,
+        extras=tuple(_extras(tariff.elements)),
+        rules=domain.TariffRules(pricing.ENGINE, pricing.document(tariff)),
     )
 
 
