@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["simulate"]:  # import the simulators only when they are asked for
         for protocol, help_text in (("tcec", "a T/CEC 102 operator"), ("ocpi", "an OCPI 2.2.1 CPO")):
             registry.simulator_cli(protocol).add_arguments(protocols.add_parser(protocol, help=help_text))
-        from gateway.credit import simulator_cli as credit_cli
+        from gateway.rails.bureau.sim import cli as credit_cli
 
         credit_cli.add_arguments(protocols.add_parser("credit", help="a credit bureau"))
         for rail, help_text in RAIL_SIMULATORS.items():
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "simulate":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         if args.protocol == "credit":
-            from gateway.credit import simulator_cli as module
+            from gateway.rails.bureau.sim import cli as module
         elif args.protocol in RAIL_SIMULATORS:
             module = _rail_cli(args.protocol)
         elif args.protocol.endswith("-code"):

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 from gateway.config import Settings
-from gateway.credit.demo import demo_scores
-from gateway.credit.sim_config import DEFAULT_API_KEY, BureauConfig
-from gateway.credit.simulator import CreditBureauSimulator
 from gateway.rails import demo as rails_demo
+from gateway.rails.bureau.demo import demo_scores
+from gateway.rails.bureau.sim.config import DEFAULT_API_KEY, BureauConfig
+from gateway.rails.bureau.sim.server import CreditBureauSimulator
 
 DEMO_JWT_KEY = "chargegate-demo-jwt-key-public-not-a-secret"  # ≥ 32 bytes, and public on purpose
 # An `admin` API key for the README's internal-tooling steps (refunds, rail mismatches); public on

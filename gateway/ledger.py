@@ -14,14 +14,14 @@ from gateway.billing.rails import Enrolment, RailBilling
 from gateway.cache import Cache
 from gateway.catalogue import Catalogue
 from gateway.config import ConfigError, CreditSettings, Settings
-from gateway.credit.cached import CachedCreditProvider
-from gateway.credit.check import CreditCheck
-from gateway.credit.demo import demo_wallets
-from gateway.credit.http import HttpCreditProvider
-from gateway.credit.policy import CreditPolicy, parse_bands
-from gateway.credit.provider import CreditProvider, NoCreditProvider
 from gateway.identity.store import IdentityStore
 from gateway.rails import setup
+from gateway.rails.bureau.cached import CachedCreditProvider
+from gateway.rails.bureau.check import CreditCheck
+from gateway.rails.bureau.demo import demo_wallets
+from gateway.rails.bureau.http import HttpCreditProvider
+from gateway.rails.bureau.policy import CreditPolicy, parse_bands
+from gateway.rails.bureau.provider import CreditProvider, NoCreditProvider
 from gateway.rails.bureau.rail import BureauRail
 from gateway.rails.port import CreditRail
 from gateway.sessions.service import SessionService

@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 from aiocache.serializers import BaseSerializer
 
-from gateway.credit.provider import CreditScore
+from gateway.rails.bureau.provider import CreditScore
 from gateway.store import PaymentMode, SessionEndReason, SessionRecord
 from operators import jsoncodec
 from operators.domain import (

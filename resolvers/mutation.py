@@ -13,7 +13,6 @@ import strawberry
 from strawberry.types import Info
 
 from gateway import billing as b
-from gateway.credit.decision import Denied
 from gateway.sessions.service import Refused
 from resolvers import charging_types as ct
 from resolvers import ids
@@ -165,7 +164,7 @@ class Mutation(AdminMutation, IdentityMutation):
             limit.max_energy_kwh,
             quote,
         )
-        if isinstance(outcome, Denied):
+        if isinstance(outcome, b.Denied):
             return ct.CreditDenied(
                 message=outcome.message,
                 code=outcome.reason_code.value,

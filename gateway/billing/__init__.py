@@ -1,7 +1,7 @@
 """The billing service and the records and refusals it hands to the GraphQL layer."""
 
 from gateway.billing.amounts import InvalidAmount, parse_plain
-from gateway.billing.outcomes import Declined, Insufficient, NotFound, NotPayable, Refusal
+from gateway.billing.outcomes import Declined, Denied, Insufficient, NotFound, NotPayable, Refusal
 from gateway.billing.service import BillingService, CreditReport, SessionStart
 from gateway.store import (
     BillLineRecord,
@@ -22,6 +22,7 @@ from gateway.store import (
 from gateway.store.mismatches import MismatchRecord
 
 __all__ = [
+    "Denied",
     "MismatchRecord",
     "BillLineRecord",
     "BillRecord",

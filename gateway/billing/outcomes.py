@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from gateway.billing.amounts import InvalidAmount
-from gateway.credit.decision import Denied
+from gateway.rails.bureau.decision import Denied
 from gateway.store import KeyConflict
 
 

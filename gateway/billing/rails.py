@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from gateway.credit.decision import DenialReason, Denied
+from gateway.rails.bureau.decision import DenialReason, Denied
 from gateway.rails.port import (
     CreditRail,
     EventKind,

@@ -29,10 +29,10 @@ from gateway.billing.outcomes import Declined, Insufficient, NotFound, NotPayabl
 from gateway.billing.rails import RailBilling
 from gateway.billing.requests import request_hash
 from gateway.config import LedgerSettings
-from gateway.credit.check import Bureau, CreditCheck, Standing
-from gateway.credit.decision import Denied, PaymentMode, Postpaid, Prepaid
 from gateway.currency import limit_to_minor
 from gateway.quoting import quoted_bill
+from gateway.rails.bureau.check import Bureau, CreditCheck, Standing
+from gateway.rails.bureau.decision import Denied, PaymentMode, Postpaid, Prepaid
 from gateway.rails.port import CreditRail, OrderState, RailError, RailUnavailable
 from gateway.store import (
     Account,

@@ -28,8 +28,8 @@ from gateway.billing import BillingService, KeyConflict, SessionStart
 from gateway.catalogue import Catalogue
 from gateway.clock import bounded_order, bounded_progress, utc_now
 from gateway.config import LedgerSettings
-from gateway.credit.decision import Denied, PaymentMode
 from gateway.currency import limit_to_minor
+from gateway.rails.bureau.decision import Denied, PaymentMode
 from gateway.sessions import ending
 from gateway.sessions.broker import SessionBroker
 from gateway.sessions.ids import new_session_id

@@ -12,8 +12,8 @@ import pytest
 
 from gateway.auth import issue_token
 from gateway.config import AuthSettings, CreditSettings, Settings
-from gateway.credit.sim_config import BureauConfig
-from gateway.credit.simulator import CreditBureauSimulator
+from gateway.rails.bureau.sim.config import BureauConfig
+from gateway.rails.bureau.sim.server import CreditBureauSimulator
 from gateway.store import WalletEntryKind
 from operators.domain import OrderSummary, Reconciliation
 from operators.ocpi import mapping as ocpi_mapping

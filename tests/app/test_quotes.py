@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from gateway.config import Settings
-from gateway.credit.simulator import CreditBureauSimulator
 from gateway.quoting import Quoting
+from gateway.rails.bureau.sim.server import CreditBureauSimulator
 from operators.ocpi import mapping as ocpi_mapping
 from operators.ocpi.simulator import OcpiSimulator
 from resolvers import ids

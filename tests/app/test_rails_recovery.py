@@ -18,12 +18,12 @@ import aiohttp
 import pytest
 
 from gateway.auth import issue_token
-from gateway.credit.sim_config import BureauConfig
-from gateway.credit.simulator import CreditBureauSimulator
 from gateway.identity.store import How, IdentityStore
 from gateway.rails.alipay.sim.config import AlipaySimConfig
 from gateway.rails.alipay.sim.ledger import alipay_user_id
 from gateway.rails.alipay.sim.server import AlipaySimulator
+from gateway.rails.bureau.sim.config import BureauConfig
+from gateway.rails.bureau.sim.server import CreditBureauSimulator
 from gateway.rails.sim.faults import RailFaults
 from gateway.rails.wechatpay.sim.config import WeChatPaySimConfig
 from gateway.rails.wechatpay.sim.server import WeChatPaySimulator

@@ -20,8 +20,8 @@ import aiohttp
 import pytest
 
 from gateway.auth import issue_token
-from gateway.credit.sim_config import BureauConfig
-from gateway.credit.simulator import CreditBureauSimulator
+from gateway.rails.bureau.sim.config import BureauConfig
+from gateway.rails.bureau.sim.server import CreditBureauSimulator
 from gateway.server import bind
 from operators.tcec.simulator import SimulatorConfig, TcecSimulator
 from tests.app.conftest import CENTERS, HZ, US, operator_secret, poll, secrets_for

@@ -37,8 +37,8 @@ from sqlalchemy.engine import make_url
 
 from gateway.auth import issue_token
 from gateway.config import CacheSettings, Settings
-from gateway.credit.sim_config import BureauConfig
-from gateway.credit.simulator import CreditBureauSimulator
+from gateway.rails.bureau.sim.config import BureauConfig
+from gateway.rails.bureau.sim.server import CreditBureauSimulator
 from gateway.security.apikeys import create_key
 from gateway.server import bind
 from operators.ocpi import auth as ocpi_auth

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from gateway.config import AuthSettings, CreditSettings, Settings
-from gateway.credit.sim_config import BureauConfig
-from gateway.credit.simulator import CreditBureauSimulator
+from gateway.rails.bureau.sim.config import BureauConfig
+from gateway.rails.bureau.sim.server import CreditBureauSimulator
 from gateway.sessions.service import order_raw
 from operators.domain import FinalOrder, OrderLine
 from operators.tcec.sim_faults import Faults

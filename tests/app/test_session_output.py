@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from gateway.config import AuthSettings, CreditSettings, Settings
-from gateway.credit.simulator import CreditBureauSimulator
+from gateway.rails.bureau.sim.server import CreditBureauSimulator
 from gateway.store import BillStatus, PaymentMode
 from operators.domain import OrderLine
 from operators.ocpi import mapping as ocpi_mapping
@@ -40,7 +40,7 @@ async def ocpi_stack(stack_settings: Settings, bureau: CreditBureauSimulator) ->
 
 @pytest.fixture
 async def bureau() -> AsyncIterator[CreditBureauSimulator]:
-    from gateway.credit.sim_config import BureauConfig
+    from gateway.rails.bureau.sim.config import BureauConfig
 
     async with CreditBureauSimulator(BureauConfig(api_key="test-bureau-key")) as sim:
         yield sim

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from gateway.credit.check import CreditCheck
+from gateway.rails.bureau.check import CreditCheck
 from gateway.rails.port import CreditRail, RailDeclined, RailEvent, RailOrder, RailUnavailable
 
 

@@ -11,10 +11,10 @@ import pytest
 
 from gateway.billing import BillingService
 from gateway.config import LedgerSettings
-from gateway.credit.check import CreditCheck
-from gateway.credit.http import HttpCreditProvider
-from gateway.credit.policy import CreditPolicy
-from gateway.credit.simulator import BureauConfig, CreditBureauSimulator
+from gateway.rails.bureau.check import CreditCheck
+from gateway.rails.bureau.http import HttpCreditProvider
+from gateway.rails.bureau.policy import CreditPolicy
+from gateway.rails.bureau.sim.server import BureauConfig, CreditBureauSimulator
 from gateway.rails.card import DemoCard
 from gateway.rails.port import OrderState
 from gateway.store import Store

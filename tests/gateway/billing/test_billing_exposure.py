@@ -18,7 +18,7 @@ from gateway.billing import (
     SessionStart,
 )
 from gateway.billing.admin import Resolution
-from gateway.credit.decision import Denied
+from gateway.rails.bureau.decision import Denied
 from gateway.store import BillStatus, SessionClose, SessionEndReason, SessionRecord, Store, WalletEntryKind
 from operators.domain import FinalOrder, OrderLine, SessionPhase
 

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from gateway.billing import BillingService, PaymentMethod, SessionStart
 from gateway.config import LedgerSettings
-from gateway.credit.check import CreditCheck
-from gateway.credit.policy import CreditPolicy
-from gateway.credit.provider import CreditScore
+from gateway.rails.bureau.check import CreditCheck
+from gateway.rails.bureau.policy import CreditPolicy
+from gateway.rails.bureau.provider import CreditScore
 from gateway.rails.card import DemoCard
 from gateway.store import (
     PaymentStatus,

@@ -19,11 +19,11 @@ from gateway.billing import BillingService, BillRecord, BillStatus, PaymentMode,
 from gateway.billing.admin import Resolution
 from gateway.billing.rails import Enrolment, RailBilling
 from gateway.config import LedgerSettings
-from gateway.credit.check import CreditCheck
-from gateway.credit.decision import DenialReason, Denied
 from gateway.rails.alipay import zhima
 from gateway.rails.alipay.client import AlipayClient
 from gateway.rails.alipay.rail import AlipayRail
+from gateway.rails.bureau.check import CreditCheck
+from gateway.rails.bureau.decision import DenialReason, Denied
 from gateway.rails.card import DemoCard
 from gateway.rails.port import CreditRail, OrderState
 from gateway.rails.reconcile import MismatchKind

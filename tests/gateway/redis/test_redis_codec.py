@@ -13,9 +13,9 @@ import pytest
 from gateway import redis_codec
 from gateway.cache import Cache, build_backend
 from gateway.config import CacheSettings
-from gateway.credit.cached import CachedCreditProvider
-from gateway.credit.provider import CreditScore
 from gateway.metrics import Metrics
+from gateway.rails.bureau.cached import CachedCreditProvider
+from gateway.rails.bureau.provider import CreditScore
 from gateway.store import PaymentMode, SessionEndReason, SessionRecord
 from operators.domain import (
     Connector,

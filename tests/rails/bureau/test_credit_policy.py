@@ -6,9 +6,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from gateway.credit.decision import DenialReason, Denied, PaymentMode, Postpaid, Prepaid
-from gateway.credit.demo import DEMO_DRIVERS
-from gateway.credit.policy import CreditPolicy, ScoreBand, decide, parse_bands, postpay_limit
+from gateway.rails.bureau.decision import DenialReason, Denied, PaymentMode, Postpaid, Prepaid
+from gateway.rails.bureau.demo import DEMO_DRIVERS
+from gateway.rails.bureau.policy import CreditPolicy, ScoreBand, decide, parse_bands, postpay_limit
 
 POLICY = CreditPolicy()
 AUTO, POST, PRE = None, PaymentMode.POSTPAID, PaymentMode.PREPAID

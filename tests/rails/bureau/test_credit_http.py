@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.credit.http import HttpCreditProvider, parse_answer
-from gateway.credit.provider import CreditUnavailable
-from gateway.credit.simulator import BureauConfig, BureauFaults, CreditBureauSimulator, derived_score
+from gateway.rails.bureau.http import HttpCreditProvider, parse_answer
+from gateway.rails.bureau.provider import CreditUnavailable
+from gateway.rails.bureau.sim.server import BureauConfig, BureauFaults, CreditBureauSimulator, derived_score
 
 AT = datetime(2025, 1, 1, tzinfo=UTC)
 BUREAU_KEY = "test-bureau-key-0123456789"  # the conftest's bureau; asserted below

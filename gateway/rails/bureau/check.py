@@ -12,9 +12,9 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from gateway.credit.decision import Decision, PaymentMode
-from gateway.credit.policy import CreditPolicy, decide, postpay_limit
-from gateway.credit.provider import CreditProvider, CreditUnavailable
+from gateway.rails.bureau.decision import Decision, PaymentMode
+from gateway.rails.bureau.policy import CreditPolicy, decide, postpay_limit
+from gateway.rails.bureau.provider import CreditProvider, CreditUnavailable
 
 log = logging.getLogger(__name__)
 

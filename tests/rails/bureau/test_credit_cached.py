@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from gateway.credit.cached import CachedCreditProvider
-from gateway.credit.http import HttpCreditProvider
-from gateway.credit.provider import CreditUnavailable
-from gateway.credit.simulator import BureauConfig, BureauFaults, CreditBureauSimulator
+from gateway.rails.bureau.cached import CachedCreditProvider
+from gateway.rails.bureau.http import HttpCreditProvider
+from gateway.rails.bureau.provider import CreditUnavailable
+from gateway.rails.bureau.sim.server import BureauConfig, BureauFaults, CreditBureauSimulator
 
 
 def _counter(metrics, name: str) -> float:

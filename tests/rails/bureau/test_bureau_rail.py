@@ -9,11 +9,11 @@ from decimal import Decimal
 import aiohttp
 import pytest
 
-from gateway.credit.check import CreditCheck
-from gateway.credit.http import HttpCreditProvider
-from gateway.credit.policy import CreditPolicy
-from gateway.credit.simulator import BureauConfig, BureauFaults, CreditBureauSimulator
+from gateway.rails.bureau.check import CreditCheck
+from gateway.rails.bureau.http import HttpCreditProvider
+from gateway.rails.bureau.policy import CreditPolicy
 from gateway.rails.bureau.rail import BureauRail
+from gateway.rails.bureau.sim.server import BureauConfig, BureauFaults, CreditBureauSimulator
 from gateway.rails.card import CardBooks, DemoCard
 from gateway.rails.port import EventKind, OrderState, RailDeclined, RailRefused, RailUnavailable
 

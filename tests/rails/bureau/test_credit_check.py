@@ -6,14 +6,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from gateway.credit.cached import CachedCreditProvider
-from gateway.credit.check import Bureau, CreditCheck, Standing
-from gateway.credit.decision import DenialReason, Denied, PaymentMode, Postpaid, Prepaid
-from gateway.credit.demo import DEMO_DRIVERS, demo_wallets
-from gateway.credit.http import HttpCreditProvider
-from gateway.credit.policy import CreditPolicy
-from gateway.credit.provider import NoCreditProvider
-from gateway.credit.simulator import BureauFaults
+from gateway.rails.bureau.cached import CachedCreditProvider
+from gateway.rails.bureau.check import Bureau, CreditCheck, Standing
+from gateway.rails.bureau.decision import DenialReason, Denied, PaymentMode, Postpaid, Prepaid
+from gateway.rails.bureau.demo import DEMO_DRIVERS, demo_wallets
+from gateway.rails.bureau.http import HttpCreditProvider
+from gateway.rails.bureau.policy import CreditPolicy
+from gateway.rails.bureau.provider import NoCreditProvider
+from gateway.rails.bureau.sim.server import BureauFaults
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import asyncio
 
 import pytest
 
-from gateway.credit.http import HttpCreditProvider
-from gateway.credit.provider import CreditUnavailable
-from gateway.credit.sim_config import DEFAULT_API_KEY
-from gateway.credit.simulator_cli import add_arguments, config_from_args, run
+from gateway.rails.bureau.http import HttpCreditProvider
+from gateway.rails.bureau.provider import CreditUnavailable
+from gateway.rails.bureau.sim.cli import add_arguments, config_from_args, run
+from gateway.rails.bureau.sim.config import DEFAULT_API_KEY
 
 
 def _parser() -> argparse.ArgumentParser:

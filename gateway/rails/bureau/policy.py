@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
-from gateway.credit.decision import Decision, DenialReason, Denied, PaymentMode, Postpaid, Prepaid
+from gateway.rails.bureau.decision import Decision, DenialReason, Denied, PaymentMode, Postpaid, Prepaid
 
 CENT = Decimal("0.01")
 

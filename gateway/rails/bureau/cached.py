@@ -1,6 +1,6 @@
 """The caching wrapper: a driver's score is reused for ``ttl_s`` (an hour by default, DESIGN §4).
 
-It implements :class:`~gateway.credit.provider.CreditProvider` around another provider, storing
+It implements :class:`~gateway.rails.bureau.provider.CreditProvider` around another provider, storing
 answers in the shared :class:`~gateway.cache.Cache` under kind ``credit``. "No score" (an unknown
 driver) is an answer and is cached; :class:`CreditUnavailable` is not, so the next request asks the
 bureau again.
@@ -9,7 +9,7 @@ bureau again.
 from __future__ import annotations
 
 from gateway.cache import Cache
-from gateway.credit.provider import CreditProvider, CreditScore
+from gateway.rails.bureau.provider import CreditProvider, CreditScore
 
 KIND = "credit"
 SOURCE = "bureau"  # the cache key's "operator" part: credit-kind keys read credit:bureau:{driver_id}

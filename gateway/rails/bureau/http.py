@@ -1,6 +1,6 @@
 """The credit bureau's JSON API, from our side: :class:`HttpCreditProvider`.
 
-The API (served by :mod:`gateway.credit.simulator` in demo and tests)::
+The API (served by :mod:`gateway.rails.bureau.sim.server` in demo and tests)::
 
     GET {base_url}/v1/scores/{driver_id}          Authorization: Bearer {api_key}
     200 {"driverId": "alice", "score": 720, "asOf": "2025-01-01T00:00:00Z"}
@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from gateway.credit.provider import SCORE_MAX, SCORE_MIN, CreditScore, CreditUnavailable
+from gateway.rails.bureau.provider import SCORE_MAX, SCORE_MIN, CreditScore, CreditUnavailable
 
 MAX_BODY_BYTES = 64 * 1024
 

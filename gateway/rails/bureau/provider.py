@@ -46,8 +46,8 @@ class CreditUnavailable(CreditError):
 
 
 class CreditProvider(Protocol):
-    """Scores drivers. Implementations: :class:`~gateway.credit.http.HttpCreditProvider` (a bureau's
-    HTTP API), :class:`~gateway.credit.cached.CachedCreditProvider` (wraps another provider) and
+    """Scores drivers. Implementations: :class:`~gateway.rails.bureau.http.HttpCreditProvider` (a bureau's
+    HTTP API), :class:`~gateway.rails.bureau.cached.CachedCreditProvider` (wraps another provider) and
     :class:`NoCreditProvider` (no bureau configured)."""
 
     async def score(self, driver_id: str) -> CreditScore:

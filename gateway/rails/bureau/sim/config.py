@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from gateway.credit.demo import demo_scores
-from gateway.credit.provider import SCORE_MAX, SCORE_MIN
+from gateway.rails.bureau.demo import demo_scores
+from gateway.rails.bureau.provider import SCORE_MAX, SCORE_MIN
 from operators import fault_fields
 
 DEFAULT_API_KEY = "demo-credit-bureau-key"  # a public demo string: pass your own for anything shared

@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from gateway.credit.demo import demo_scores
-from gateway.credit.provider import SCORE_MAX, SCORE_MIN
-from gateway.credit.sim_config import DEFAULT_API_KEY
-from gateway.credit.simulator import BureauConfig, BureauFaults, CreditBureauSimulator
+from gateway.rails.bureau.demo import demo_scores
+from gateway.rails.bureau.provider import SCORE_MAX, SCORE_MIN
+from gateway.rails.bureau.sim.config import DEFAULT_API_KEY
+from gateway.rails.bureau.sim.server import BureauConfig, BureauFaults, CreditBureauSimulator
 from operators.sim_args import bounded, rate
 
 DEFAULT_PORT = 9501

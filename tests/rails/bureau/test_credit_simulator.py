@@ -8,8 +8,8 @@ import time
 import aiohttp
 import pytest
 
-from gateway.credit.provider import SCORE_MAX, SCORE_MIN
-from gateway.credit.simulator import BureauConfig, BureauFaults, CreditBureauSimulator, derived_score
+from gateway.rails.bureau.provider import SCORE_MAX, SCORE_MIN
+from gateway.rails.bureau.sim.server import BureauConfig, BureauFaults, CreditBureauSimulator, derived_score
 
 
 def test_derived_scores_are_stable_in_range_and_seeded():

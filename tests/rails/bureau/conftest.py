@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 
 from gateway.cache import Cache, build_backend
-from gateway.credit.http import HttpCreditProvider
-from gateway.credit.simulator import BureauConfig, CreditBureauSimulator
 from gateway.metrics import Metrics
+from gateway.rails.bureau.http import HttpCreditProvider
+from gateway.rails.bureau.sim.server import BureauConfig, CreditBureauSimulator
 
 BUREAU_KEY = "test-bureau-key-0123456789"
 BUREAU_SEED = 7

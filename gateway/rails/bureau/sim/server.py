@@ -1,5 +1,5 @@
 """A credit-bureau simulator: a real aiohttp server on loopback serving the API that
-:mod:`gateway.credit.http` calls (``GET /v1/scores/{driver_id}`` with a bearer API key).
+:mod:`gateway.rails.bureau.http` calls (``GET /v1/scores/{driver_id}`` with a bearer API key).
 
 Scores are deterministic: the configured table (the demo drivers by default) and, for anyone else,
 a score derived from a hash of the seed and the driver id, the same in every run. Faults are
@@ -24,8 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.credit.provider import SCORE_MAX, SCORE_MIN
-from gateway.credit.sim_config import BureauConfig, BureauFaults
+from gateway.rails.bureau.provider import SCORE_MAX, SCORE_MIN
+from gateway.rails.bureau.sim.config import BureauConfig, BureauFaults
 
 __all__ = ["BureauConfig", "BureauFaults", "CreditBureauSimulator", "derived_score"]
 

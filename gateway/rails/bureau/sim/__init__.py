@@ -1,0 +1,1 @@
+"""The credit-bureau simulator (``chargegate simulate credit``)."""
