@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from gateway.rails.port import CreditRail, OrderState, RailError
+from gateway.rails.port import CreditRail, OrderState, RailError, RailRefused
 
 
 class MismatchKind(enum.Enum):
@@ -50,6 +50,10 @@ async def reconcile(rail: CreditRail, expected: Iterable[Expected]) -> list[Mism
     for want in expected:
         try:
             order = await rail.query(want.reference)
+        except RailRefused as exc:  # the provider has no such order: what we booked did not move
+            kind = MismatchKind.MISSING_COLLECTION if want.collected > 0 else MismatchKind.UNREACHABLE
+            found.append(Mismatch(rail.name, want.reference, kind, want.collected, None, str(exc)))
+            continue
         except RailError as exc:
             found.append(
                 Mismatch(rail.name, want.reference, MismatchKind.UNREACHABLE, want.collected, None, str(exc))

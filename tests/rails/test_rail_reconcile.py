@@ -29,6 +29,7 @@ async def test_reconcile_flags_each_difference(
         Expected("C", Decimal("5.00")),  # still collecting
         Expected("D", Decimal("3.00")),  # booked, never collected
         Expected("E", Decimal("0.00")),  # unknown to the provider
+        Expected("F", Decimal("4.00")),  # booked as collected, unknown to the provider
     ]
     found = {m.reference: m.kind for m in await reconcile(rail, ledger)}
     assert found == {
@@ -36,6 +37,7 @@ async def test_reconcile_flags_each_difference(
         "C": MismatchKind.PENDING,
         "D": MismatchKind.MISSING_COLLECTION,
         "E": MismatchKind.UNREACHABLE,
+        "F": MismatchKind.MISSING_COLLECTION,
     }
 
 
