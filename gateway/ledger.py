@@ -71,7 +71,9 @@ def rail_billing(
     enrolled = {
         driver: Enrolment(rail, account) for driver, (rail, account) in setup.enrolments(settings).items()
     }
-    if bureau is not None and any(e.rail == bureau.name for e in enrolled.values()):
+    if bureau is None:  # without the card it collects on (the ledger CLI), the bureau rail is left out
+        enrolled = {driver: e for driver, e in enrolled.items() if e.rail != setup.BUREAU}
+    elif any(e.rail == bureau.name for e in enrolled.values()):
         rails[bureau.name] = bureau
     if not rails:
         return None

@@ -75,3 +75,20 @@ def test_ledger_rails_without_rails_says_so(capsys: pytest.CaptureFixture[str]) 
 
     assert main(["ledger", "rails"]) == 2
     assert "no credit rail is configured" in capsys.readouterr().err
+
+
+async def test_the_ledger_cli_leaves_the_bureau_rail_out(merchant_keys: KeyPair, tmp_path: Path) -> None:
+    """``chargegate ledger rails`` has no card to ask: bureau-enrolled drivers are not compared."""
+    from gateway.ledger import rail_billing
+    from gateway.store import open_store
+
+    env = {"CHARGEGATE__PAYMENTS__ENROLMENTS": "dave=bureau:dave,alice=alipay:ZMOP1",
+           "CHARGEGATE__CREDIT__BUREAU_URL": "http://b"}  # fmt: skip
+    settings = load(None, env=alipay_env(merchant_keys) | env)
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'ledger.sqlite3'}")
+    try:
+        async with aiohttp.ClientSession() as http:
+            rails = rail_billing(settings, http, store)
+            assert rails is not None and set(rails.rails) == {"alipay"}
+    finally:
+        await store.close()
