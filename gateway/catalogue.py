@@ -10,14 +10,15 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 import numpy as np
 
 from gateway.config import CatalogueSettings
-from gateway.geoindex import GridIndex
+from gateway.geoindex import Found, GridIndex
 from gateway.metrics import Metrics
 from gateway.qrcodes import QrPatterns
 from operators.base import Operator, OperatorError
@@ -58,6 +59,80 @@ def freeze_heap() -> None:
     _frozen = True
     gc.collect()
     gc.freeze()
+
+
+class Nearby(Sequence[tuple[float, Station]]):
+    """Radius-search hits ordered by distance, then operator and station id: ``(distance, station)``
+    items, built when read (indexing, slicing, :func:`bisect.bisect_right`).
+
+    Only as much is sorted as is read: the first page of 50 among 70,000 hits takes a partition
+    and a sort of the nearest 64, not a sort of them all. Reading further sorts a longer head
+    (every hit no farther than the last one read, so equal distances are never split).
+    """
+
+    MIN_HEAD = 64
+
+    def __init__(self, found: Found) -> None:
+        self._found = found
+        self._order = np.arange(len(found))  # positions in ``found``: the head sorted, the rest not
+        self._distance = found.distance.copy()
+        self._sorted = 0 if len(found) > 1 else len(found)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def _sort_head(self, n: int) -> None:
+        """Sort at least the first ``n`` items (and every item as near as the n-th)."""
+        total = len(self._order)
+        if n <= self._sorted:
+            return
+        n = min(total, max(n, 2 * self._sorted, self.MIN_HEAD))
+        lo = self._sorted
+        rest = self._distance[lo:]
+        if n < total:
+            kth = np.partition(rest, n - lo - 1)[n - lo - 1]
+            near = rest <= kth
+            pick = np.concatenate((np.flatnonzero(near), np.flatnonzero(~near)))
+            self._order[lo:] = self._order[lo:][pick]
+            self._distance[lo:] = rest[pick]
+            n = lo + int(near.sum())
+        head = np.argsort(self._distance[lo:n], kind="stable")
+        self._order[lo:n] = self._order[lo:n][head]
+        self._distance[lo:n] = self._distance[lo:n][head]
+        self._break_ties(lo, n)
+        self._sorted = n
+
+    def _break_ties(self, lo: int, hi: int) -> None:
+        """Equal distances (the same place) in ``[lo, hi)`` ordered by operator and station id."""
+        distance = self._distance[lo:hi]
+        ties = np.flatnonzero(distance[1:] == distance[:-1])
+        for run in np.split(ties, np.flatnonzero(np.diff(ties) != 1) + 1) if len(ties) else ():
+            a, b = lo + int(run[0]), lo + int(run[-1]) + 2
+            part = self._order[a:b].copy()
+            keys = self._found.keys(part)
+            self._order[a:b] = part[sorted(range(len(part)), key=keys.__getitem__)]
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[float, Station]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[float, Station]]: ...
+
+    def __getitem__(self, i: int | slice) -> tuple[float, Station] | list[tuple[float, Station]]:
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(self._order))
+            if step != 1:
+                self._sort_head(len(self._order))
+            elif start >= stop:
+                return []
+            else:
+                self._sort_head(stop)
+            return list(zip(self._distance[i].tolist(), self._found.values(self._order[i]), strict=True))
+        if i < 0:
+            i += len(self._order)
+        if not 0 <= i < len(self._order):
+            raise IndexError(i)
+        self._sort_head(i + 1)
+        return float(self._distance[i]), self._found.values(self._order[i : i + 1])[0]
 
 
 class Catalogue:
@@ -118,15 +193,15 @@ class Catalogue:
     ) -> list[tuple[float, Station]]:
         """Stations within the radius, nearest first (ties broken by operator and station id);
         in no particular order with ``ordered=False``, for callers that sort on their own."""
+        if ordered:
+            return self.nearest(lat, lon, radius_km)[:]
         found = self._index.search(lat, lon, radius_km)
-        if not ordered:
-            return list(zip(found.distance.tolist(), found.value.tolist(), strict=True))
-        order = np.argsort(found.distance, kind="stable")
-        distances = found.distance[order]
-        hits = list(zip(distances.tolist(), found.value[order].tolist(), strict=True))
-        if len(distances) > 1 and (distances[1:] == distances[:-1]).any():  # equal distances: by id
-            hits.sort(key=lambda h: (h[0], h[1].operator_id, h[1].id))
-        return hits
+        return list(zip(found.distance.tolist(), found.value, strict=True))
+
+    def nearest(self, lat: float, lon: float, radius_km: float) -> Nearby:
+        """Stations within the radius, nearest first, as a sequence that builds only the items
+        read: its length and a page cost no Python work per station found."""
+        return Nearby(self._index.search(lat, lon, radius_km))
 
     def station_count(self, operator_id: str) -> int:
         return self.sync_state.get(operator_id, SyncState()).stations

@@ -27,6 +27,7 @@ PACK_AFTER = 1024  # points waiting outside the arrays before a query packs them
 _BAND_SPAN = 1000.0  # sort key: band * span + (lon + 180), longitudes never reach the next band
 
 Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.intp]
 Objects = npt.NDArray[np.object_]
 
 
@@ -39,22 +40,49 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """What a radius query found, in no particular order: distances, keys and values, aligned."""
+    """What a radius query found, in no particular order: ``distance`` and ``slot`` aligned.
+
+    A slot is a position in the index's arrays as they stood at the query (below their length) or
+    in the points that were waiting outside them (from it on); keys and values are only fetched for
+    the slots asked (:meth:`keys`, :meth:`values`), so a query that finds thousands of points and
+    shows twenty touches twenty Python objects.
+    """
 
     distance: Floats
-    key: Objects
-    value: Objects
+    slot: Ints
+    packed_keys: Objects
+    packed_values: Objects
+    extra_keys: tuple[Hashable, ...] = ()
+    extra_values: tuple[Any, ...] = ()
 
     def __len__(self) -> int:
         return len(self.distance)
+
+    def keys(self, at: Ints) -> list[Any]:
+        """The keys of the hits at positions ``at`` (of this result), in that order."""
+        return self._pick(self.slot[at], self.packed_keys, self.extra_keys)
+
+    def values(self, at: Ints) -> list[Any]:
+        return self._pick(self.slot[at], self.packed_values, self.extra_values)
+
+    def _pick(self, slots: Ints, packed: Objects, extra: tuple[Any, ...]) -> list[Any]:
+        n = len(packed)
+        if not extra or not len(slots) or slots.max() < n:
+            return packed[slots].tolist()  # type: ignore[no-any-return]
+        return [packed[s] if s < n else extra[s - n] for s in slots.tolist()]
+
+    @property
+    def key(self) -> list[Any]:
+        return self.keys(np.arange(len(self)))
+
+    @property
+    def value(self) -> list[Any]:
+        return self.values(np.arange(len(self)))
 
 
 def _objects(items: Iterable[Any], n: int) -> Objects:
     """A 1-d object array of ``items`` (tuples stay elements, not rows)."""
     return np.fromiter(items, dtype=object, count=n)
-
-
-_EMPTY = Found(np.empty(0), np.empty(0, dtype=object), np.empty(0, dtype=object))
 
 
 class GridIndex:
@@ -133,23 +161,28 @@ class GridIndex:
         dlat = radius_km / KM_PER_DEG_LAT
         cos_lat = max(math.cos(math.radians(min(89.0, abs(lat) + dlat))), 1e-6)
         dlon = min(180.0, dlat / cos_lat)
-        found = self._search_packed(lat, lon, radius_km, dlat, dlon) if len(self._sort) else _EMPTY
-        if not self._fresh:
-            return found
+        distance, slot = self._search_packed(lat, lon, radius_km, dlat, dlon)
         extra = [
             (d, key, value)
             for key, (plat, plon, value) in self._fresh.items()
             if abs(plat - lat) <= dlat and (d := haversine_km(lat, lon, plat, plon)) <= radius_km
         ]
-        if not extra:
-            return found
+        if extra:
+            distance = np.concatenate((distance, np.array([d for d, _, _ in extra])))
+            slot = np.concatenate((slot, np.arange(len(self._keys), len(self._keys) + len(extra))))
         return Found(
-            np.concatenate((found.distance, np.array([d for d, _, _ in extra]))),
-            np.concatenate((found.key, _objects((k for _, k, _ in extra), len(extra)))),
-            np.concatenate((found.value, _objects((v for _, _, v in extra), len(extra)))),
+            distance,
+            slot,
+            self._keys,
+            self._values,
+            tuple(k for _, k, _ in extra),
+            tuple(v for _, _, v in extra),
         )
 
-    def _search_packed(self, lat: float, lon: float, radius_km: float, dlat: float, dlon: float) -> Found:
+    def _search_packed(
+        self, lat: float, lon: float, radius_km: float, dlat: float, dlon: float
+    ) -> tuple[Floats, Ints]:
+        """Distances and slots of the packed points within the radius."""
         cell = self._cell
         bands = np.arange(math.floor((lat - dlat) / cell), math.floor((lat + dlat) / cell) + 1) * _BAND_SPAN
         west, east = max(-180.0, lon - dlon) + 180.0, min(180.0, lon + dlon) + 180.0
@@ -158,7 +191,7 @@ class GridIndex:
         sizes = hi - lo
         total = int(sizes.sum())
         if not total:
-            return _EMPTY
+            return np.empty(0), np.empty(0, dtype=np.intp)
         # The positions of every run, end to end, without a Python loop over bands.
         at = np.arange(total) + np.repeat(lo - (np.cumsum(sizes) - sizes), sizes)
         if self._alive is not None:
@@ -171,10 +204,9 @@ class GridIndex:
         )
         d = (2 * EARTH_RADIUS_KM) * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
         inside = d <= radius_km
-        at = at[inside]
-        return Found(d[inside], self._keys[at], self._values[at])
+        return d[inside], at[inside]
 
     def within(self, lat: float, lon: float, radius_km: float) -> Iterator[tuple[float, Hashable]]:
         """``(distance_km, key)`` for every point within ``radius_km``, in no particular order."""
         found = self.search(lat, lon, radius_km)
-        return zip(found.distance.tolist(), found.key.tolist(), strict=True)
+        return zip(found.distance.tolist(), found.key, strict=True)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import overload
 
 from gateway import pricing
 from operators.domain import Connector, Station, Tariff
@@ -85,6 +86,28 @@ def connector_ids(hits: Sequence[Hit], test: ConnectorTest | None) -> dict[str, 
         else:
             ids += [c.id for c in s.connectors if test(c)]
     return out
+
+
+class ByDistance(Sequence[tuple[Key, float, Station]]):
+    """The DISTANCE ordering of hits already nearest first, its items built when read: a page of
+    a search that found thousands of stations costs the page, not the thousands."""
+
+    def __init__(self, hits: Sequence[Hit]) -> None:
+        self._hits = hits
+
+    def __len__(self) -> int:
+        return len(self._hits)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[Key, float, Station]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[Key, float, Station]]: ...
+
+    def __getitem__(self, i: int | slice) -> tuple[Key, float, Station] | list[tuple[Key, float, Station]]:
+        if isinstance(i, slice):
+            return [((0, 0, d, s.operator_id, s.id), d, s) for d, s in self._hits[i]]
+        d, s = self._hits[i]
+        return (0, 0, d, s.operator_id, s.id), d, s
 
 
 def rank(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -139,14 +139,16 @@ async def ordered(
     test: ConnectorTest | None = None,
     wanted_ops: set[str] | None = None,
     available_only: bool = False,
-) -> tuple[list[tuple[ranking.Key, float, domain.Station]], ConnectorTest | None]:
+) -> tuple[Sequence[tuple[ranking.Key, float, domain.Station]], ConnectorTest | None]:
     """Every station of the search, filtered and ranked (what ``make bench`` times), and the test
     of the connectors that match: with ``available_only``, only AVAILABLE ones do, so the ordering,
     the summaries and ``Station.estimate`` consider the connectors a driver can use now."""
+    catalogue = ctx.runtime.catalogue
+    if order_by is StationOrder.DISTANCE and wanted_ops is None and test is None and not available_only:
+        # Nothing to weigh per station: the page is built from the sorted hits, the rest never is.
+        return ranking.ByDistance(catalogue.nearest(near.lat, near.lon, radius_km)), test
     # Ranked orderings sort on their own key, which includes the distance.
-    hits = ctx.runtime.catalogue.near(
-        near.lat, near.lon, radius_km, ordered=order_by is StationOrder.DISTANCE
-    )
+    hits = catalogue.near(near.lat, near.lon, radius_km, ordered=order_by is StationOrder.DISTANCE)
     if wanted_ops is not None:
         hits = [h for h in hits if h[1].operator_id in wanted_ops]
     if test is not None:

@@ -104,3 +104,39 @@ def test_catalogue_near_orders_by_distance_then_operator_and_station_id():
     assert sorted(d for d, _ in catalogue.near(30.0, 120.0, 5, ordered=False)) == [
         d for d, _ in catalogue.near(30.0, 120.0, 5)
     ]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nearest_reads_like_a_full_sort_whatever_is_read_first(seed):
+    """Hits sorted only as far as read: indexing, slices and bisection see the full order
+    (distance, then operator and station id), ties at the same place included."""
+    from bisect import bisect_right
+
+    from gateway.catalogue import Catalogue
+    from gateway.config import CatalogueSettings
+    from gateway.metrics import Metrics
+    from operators.domain import GeoPoint, Station
+
+    rng = random.Random(seed)
+    places = [GeoPoint(30 + rng.uniform(-0.2, 0.2), 120 + rng.uniform(-0.2, 0.2)) for _ in range(150)]
+    stations = [
+        Station(f"OP{rng.randrange(3)}", f"s{i}", "", rng.choice(places), None, ()) for i in range(900)
+    ]  # many stations share a place: equal distances
+    catalogue = Catalogue(CatalogueSettings(), Metrics())
+    catalogue.upsert(stations)
+    full = sorted(catalogue.near(30, 120, 30, ordered=False), key=lambda h: (h[0], h[1].operator_id, h[1].id))
+    keys = [(d, s.operator_id, s.id) for d, s in full]
+    assert len(full) > 500
+    nearest = catalogue.nearest(30, 120, 30)
+    assert len(nearest) == len(full)
+    for _ in range(30):
+        a = rng.randrange(len(full))
+        b = a + rng.randrange(60)
+        assert [(d, s.operator_id, s.id) for d, s in nearest[a:b]] == keys[a:b]
+        d, s = nearest[a]
+        assert (d, s.operator_id, s.id) == keys[a]
+        probe = keys[rng.randrange(len(keys))]
+        found = bisect_right(nearest, probe, key=lambda h: (h[0], h[1].operator_id, h[1].id))
+        assert found == bisect_right(keys, probe)
+    assert [(d, s.operator_id, s.id) for d, s in catalogue.near(30, 120, 30)] == keys
+    assert [(d, s.operator_id, s.id) for d, s in nearest[::-1]] == keys[::-1]
