@@ -1,6 +1,8 @@
-"""Sessions and bills on a credit rail (Alipay pay-after-use, WeChat Pay score).
+"""Sessions and bills on a credit rail (Alipay pay-after-use, WeChat Pay score, the bureau and card).
 
-A driver enrolled on a rail (:class:`Enrolment`) charges on the rail's credit. When a postpaid
+A driver enrolled on a rail (:class:`Enrolment`) charges on the rail's credit; the account on file
+must be held by the provider user the driver signs in as (checked once per account, before its
+first authorisation). When a postpaid
 session opens, the rail authorises the session's cap as its risk amount, on an order named by the
 session id. When the session's bill is booked, the rail collects the bill's total: a PROVIDER
 payment is recorded PENDING first (ledger first, provider second) and settled once the rail says the
