@@ -237,11 +237,21 @@ class RailBilling:
         rail = self.rail_for(session) if session is not None else None
         if rail is None or session is None:
             return False
-        # A repeat of the first call (same attempt, same merchant number): nothing twice.
-        await self._complete(rail, session.id, payment, await self._attempt(payment))
+        attempt = await self._attempt(payment)
+        try:
+            order = await rail.query(session.id, attempt)
+        except RailError as exc:
+            log.warning("payment %s: %s did not answer the query: %s", payment.id, rail.name, exc)
+            return True
+        if order.state is OrderState.AUTHORISED:  # the completion never arrived: make it (same numbers)
+            await self._complete(rail, session.id, payment, attempt)
+        elif order.state is not OrderState.COLLECTING:  # while the provider collects, nothing to ask
+            await self._record(payment, order, rail, attempt)
         return True
 
-    async def check_collections(self, per_driver: int = CHECK_PER_DRIVER) -> list[Mismatch]:
+    async def check_collections(
+        self, per_driver: int = CHECK_PER_DRIVER, now: datetime | None = None
+    ) -> list[Mismatch]:
         """Compare, for each enrolled driver's latest ended sessions that a rail authorised, what the
         ledger settled through the rail with what the rail says it collected, and list the bills
         whose collection failed for good; every difference, each also kept in the ledger (and those
@@ -262,7 +272,7 @@ class RailBilling:
                 ]  # fmt: skip
                 expected.append(Expected(session.id, sum(settled, Decimal("0.00"))))
             mismatches = await reconcile(rail, expected)
-            mismatches += self._exhausted(rail, bills.values(), paid)
+            mismatches += self._exhausted(rail, bills.values(), paid, now or datetime.now(UTC))
             found += mismatches
             await self._keep(rail, [e.reference for e in expected], mismatches)
         for mismatch in found:
@@ -271,15 +281,25 @@ class RailBilling:
 
     @staticmethod
     def _exhausted(
-        rail: CreditRail, bills: Iterable[BillRecord], paid: Mapping[str, Sequence[PaymentRecord]]
+        rail: CreditRail,
+        bills: Iterable[BillRecord],
+        paid: Mapping[str, Sequence[PaymentRecord]],
+        now: datetime,
     ) -> list[Mismatch]:
-        """Bills left UNPAID after every collection attempt failed."""
+        """Bills left UNPAID after every collection attempt failed, or whose collection has been
+        pending longer than all the attempts would take (WeChat Pay still deducting by itself)."""
         found = []
+        stale = now - timedelta(seconds=sum(RETRY_AFTER_S))
         for bill in bills:
             attempts = [p for p in paid.get(bill.id, []) if p.method is PaymentMethod.PROVIDER]
             failed = len(attempts) >= MAX_ATTEMPTS and all(p.status is PaymentStatus.FAILED for p in attempts)
-            if failed and bill.status in (BillStatus.UNPAID, BillStatus.OVERDUE):
-                found.append(_exhausted(rail.name, bill, len(attempts)))
+            stuck = (
+                bool(attempts)
+                and attempts[-1].status is PaymentStatus.PENDING
+                and attempts[0].created_at < stale
+            )
+            if (failed or stuck) and bill.status in (BillStatus.UNPAID, BillStatus.OVERDUE):
+                found.append(_exhausted(rail.name, bill, len(attempts), still_pending=stuck))
         return found
 
     async def _keep(
@@ -394,8 +414,12 @@ class RailBilling:
             )
 
 
-def _exhausted(rail: str, bill: BillRecord, attempts: int) -> Mismatch:
+def _exhausted(rail: str, bill: BillRecord, attempts: int, still_pending: bool = False) -> Mismatch:
+    detail = (
+        f"bill {bill.id} not collected yet, {attempts} attempt(s), the provider still collecting"
+        if still_pending
+        else f"{attempts} collections failed; bill {bill.id} stays {bill.status.value} for the driver to pay"
+    )
     return Mismatch(
-        rail, bill.session_id, MismatchKind.COLLECTION_FAILED, bill.total, Decimal("0.00"),
-        f"{attempts} collections failed; bill {bill.id} stays {bill.status.value} for the driver to pay",
-    )  # fmt: skip
+        rail, bill.session_id, MismatchKind.COLLECTION_FAILED, bill.total, Decimal("0.00"), detail
+    )

@@ -454,3 +454,34 @@ async def test_a_driver_on_the_bureau_rail_is_authorised_by_the_bureau_and_colle
     assert (books.collected(), books.refunded()) == (Decimal("42.50"), Decimal("2.50"))
     assert await billing().rails.check_collections() == []  # type: ignore[union-attr]
     assert await store.check_ledger() == []
+
+
+async def test_a_collection_the_provider_keeps_trying_is_flagged_once_stale_and_cleared_when_paid(
+    new_billing: Callable[..., BillingService], rail: Rail, store: Store, http: aiohttp.ClientSession
+) -> None:
+    if rail.name != "wechatpay":
+        pytest.skip("Alipay closes a failed collection: see the retry tests")
+    billing = new_billing()
+    assert billing.rails is not None
+    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
+    assert isinstance(opened, tuple)
+    session = opened[0]
+    rail.sim.faults = RailFaults(collection_failure=True)
+    booking = await billing.settle(session, order(session, "12.00"))
+    await store.apply_progress(session.id, status=SessionPhase.COMPLETED)
+    assert await billing.reconcile_payments(grace=timedelta(0)) == 0  # WeChat Pay is deducting: wait
+    kinds = {m.kind for m in await billing.rails.check_collections()}
+    assert MismatchKind.COLLECTION_FAILED not in kinds  # not stale yet
+    later = datetime.now(UTC) + timedelta(hours=2)
+    assert MismatchKind.COLLECTION_FAILED in {
+        m.kind for m in await billing.rails.check_collections(now=later)
+    }
+    [kept] = [m for m in await store.mismatches() if m.kind == "COLLECTION_FAILED"]
+    rail.sim.faults = RailFaults()
+    await rail.make(http).complete(session.id, Decimal("12.00"), "EV charging", attempt=2)  # deducted now
+    assert await billing.reconcile_payments(grace=timedelta(0)) == 1
+    bill = await store.get_bill(booking.bill.id)
+    assert bill is not None and bill.status is BillStatus.PAID and rail.collected() == "12.00"
+    assert await billing.rails.check_collections(now=later) == []
+    cleared = await store.get_mismatch(kept.id)
+    assert cleared is not None and cleared.resolved_by == "reconciliation"
