@@ -18,7 +18,7 @@ from typing import overload
 import numpy as np
 
 from gateway.config import CatalogueSettings
-from gateway.geoindex import Found, GridIndex
+from gateway.geoindex import Found, GridIndex, chord2_km
 from gateway.metrics import Metrics
 from gateway.qrcodes import QrPatterns
 from operators.base import Operator, OperatorError
@@ -71,12 +71,16 @@ class Nearby(Sequence[tuple[float, Station]]):
     """
 
     MIN_HEAD = 64
+    # A head takes every hit whose squared chord is within this factor of the last one it must
+    # hold: any hit at the same distance (to the last bit) is then in it, never split across.
+    MARGIN = 1 + 1e-9
 
     def __init__(self, found: Found) -> None:
         self._found = found
         self._order = np.arange(len(found))  # positions in ``found``: the head sorted, the rest not
-        self._distance = found.distance.copy()
-        self._sorted = 0 if len(found) > 1 else len(found)
+        self._chord2 = found.chord2.copy()  # aligned with ``_order``
+        self._distance = np.empty(len(found))  # km, for the sorted head
+        self._sorted = 0
 
     def __len__(self) -> int:
         return len(self._order)
@@ -88,17 +92,19 @@ class Nearby(Sequence[tuple[float, Station]]):
             return
         n = min(total, max(n, 2 * self._sorted, self.MIN_HEAD))
         lo = self._sorted
-        rest = self._distance[lo:]
         if n < total:
+            rest = self._chord2[lo:]
             kth = np.partition(rest, n - lo - 1)[n - lo - 1]
-            near = rest <= kth
+            near = rest <= kth * self.MARGIN
             pick = np.concatenate((np.flatnonzero(near), np.flatnonzero(~near)))
             self._order[lo:] = self._order[lo:][pick]
-            self._distance[lo:] = rest[pick]
+            self._chord2[lo:] = rest[pick]
             n = lo + int(near.sum())
-        head = np.argsort(self._distance[lo:n], kind="stable")
+        distance = chord2_km(self._chord2[lo:n])
+        head = np.argsort(distance, kind="stable")
         self._order[lo:n] = self._order[lo:n][head]
-        self._distance[lo:n] = self._distance[lo:n][head]
+        self._chord2[lo:n] = self._chord2[lo:n][head]
+        self._distance[lo:n] = distance[head]
         self._break_ties(lo, n)
         self._sorted = n
 
@@ -108,9 +114,10 @@ class Nearby(Sequence[tuple[float, Station]]):
         ties = np.flatnonzero(distance[1:] == distance[:-1])
         for run in np.split(ties, np.flatnonzero(np.diff(ties) != 1) + 1) if len(ties) else ():
             a, b = lo + int(run[0]), lo + int(run[-1]) + 2
-            part = self._order[a:b].copy()
-            keys = self._found.keys(part)
-            self._order[a:b] = part[sorted(range(len(part)), key=keys.__getitem__)]
+            keys = self._found.keys(self._order[a:b])
+            by_key = np.array(sorted(range(b - a), key=keys.__getitem__))
+            self._order[a:b] = self._order[a:b][by_key]
+            self._chord2[a:b] = self._chord2[a:b][by_key]
 
     @overload
     def __getitem__(self, i: int) -> tuple[float, Station]: ...

@@ -2,8 +2,12 @@
 
 Points live in numpy arrays ordered by (band, longitude), a band being ``cell_deg`` degrees of
 latitude. A query takes, in each band its circle crosses, the one contiguous run of points within
-the circle's longitude span (two binary searches per band, all bands at once), then computes the
-haversine distances of those candidates in one vectorised pass: no Python work per candidate.
+the circle's longitude span (two binary searches per band, all bands at once), then measures those
+candidates in one vectorised pass: no Python work per candidate. A point is kept as a unit vector,
+so the pass computes the squared chord to the centre (three differences, three squares: no
+trigonometry); the chord grows with the great-circle distance, so it selects and orders exactly
+as the distance does, and the distance itself (``2R·asin(chord/2)``, the haversine formula's own
+form) is computed only for the hits read.
 
 Changes arrive between packings: a point added or moved since the last packing waits in a small
 dict searched in Python (and its old packed slot is masked out) until :meth:`GridIndex.pack`
@@ -31,6 +35,16 @@ Ints = npt.NDArray[np.intp]
 Objects = npt.NDArray[np.object_]
 
 
+def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:
+    p, lam = math.radians(lat), math.radians(lon)
+    return math.cos(p) * math.cos(lam), math.cos(p) * math.sin(lam), math.sin(p)
+
+
+def chord2_km(chord2: Floats) -> Floats:
+    """Great-circle distances (km) of squared unit chords."""
+    return (2 * EARTH_RADIUS_KM) * np.arcsin(np.minimum(np.sqrt(chord2) / 2, 1.0))
+
+
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
@@ -40,15 +54,16 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """What a radius query found, in no particular order: ``distance`` and ``slot`` aligned.
+    """What a radius query found, in no particular order: ``chord2`` (the squared unit chord to
+    the centre, which orders as the distance does) and ``slot`` aligned.
 
     A slot is a position in the index's arrays as they stood at the query (below their length) or
-    in the points that were waiting outside them (from it on); keys and values are only fetched for
-    the slots asked (:meth:`keys`, :meth:`values`), so a query that finds thousands of points and
-    shows twenty touches twenty Python objects.
+    in the points that were waiting outside them (from it on); distances, keys and values are only
+    computed or fetched for the positions asked (:meth:`distances`, :meth:`keys`, :meth:`values`),
+    so a query that finds thousands of points and shows twenty touches twenty Python objects.
     """
 
-    distance: Floats
+    chord2: Floats
     slot: Ints
     packed_keys: Objects
     packed_values: Objects
@@ -56,7 +71,15 @@ class Found:
     extra_values: tuple[Any, ...] = ()
 
     def __len__(self) -> int:
-        return len(self.distance)
+        return len(self.chord2)
+
+    def distances(self, at: Ints | slice) -> Floats:
+        """Distances (km) of the hits at positions ``at``."""
+        return chord2_km(self.chord2[at])
+
+    @property
+    def distance(self) -> Floats:
+        return chord2_km(self.chord2)
 
     def keys(self, at: Ints) -> list[Any]:
         """The keys of the hits at positions ``at`` (of this result), in that order."""
@@ -95,9 +118,7 @@ class GridIndex:
         self._sort = np.empty(0)
         self._lat_deg = np.empty(0)
         self._lon_deg = np.empty(0)
-        self._lat = np.empty(0)  # radians
-        self._lon = np.empty(0)
-        self._cos = np.empty(0)
+        self._x = self._y = self._z = np.empty(0)  # unit vectors
         self._alive: npt.NDArray[np.bool_] | None = None  # None: every packed point is live
         self._keys: Objects = np.empty(0, dtype=object)
         self._values: Objects = np.empty(0, dtype=object)
@@ -147,8 +168,8 @@ class GridIndex:
         order = np.argsort(sort, kind="stable")
         self._sort = sort[order]
         self._lat_deg, self._lon_deg = lat[order], lon[order]
-        self._lat, self._lon = np.radians(self._lat_deg), np.radians(self._lon_deg)
-        self._cos = np.cos(self._lat)
+        p, lam = np.radians(self._lat_deg), np.radians(self._lon_deg)
+        self._x, self._y, self._z = np.cos(p) * np.cos(lam), np.cos(p) * np.sin(lam), np.sin(p)
         self._keys = np.concatenate((self._keys[keep], keys))[order]
         self._values = np.concatenate((self._values[keep], values))[order]
         self._slot = {key: i for i, key in enumerate(self._keys.tolist())}
@@ -161,17 +182,20 @@ class GridIndex:
         dlat = radius_km / KM_PER_DEG_LAT
         cos_lat = max(math.cos(math.radians(min(89.0, abs(lat) + dlat))), 1e-6)
         dlon = min(180.0, dlat / cos_lat)
-        distance, slot = self._search_packed(lat, lon, radius_km, dlat, dlon)
-        extra = [
-            (d, key, value)
-            for key, (plat, plon, value) in self._fresh.items()
-            if abs(plat - lat) <= dlat and (d := haversine_km(lat, lon, plat, plon)) <= radius_km
-        ]
+        centre = unit_vector(lat, lon)
+        limit = (2 * math.sin(radius_km / (2 * EARTH_RADIUS_KM))) ** 2  # the radius as a squared chord
+        chord2, slot = self._search_packed(centre, limit, lat, lon, dlat, dlon)
+        extra = []
+        for key, (plat, plon, value) in self._fresh.items():
+            if abs(plat - lat) <= dlat:
+                c2 = sum((a - b) ** 2 for a, b in zip(unit_vector(plat, plon), centre, strict=True))
+                if c2 <= limit:
+                    extra.append((c2, key, value))
         if extra:
-            distance = np.concatenate((distance, np.array([d for d, _, _ in extra])))
+            chord2 = np.concatenate((chord2, np.array([c for c, _, _ in extra])))
             slot = np.concatenate((slot, np.arange(len(self._keys), len(self._keys) + len(extra))))
         return Found(
-            distance,
+            chord2,
             slot,
             self._keys,
             self._values,
@@ -180,9 +204,15 @@ class GridIndex:
         )
 
     def _search_packed(
-        self, lat: float, lon: float, radius_km: float, dlat: float, dlon: float
+        self,
+        centre: tuple[float, float, float],
+        limit: float,
+        lat: float,
+        lon: float,
+        dlat: float,
+        dlon: float,
     ) -> tuple[Floats, Ints]:
-        """Distances and slots of the packed points within the radius."""
+        """Squared chords and slots of the packed points within the radius."""
         cell = self._cell
         bands = np.arange(math.floor((lat - dlat) / cell), math.floor((lat + dlat) / cell) + 1) * _BAND_SPAN
         west, east = max(-180.0, lon - dlon) + 180.0, min(180.0, lon + dlon) + 180.0
@@ -196,15 +226,16 @@ class GridIndex:
         at = np.arange(total) + np.repeat(lo - (np.cumsum(sizes) - sizes), sizes)
         if self._alive is not None:
             at = at[self._alive[at]]
-        p1 = math.radians(lat)
-        p2 = self._lat[at]
-        a = (
-            np.sin((p2 - p1) / 2) ** 2
-            + math.cos(p1) * self._cos[at] * np.sin((self._lon[at] - math.radians(lon)) / 2) ** 2
-        )
-        d = (2 * EARTH_RADIUS_KM) * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
-        inside = d <= radius_km
-        return d[inside], at[inside]
+        chord2 = np.take(self._x, at)
+        chord2 -= centre[0]
+        chord2 *= chord2
+        for axis, c in ((self._y, centre[1]), (self._z, centre[2])):  # in place: no temporaries
+            part = np.take(axis, at)
+            part -= c
+            part *= part
+            chord2 += part
+        inside = chord2 <= limit
+        return chord2[inside], at[inside]
 
     def within(self, lat: float, lon: float, radius_km: float) -> Iterator[tuple[float, Hashable]]:
         """``(distance_km, key)`` for every point within ``radius_km``, in no particular order."""
