@@ -111,7 +111,6 @@ def _objects(items: Iterable[Any], n: int) -> Objects:
 class GridIndex:
     def __init__(self, cell_deg: float = 0.02) -> None:
         self._cell = cell_deg
-        self._points: dict[Hashable, tuple[float, float]] = {}
         self._fresh: dict[Hashable, tuple[float, float, Any]] = {}  # not in the arrays yet
         self._slot: dict[Hashable, int] = {}  # position in the arrays of each live packed point
         self._dead = 0
@@ -124,27 +123,25 @@ class GridIndex:
         self._values: Objects = np.empty(0, dtype=object)
 
     def __len__(self) -> int:
-        return len(self._points)
+        return len(self._slot) + len(self._fresh)
 
     def put(self, key: Hashable, lat: float, lon: float, value: Any = None) -> None:
         """Place ``key`` at ``lat``/``lon`` with ``value`` (returned by :meth:`search`; the key by
         default), replacing where it was."""
         value = key if value is None else value
-        if self._points.get(key) == (lat, lon):
-            slot = self._slot.get(key)
-            if slot is not None:
-                self._values[slot] = value
-                return
+        slot = self._slot.get(key)
+        if slot is not None and self._lat_deg[slot] == lat and self._lon_deg[slot] == lon:
+            self._values[slot] = value  # the same place: nothing moves
+            return
         self.remove(key)
-        self._points[key] = (lat, lon)
         self._fresh[key] = (lat, lon, value)
 
     def remove(self, key: Hashable) -> None:
-        if self._points.pop(key, None) is None:
-            return
         if self._fresh.pop(key, None) is not None:
             return
-        slot = self._slot.pop(key)
+        slot = self._slot.pop(key, None)
+        if slot is None:
+            return
         if self._alive is None:
             self._alive = np.ones(len(self._keys), dtype=bool)
         self._alive[slot] = False
