@@ -12,6 +12,7 @@ import orjson
 from bench.load import Check
 
 SEP = "\x1f"  # between the parts of a cursor
+FLOAT_TOLERANCE = 1e-9
 STATUSES = frozenset({"AVAILABLE", "OCCUPIED", "CHARGING", "RESERVED", "FAULTED", "OFFLINE"})
 
 
@@ -102,7 +103,8 @@ def count_fields(value: Any) -> int:
 
 def same_answer(got: Any, want: Any, path: str = "") -> str | None:
     """None when ``got`` is ``want``, else where they first differ. Floats, and the distances that
-    cursors hold, may differ in their last bits (another language's sine, another summation order)."""
+    cursors hold, may differ in their last digits (another language's sine, the gateway's chord
+    formula): within a relative 1e-9 (a micrometre at a kilometre) they are the same."""
     if isinstance(want, dict):
         if not isinstance(got, dict) or got.keys() != want.keys():
             return f"{path or 'answer'}: keys {sorted(got) if isinstance(got, dict) else got!r}"
@@ -124,7 +126,7 @@ def same_answer(got: Any, want: Any, path: str = "") -> str | None:
                 return reason
         return None
     if isinstance(want, float) and isinstance(got, int | float) and not isinstance(got, bool):
-        close = math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-12)
+        close = math.isclose(got, want, rel_tol=FLOAT_TOLERANCE, abs_tol=FLOAT_TOLERANCE)
         return None if close else f"{path}: {got!r} != {want!r}"
     return None if got == want and type(got) is type(want) else f"{path}: {got!r} != {want!r}"
 
@@ -143,7 +145,7 @@ def _same_cursor(got: str, want: str) -> bool:
         if a == b:
             continue
         try:
-            if not math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-12):
+            if not math.isclose(float(a), float(b), rel_tol=FLOAT_TOLERANCE, abs_tol=FLOAT_TOLERANCE):
                 return False
         except ValueError:
             return False

@@ -199,11 +199,13 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {r['stations']} | {r['radius_km']:g} | {r['concurrency']} | " + " | ".join(cells) + " |"
             )
+        told = set()
         for r in rows:
             for name, why in (r.get("differences") or {}).items():
-                lines.append(
-                    f"\n{LABELS.get(name, name)} answered differently ({r['stations']} stations): {why}"
-                )
+                if (r["stations"], r["radius_km"], name) not in told:  # once per query, not per concurrency
+                    told.add((r["stations"], r["radius_km"], name))
+                    label = LABELS.get(name, name)
+                    lines += ["", f"{label} answered differently ({r['stations']} stations): {why}"]
     top = results.get("profile_top")
     if top:
         q = results.get("profile_query") or {}

@@ -246,6 +246,18 @@ def test_report_renders_targets(tmp_path) -> None:  # type: ignore[no-untyped-de
     assert (tmp_path / "chart.png").stat().st_size > 0
 
 
+def test_report_names_a_differing_answer_once_per_query() -> None:
+    rows = [_row(20, 5.0, c, {"proxy": {"cpu": [1.2], "p50": [1.0]}}) for c in (1, 16)]
+    for row in rows:
+        row["same_answer"]["proxy"] = False
+        row["differences"] = {"proxy": ".data.stations.totalCount: 3 != 4"}
+    text = report.markdown(_results(search=rows))
+    assert (
+        text.count("proxy floor answered differently (20 stations): .data.stations.totalCount: 3 != 4") == 1
+    )
+    assert "| 20 | 5 | 16 | proxy floor | 5 | 1.00 | 2.00 | 100 | **no** | 1/10 |" in text
+
+
 def test_report_without_the_peer_says_why() -> None:
     vs = {"proxy": {"cpu": [1.2], "p50": [1.0]}}
     results = _results(
@@ -300,6 +312,10 @@ def test_same_answer_tolerates_last_bits_of_distances_only() -> None:
     got = orjson.loads(orjson.dumps(want))
     assert checks.same_answer(got, want) is None
     got["data"]["stations"]["edges"][0]["cursor"] = cursor("1.2345678901234565")  # another sine's last bit
+    assert checks.same_answer(got, want) is None
+    got["data"]["stations"]["edges"][0]["cursor"] = cursor(
+        "1.2345678901220000"
+    )  # the gateway's chord formula
     got["data"]["stations"]["edges"][0]["node"]["maxPowerKw"] = 60  # JavaScript's JSON for 60.0
     assert checks.same_answer(got, want) is None
     got["data"]["stations"]["edges"][0]["cursor"] = cursor("1.3")
