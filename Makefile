@@ -23,7 +23,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
-# Benchmarks (bench/): about 6 minutes on 2 cores; writes bench/results/latest.{md,json,png}.
+# Benchmarks (bench/): about 7 minutes on 2 cores; writes bench/results/latest.{md,json,png}.
 BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): pyproject.toml
