@@ -1,21 +1,37 @@
-"""Settings: a TOML file plus environment overrides, validated once at start-up.
+"""Settings: a TOML file plus environment overrides, validated once at start-up by pydantic-settings.
 
-The only module that reads ``os.environ``. Environment overrides use ``CHARGEGATE__SECTION__KEY``
-(e.g. ``CHARGEGATE__GATEWAY__PORT=8001``). Secrets never live in the file: a secret-looking key of
-an operator table (``*secret``, ``*token``, ``*_iv``, ``*password``, ``*key``) must be written as
-``{ env = "VAR_NAME" }`` and is read from the environment. A bad setting raises
-:class:`ConfigError` naming the key.
+The only module that reads ``os.environ``. Three sources, the first winning: keyword overrides of
+``[gateway]`` (the CLI's ``--host`` and ``--port``), environment overrides ``CHARGEGATE__SECTION__KEY``
+(e.g. ``CHARGEGATE__GATEWAY__PORT=8001``; a list is comma-separated), then the TOML file. Each
+``[section]`` is one of the frozen dataclasses of :mod:`gateway.settings`, which pydantic validates
+(types coerced, unknown sections and keys refused by name). Secrets never live in the file: a secret
+of a section (:data:`SECTION_SECRETS`) or a secret-looking key of an operator table (``*secret``,
+``*token``, ``*_iv``, ``*password``, ``*key``) must be written as ``{ env = "VAR_NAME" }`` and is read
+from the environment. The checks no type can express (one mode of three, a URL's scheme, each
+operator table as its adapter reads it) run last. A bad setting raises :class:`ConfigError`: one
+line naming the key.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from gateway.settings import (
     AlipaySettings,
@@ -94,56 +110,147 @@ SECTION_URLS = {"cache.redis_url"}
 REDIS_SCHEMES = ("redis", "rediss")
 
 
+class SettingsFile(BaseSettings):
+    """Every section and the operator tables, as pydantic-settings reads and validates them."""
+
+    model_config = SettingsConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    credit: CreditSettings = Field(default_factory=CreditSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
+    alipay: AlipaySettings = Field(default_factory=AlipaySettings)
+    wechatpay: WeChatPaySettings = Field(default_factory=WeChatPaySettings)
+    payments: PaymentsSettings = Field(default_factory=PaymentsSettings)
+    operators: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Not pydantic-settings' own environment source: it would read os.environ, not a test's
+        # mapping, and parse a list as JSON where an override is comma-separated.
+        path, env = _INPUTS.get()
+        return init_settings, EnvironmentOverrides(settings_cls, env), TomlFile(settings_cls, path, env)
+
+
+# What the sources of one load() read: the file and the environment (os.environ unless a test's).
+_INPUTS: ContextVar[tuple[Path | None, Mapping[str, str]]] = ContextVar("settings_inputs")
+
+
 def load(path: str | Path | None, env: Mapping[str, str] | None = None, **gateway: Any) -> Settings:
     """Read ``path`` (or nothing), apply environment overrides and keyword overrides of [gateway]."""
-    env = os.environ if env is None else env
-    raw: dict[str, Any] = {}
-    if path is not None:
+    overrides = {k: v for k, v in gateway.items() if v is not None}
+    with _inputs(None if path is None else Path(path), os.environ if env is None else env):
         try:
-            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError("--config", f"no such file: {path}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError("--config", f"not valid TOML: {exc}") from exc
-    unknown = set(raw) - set(SECTIONS) - {"operators"}
-    if unknown:
-        raise ConfigError(sorted(unknown)[0], "unknown section")
-    sections = {name: _resolve_env(name, raw.get(name, {}), env) for name in SECTIONS}
-    for key, value in env.items():
-        if key.startswith(ENV_PREFIX):
-            section, _, name = key[len(ENV_PREFIX) :].lower().partition("__")
-            if section not in SECTIONS or not name:
-                raise ConfigError(key, "unknown environment override")
-            sections[section][name] = value
-    sections["gateway"].update({k: v for k, v in gateway.items() if v is not None})
-    built = {name: _section(name, cls, sections[name]) for name, cls in SECTIONS.items()}
-    operators = raw.get("operators", [])
-    if not isinstance(operators, list):
-        raise ConfigError("operators", "must be an array of tables ([[operators]])")
-    settings = Settings(**built, operators=tuple(_operator(i, op, env) for i, op in enumerate(operators)))
+            model = SettingsFile(**({"gateway": overrides} if overrides else {}))
+        except ValidationError as exc:
+            raise _config_error(exc) from None
+    built = {name: getattr(model, name) for name in SECTIONS}
+    settings = Settings(**built, operators=model.operators)
     _check(settings)
     _check_operators(settings)
     _check_rails(settings)
     return settings
 
 
-def _resolve_env(name: str, table: Any, env: Mapping[str, str]) -> dict[str, Any]:
+@contextmanager
+def _inputs(path: Path | None, env: Mapping[str, str]) -> Iterator[None]:
+    token = _INPUTS.set((path, env))
+    try:
+        yield
+    finally:
+        _INPUTS.reset(token)
+
+
+class TomlFile(TomlConfigSettingsSource):
+    """The settings file, with each ``{ env = "VAR" }`` read from the environment, inline secrets
+    refused, and the operator tables checked for what every adapter needs (``id``, ``protocol``)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None, env: Mapping[str, str]) -> None:
+        self.env = env
+        if path is not None and not path.is_file():
+            raise ConfigError("--config", f"no such file: {path}")
+        try:
+            super().__init__(settings_cls, toml_file=path)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("--config", f"not valid TOML: {exc}") from exc
+
+    def __call__(self) -> dict[str, Any]:
+        raw = super().__call__()
+        out: dict[str, Any] = {}
+        for name, table in raw.items():
+            if name == "operators":
+                if not isinstance(table, list):
+                    raise ConfigError("operators", "must be an array of tables ([[operators]])")
+                out[name] = [_operator(i, op, self.env) for i, op in enumerate(table)]
+            elif name in SECTIONS:
+                out[name] = _section(name, table, self.env)
+            else:
+                raise ConfigError(name, "unknown section")
+        return out
+
+
+class EnvironmentOverrides(PydanticBaseSettingsSource):
+    """``CHARGEGATE__SECTION__KEY=value``: a value of a section (an unknown section is refused here,
+    an unknown key by the section's validation); a list setting is comma-separated."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.env = env
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # not used: __call__ reads every override at once
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, dict[str, Any]] = {}
+        for key, value in self.env.items():
+            if key.startswith(ENV_PREFIX):
+                section, _, name = key[len(ENV_PREFIX) :].lower().partition("__")
+                if section not in SECTIONS or not name:
+                    raise ConfigError(key, "unknown environment override")
+                if isinstance(_default(section, name), tuple):
+                    value = tuple(part.strip() for part in value.split(",") if part.strip())
+                out.setdefault(section, {})[name] = value
+        return out
+
+
+def _default(section: str, name: str) -> Any:
+    cls = SECTIONS[section]
+    return getattr(cls(), name, None) if name in {f.name for f in fields(cls)} else None
+
+
+def _section(name: str, table: Any, env: Mapping[str, str]) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise ConfigError(name, "must be a table")
     out: dict[str, Any] = {}
     for key, value in table.items():
+        where = f"{name}.{key}"
         if isinstance(value, dict) and set(value) == {"env"}:
             if value["env"] not in env:
-                raise ConfigError(f"{name}.{key}", f"environment variable {value['env']} is not set")
+                raise ConfigError(where, f"environment variable {value['env']} is not set")
             out[key] = env[value["env"]]
-        elif f"{name}.{key}" in SECTION_SECRETS:
-            raise ConfigError(f"{name}.{key}", 'secrets come from the environment: write { env = "VAR" }')
-        elif f"{name}.{key}" in SECTION_URLS and isinstance(value, str) and _has_password(value):
+            continue
+        if where in SECTION_SECRETS:
+            raise ConfigError(where, 'secrets come from the environment: write { env = "VAR" }')
+        if where in SECTION_URLS and isinstance(value, str) and _has_password(value):
             raise ConfigError(
-                f"{name}.{key}", 'a URL with a password comes from the environment: write { env = "VAR" }'
+                where, 'a URL with a password comes from the environment: write { env = "VAR" }'
             )
-        else:
-            out[key] = value
+        default = _default(name, key)
+        if isinstance(value, bool) and isinstance(default, int | float) and not isinstance(default, bool):
+            raise ConfigError(where, f"expected {type(default).__name__}, got {value!r}")
+        out[key] = value
     return out
 
 
@@ -154,38 +261,32 @@ def _has_password(url: str) -> bool:
         return False
 
 
-def _section(name: str, cls: type, values: Mapping[str, Any]) -> Any:
-    known = {f.name: f for f in fields(cls)}
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if key not in known:
-            raise ConfigError(f"{name}.{key}", "unknown setting")
-        default = getattr(cls(), key)
-        out[key] = _coerce(f"{name}.{key}", value, type(default))
-    return cls(**out)
+# pydantic's error types (int_parsing, string_type, ...) by their first word, as a TOML author reads them.
+_EXPECTED = {
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "string": "str",
+    "tuple": "a list",
+    "list": "a list",
+}
 
 
-def _coerce(key: str, value: Any, kind: type) -> Any:
-    try:
-        if kind is bool:
-            if isinstance(value, bool):
-                return value
-            if str(value).lower() in ("1", "true", "yes", "on"):
-                return True
-            if str(value).lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(value)
-        if kind is tuple:
-            if isinstance(value, str):  # from the environment: comma-separated
-                return tuple(part.strip() for part in value.split(",") if part.strip())
-            if not isinstance(value, list):
-                raise ValueError(value)
-            return tuple(value)
-        if kind in (int, float) and isinstance(value, bool):
-            raise ValueError(value)
-        return kind(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(key, f"expected {kind.__name__}, got {value!r}") from exc
+def _config_error(exc: ValidationError) -> ConfigError:
+    """pydantic's first error as one line naming the key, in this module's words."""
+    error = exc.errors(include_url=False)[0]
+    loc = error["loc"]
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+    kind = error["type"]
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        return ConfigError(key, "unknown section" if len(loc) == 1 else "unknown setting")
+    if kind in ("dataclass_type", "dict_type", "model_type"):
+        return ConfigError(key, "must be a table")
+    expected = _EXPECTED.get(kind.split("_")[0])
+    message = f"expected {expected}" if expected else str(error["msg"])
+    if key in SECTION_SECRETS:
+        return ConfigError(key, message)  # never the value
+    return ConfigError(key, f"{message}, got {error.get('input')!r}")
 
 
 def _operator(index: int, table: Any, env: Mapping[str, str]) -> dict[str, Any]:

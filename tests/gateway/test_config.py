@@ -134,3 +134,88 @@ def test_serve_prints_one_line_for_a_bad_operator_table(tmp_path, capsys, monkey
     assert main(["serve", "--config", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.splitlines() == ["chargegate: config error at operators[0].timeout_s: must be a number"], err
+
+
+def test_sources_in_order_keyword_then_environment_then_file(tmp_path):
+    path = write(tmp_path, "[gateway]\nport = 9000\nhost = '10.0.0.1'\nmode = 'dev'\n")
+    env = {"CHARGEGATE__GATEWAY__PORT": "9001", "CHARGEGATE__GATEWAY__HOST": "10.0.0.2"}
+    settings = load(path, env=env, host="10.0.0.3", port=None)
+    assert (settings.gateway.host, settings.gateway.port, settings.gateway.mode) == ("10.0.0.3", 9001, "dev")
+
+
+def test_environment_overrides_are_typed_and_lists_are_comma_separated(tmp_path):
+    env = {
+        "CHARGEGATE__SECURITY__CORS_ORIGINS": "https://a.example, https://b.example",
+        "CHARGEGATE__SECURITY__REQUIRE_API_KEY": "yes",
+        "CHARGEGATE__BREAKER__FAILURE_THRESHOLD": "7",
+        "CHARGEGATE__CREDIT__POSTPAY_SESSION_CAP": "150.50",
+    }
+    settings = load(None, env=env)
+    assert settings.security.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.security.require_api_key is True and settings.breaker.failure_threshold == 7
+    assert settings.credit.postpay_session_cap == "150.50"
+
+
+def test_the_process_environment_is_read_when_none_is_given(monkeypatch):
+    monkeypatch.setenv("CHARGEGATE__GATEWAY__PORT", "8123")
+    assert load(None).gateway.port == 8123
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "line"),
+    [
+        ("[gateway]\nprot = 1\n", {}, "gateway.prot: unknown setting"),
+        ("", {"CHARGEGATE__GATEWAY__PROT": "1"}, "gateway.prot: unknown setting"),
+        ("[gatway]\n", {}, "gatway: unknown section"),
+        ("[gateway]\nport = 'eighty'\n", {}, "gateway.port: expected int, got 'eighty'"),
+        ("", {"CHARGEGATE__GATEWAY__PORT": "8k"}, "gateway.port: expected int, got '8k'"),
+        ("[gateway]\nport = true\n", {}, "gateway.port: expected int, got True"),
+        (
+            "[cache]\nstatus_ttl_s = 'soon'\n",
+            {},
+            "cache.status_ttl_s: expected float, got 'soon'",
+        ),
+        (
+            "[security]\ncors_origins = 'x'\n",
+            {},
+            "security.cors_origins: expected a list, got 'x'",
+        ),
+        ("gateway = 5\n", {}, "gateway: must be a table"),
+        (
+            "[auth]\njwt_key = 'inline-secret-of-thirty-two-bytes!'\n",
+            {},
+            'auth.jwt_key: secrets come from the environment: write { env = "VAR" }',
+        ),
+        (
+            "[cache]\nredis_url = 'redis://:pw@127.0.0.1:6379/0'\n",
+            {},
+            'cache.redis_url: a URL with a password comes from the environment: write { env = "VAR" }',
+        ),
+        (
+            "[auth]\njwt_key = { env = 'NO_SUCH_VAR' }\n",
+            {},
+            "auth.jwt_key: environment variable NO_SUCH_VAR is not set",
+        ),
+    ],
+)
+def test_each_bad_setting_is_one_line_naming_the_key(tmp_path, text, env, line):
+    with pytest.raises(ConfigError) as caught:
+        load(write(tmp_path, text), env=env)
+    assert str(caught.value) == f"config error at {line}"
+
+
+def test_a_section_secret_comes_from_the_environment(tmp_path):
+    path = write(tmp_path, "[auth]\njwt_key = { env = 'JWT' }\n")
+    key = "k" * 40
+    assert load(path, env={"JWT": key}).auth.jwt_key == key
+    assert load(None, env={"CHARGEGATE__AUTH__JWT_KEY": key}).auth.jwt_key == key
+    with pytest.raises(ConfigError) as caught:
+        load(None, env={"CHARGEGATE__AUTH__JWT_KEY": "short-secret"})
+    assert caught.value.key == "auth.jwt_key" and "short-secret" not in str(caught.value)
+
+
+def test_every_default_is_kept():
+    # The loaded defaults are exactly the dataclasses' own: nothing added, dropped or changed.
+    from gateway.settings import Settings
+
+    assert load(None, env={}) == Settings()
