@@ -1,37 +1,41 @@
 """The settings, as plain frozen data: one dataclass per ``[section]`` of the settings file.
 
-Loading, environment overrides and validation live in :mod:`gateway.config`.
+Each field's type is what the loader (:mod:`gateway.config`, pydantic-settings) validates a value
+against: ``PositiveFloat`` is a number above zero, a ``Literal`` one of its words, ``Annotated``
+bounds a range. Constructing a dataclass directly (tests, the demo) checks nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 
 @dataclass(frozen=True, slots=True)
 class GatewaySettings:
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000
     public_url: str = ""  # where operators push to; defaults to http://{host}:{port}
-    mode: str = "production"
-    request_deadline_s: float = 3.0
+    mode: Literal["production", "demo", "dev"] = "production"
+    request_deadline_s: PositiveFloat = 3.0
     max_page_size: int = 100
     max_radius_km: float = 200.0
 
 
 @dataclass(frozen=True, slots=True)
 class CacheSettings:
-    backend: str = "memory"  # or "redis": replicas share the cache, pushes, rate limits and a lease
-    status_ttl_s: float = 15.0  # a polled status is reused this long
-    status_push_ttl_s: float = 300.0  # a pushed status is trusted this long
-    tariff_ttl_s: float = 3600.0
+    backend: Literal["memory", "redis"] = "memory"  # redis: replicas share cache, pushes, limits, a lease
+    status_ttl_s: PositiveFloat = 15.0  # a polled status is reused this long
+    status_push_ttl_s: PositiveFloat = 300.0  # a pushed status is trusted this long
+    tariff_ttl_s: PositiveFloat = 3600.0
     redis_url: str = ""  # redis:// or rediss://; a password in it only from the environment
     redis_password: str = ""  # environment only (for a redis_url written without one)
     redis_prefix: str = "chargegate"  # of every key and channel, so deployments can share a server
-    redis_timeout_s: float = 1.0  # per Redis command
-    redis_lease_ttl_s: float = 15.0  # a crashed replica's reconciliation lease expires after this
+    redis_timeout_s: PositiveFloat = 1.0  # per Redis command
+    redis_lease_ttl_s: PositiveFloat = 15.0  # a crashed replica's reconciliation lease expires after this
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +47,7 @@ class CatalogueSettings:
 
 @dataclass(frozen=True, slots=True)
 class BreakerSettings:
-    failure_threshold: int = 5
+    failure_threshold: Annotated[int, Field(ge=1)] = 5
     reset_after_s: float = 15.0
 
 
@@ -54,28 +58,28 @@ class SecuritySettings:
     require_api_key: bool = False  # false: anonymous clients may read stations
     key_hash_secret: str = ""  # HMAC key (pepper) for API key hashes; environment only
     api_keys: tuple[Mapping[str, Any], ...] = ()  # [[security.api_keys]]: id, name, scopes, hash, ...
-    key_rate_per_s: float = 50.0  # per API key, unless the key sets rate_per_s
-    key_burst: int = 200
-    anonymous_rate_per_s: float = 20.0  # per client IP; 0 disables
-    anonymous_burst: int = 100
-    max_body_bytes: int = 100_000
-    max_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 5_000
-    max_cost: int = 50_000  # a full page of 100 stations with every field costs about 37,000
-    default_list_size: int = 10  # assumed length of a list field without `first`
-    max_batch: int = 10  # operations in one JSON array; 0 disables batching
-    introspection: str = "auto"  # auto: on in demo/dev mode, off in production; or "on" / "off"
+    key_rate_per_s: PositiveFloat = 50.0  # per API key, unless the key sets rate_per_s
+    key_burst: PositiveInt = 200
+    anonymous_rate_per_s: NonNegativeFloat = 20.0  # per client IP; 0 disables
+    anonymous_burst: NonNegativeInt = 100
+    max_body_bytes: PositiveInt = 100_000
+    max_depth: PositiveInt = 12
+    max_aliases: PositiveInt = 30
+    max_tokens: PositiveInt = 5_000
+    max_cost: PositiveInt = 50_000  # a full page of 100 stations with every field costs about 37,000
+    default_list_size: PositiveInt = 10  # assumed length of a list field without `first`
+    max_batch: NonNegativeInt = 10  # operations in one JSON array; 0 disables batching
+    introspection: Literal["auto", "on", "off"] = "auto"  # auto: on in demo/dev mode, off in production
     csrf_prevention: bool = True
     cors_origins: tuple[str, ...] = ()  # e.g. ("https://app.example.com",); "*" for any
-    persisted_queries: int = 1_000  # automatic persisted queries kept; 0 disables
-    rate_limit_backend: str = "auto"  # auto: redis when cache.backend is redis; or memory / redis
+    persisted_queries: NonNegativeInt = 1_000  # automatic persisted queries kept; 0 disables
+    rate_limit_backend: Literal["auto", "memory", "redis"] = "auto"  # auto: redis when cache.backend is
 
 
 @dataclass(frozen=True, slots=True)
 class AuthSettings:
     jwt_key: str = ""  # HS256 key for driver tokens, >= 32 bytes; environment only (demo: a public key)
-    token_ttl_s: int = 86_400
+    token_ttl_s: PositiveInt = 86_400
     issuer: str = ""  # empty: not checked
     audience: str = ""
     # The app's own OpenID Connect provider (docs/deployment.md): its RS256/ES256/EdDSA access tokens.
@@ -83,23 +87,23 @@ class AuthSettings:
     oidc_audience: str = ""  # the aud its tokens must carry (required with oidc_issuer)
     oidc_driver_claim: str = "sub"  # the claim that names the driver
     oidc_algorithms: tuple[str, ...] = ("RS256", "ES256", "EdDSA")
-    oidc_timeout_s: float = 2.0  # discovery and JWKS requests
-    jwks_max_age_s: float = 3600.0  # keys are re-read at least this often
-    jwks_min_refresh_s: float = 60.0  # an unknown kid re-reads the keys at most this often
+    oidc_timeout_s: PositiveFloat = 2.0  # discovery and JWKS requests
+    jwks_max_age_s: PositiveFloat = 3600.0  # keys are re-read at least this often
+    jwks_min_refresh_s: NonNegativeFloat = 60.0  # an unknown kid re-reads the keys at most this often
     # Sign-in with Alipay ([alipay]'s app) or WeChat: short HS256 access tokens and refresh tokens.
-    access_token_ttl_s: int = 900
-    refresh_token_ttl_s: int = 30 * 86_400
+    access_token_ttl_s: PositiveInt = 900
+    refresh_token_ttl_s: PositiveInt = 30 * 86_400
     wechat_secret: str = ""  # the mini program's AppSecret (appid: [wechatpay] appid); environment only
     wechat_api_url: str = "https://api.weixin.qq.com"
-    wechat_timeout_s: float = 3.0
+    wechat_timeout_s: PositiveFloat = 3.0
 
 
 @dataclass(frozen=True, slots=True)
 class CreditSettings:
     bureau_url: str = ""  # empty: no bureau, so nobody gets postpay (demo: the embedded simulator)
     bureau_api_key: str = ""  # environment only
-    timeout_s: float = 1.0
-    score_ttl_s: float = 3600.0
+    timeout_s: PositiveFloat = 1.0
+    score_ttl_s: PositiveFloat = 3600.0
     postpay_min_score: int = 600
     postpay_bands: str = "600:200,680:500,750:1000"  # min score:outstanding limit, per band
     postpay_session_cap: str = "300"  # yuan; a postpaid session stops here at the latest
@@ -110,11 +114,11 @@ class CreditSettings:
 @dataclass(frozen=True, slots=True)
 class LedgerSettings:
     database_url: str = "sqlite+aiosqlite:///var/chargegate.sqlite3"
-    bill_due_days: float = 14.0  # an unpaid bill becomes OVERDUE after this
+    bill_due_days: PositiveFloat = 14.0  # an unpaid bill becomes OVERDUE after this
     dispute_tolerance: str = "0.05"  # yuan; operator total vs our recomputation
-    overdue_sweep_s: float = 3600.0
-    progress_poll_s: float = 30.0  # poll live sessions this often when pushes go quiet
-    final_order_wait_s: float = 120.0  # a subscriber waits this long after the end for the bill
+    overdue_sweep_s: PositiveFloat = 3600.0
+    progress_poll_s: PositiveFloat = 30.0  # poll live sessions this often when pushes go quiet
+    final_order_wait_s: PositiveFloat = 120.0  # a subscriber waits this long after the end for the bill
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +163,9 @@ class TracingSettings:
 
     enabled: bool = False
     service_name: str = "chargegate"
-    exporter: str = "otlp"  # otlp (protobuf over HTTP) or console
+    exporter: Literal["otlp", "console"] = "otlp"  # otlp (protobuf over HTTP) or console
     otlp_endpoint: str = ""  # e.g. http://collector:4318/v1/traces; empty: OTEL_EXPORTER_OTLP_* or default
-    sample_ratio: float = 1.0  # of new traces; a sampled parent is always followed
+    sample_ratio: Annotated[float, Field(ge=0, le=1)] = 1.0  # of new traces; a sampled parent is followed
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,6 +181,11 @@ def test_the_process_environment_is_read_when_none_is_given(monkeypatch):
             "security.cors_origins: expected a list, got 'x'",
         ),
         ("gateway = 5\n", {}, "gateway: must be a table"),
+        ("[gateway]\nmode = 'staging'\n", {}, "gateway.mode: must be one of 'production', 'demo' or 'dev'"),
+        ("", {"CHARGEGATE__CACHE__TARIFF_TTL_S": "0"}, "cache.tariff_ttl_s: must be positive"),
+        ("[gateway]\nport = 70000\n", {}, "gateway.port: must be at most 65535"),
+        ("[breaker]\nfailure_threshold = 0\n", {}, "breaker.failure_threshold: must be at least 1"),
+        ("[security]\nmax_batch = -1\n", {}, "security.max_batch: must not be negative"),
         (
             "[auth]\njwt_key = 'inline-secret-of-thirty-two-bytes!'\n",
             {},
