@@ -1,4 +1,4 @@
-"""Driver bearer tokens: HS256 JWTs whose ``sub`` is the driver id (DESIGN §5, "Auth").
+"""Driver bearer tokens: HS256 JWTs whose ``sub`` is the driver id (docs/deployment.md, "Drivers' tokens").
 
 A token carries ``sub``, ``iat`` and ``exp`` (RFC 7519 §4.1), and ``iss``/``aud`` when configured.
 Times are checked here against an injectable ``now`` (seconds since the epoch) rather than by PyJWT,

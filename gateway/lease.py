@@ -1,4 +1,4 @@
-"""A lease: which replica runs the duties that must run once, not once per replica (DESIGN §6).
+"""A lease: which replica runs the duties that must run once, not once per replica (docs/deployment.md).
 
 Leased: the session reconciliation loop and the overdue-bill sweep (:meth:`SessionService.run`).
 Not leased: the catalogue sync. Each replica serves searches from its own in-memory catalogue, so

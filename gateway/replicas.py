@@ -1,4 +1,4 @@
-"""What gateway replicas share, built once at start-up from the settings (DESIGN §6).
+"""What gateway replicas share, built once at start-up from the settings (docs/deployment.md).
 
 With ``cache.backend = "memory"`` there is one replica: fan-in stays in the process and the lease is
 always held. With ``"redis"`` the replicas share one Redis client for the fan-in

@@ -1,4 +1,4 @@
-"""Two gateway replicas behind one Redis and one PostgreSQL (DESIGN §6), as real OS processes.
+"""Two gateway replicas behind one Redis and one PostgreSQL (docs/deployment.md), as real OS processes.
 
 Replica A and replica B run ``python -m gateway.cli serve --config FILE``, each on its own port, with
 the same settings: ``cache.backend = "redis"`` on the suite's redis-server and a ledger database of

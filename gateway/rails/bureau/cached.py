@@ -1,4 +1,4 @@
-"""The caching wrapper: a driver's score is reused for ``ttl_s`` (an hour by default, DESIGN §4).
+"""The caching wrapper: a driver's score is reused for ``ttl_s`` (an hour by default).
 
 It implements :class:`~gateway.rails.bureau.provider.CreditProvider` around another provider, storing
 answers in the shared :class:`~gateway.cache.Cache` under kind ``credit``. "No score" (an unknown

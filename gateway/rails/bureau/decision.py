@@ -1,7 +1,7 @@
 """What the credit check decides: postpaid with a cap, prepaid with a budget, or denied and why.
 
 These are the domain results the ``startCharging`` resolver maps onto ``ChargingSession`` (with its
-``PaymentMode``) or the typed ``CreditDenied`` error (DESIGN §4, §5).
+``PaymentMode``) or the typed ``CreditDenied`` error (docs/billing.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The demo drivers (DESIGN §5): who they are to the credit bureau and what their wallets hold.
+"""The demo drivers (the README's walkthrough): who they are to the credit bureau and what their wallets hold.
 
 The lead seeds the ledger's wallets and the bureau simulator's score table from these.
 """

@@ -1,4 +1,4 @@
-"""The credit policy (DESIGN §4) as data, and :func:`decide`, a pure function of a driver's standing.
+"""The credit policy (docs/billing.md) as data, and :func:`decide`, a pure function of a driver's standing.
 
 Default policy: a score of at least 600, no overdue bill and unpaid bills plus the caps of live
 postpaid sessions under the score band's limit give POSTPAID, capped per session by the remaining
