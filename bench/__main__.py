@@ -8,7 +8,7 @@ from pathlib import Path
 from bench import report
 from bench.config import FULL, TINY
 from bench.run import RESULTS, SECTIONS, run
-from gateway.server import default_stack
+from gateway.app.server import default_stack
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from bench import load, peer, procs, queries, report, upstream_service
 from bench.config import BenchConfig
 from bench.scenarios import catalogue, ordering, search, stacks, upstream
 from bench.stack import HANGZHOU, SHANGHAI, GatewaySpec, SimSpec, run_gateway, run_sims
-from gateway.server import default_stack
+from gateway.app.server import default_stack
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECTIONS = ("search", "upstream", "catalogue")

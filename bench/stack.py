@@ -22,11 +22,11 @@ import aiohttp
 from starlette.types import ASGIApp
 
 from bench.procs import pin
-from gateway.app import create_app
-from gateway.config import BreakerSettings, CacheSettings, GatewaySettings, Settings
-from gateway.server import Stack, bind, default_stack, serving
+from gateway.app.asgi import create_app
+from gateway.app.server import Stack, bind, default_stack, serving
+from gateway.settings.load import BreakerSettings, CacheSettings, GatewaySettings, Settings
 from operators.tcec.codec import Secrets
-from operators.tcec.simulator import Faults, SimulatorConfig, TcecSimulator
+from operators.tcec.sim.server import Faults, SimulatorConfig, TcecSimulator
 
 US = "MA1BENCH0"  # the gateway's own T/CEC OperatorID
 HANGZHOU = (30.274, 120.155)

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bench.procs import pin
 from bench.snapshot import total_at
-from gateway.server import default_stack
+from gateway.app.server import default_stack
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEG_LAT = math.pi * EARTH_RADIUS_KM / 180

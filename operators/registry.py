@@ -39,8 +39,8 @@ PRICERS: dict[str, str] = {
 }
 # Standalone simulators for `chargegate simulate PROTOCOL`: modules with add_arguments() and run().
 SIMULATORS: dict[str, str] = {
-    "tcec": "operators.tcec.simulator_cli",
-    "ocpi": "operators.ocpi.simulator_cli",
+    "tcec": "operators.tcec.sim.cli",
+    "ocpi": "operators.ocpi.sim.cli",
 }
 
 

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from gateway.auth import AuthError
-from gateway.runtime import Runtime
+from gateway.app.runtime import Runtime
+from gateway.identity.bearer import AuthError
 from operators.base import OperatorError
 from operators.domain import ConnectorState, Tariff
-from resolvers import loaders
+from resolvers.execution import loaders
 
 
 @dataclass

@@ -25,11 +25,11 @@ from graphql.utilities.print_schema import print_type
 from strawberry.types import Info
 
 from resolvers import ids
-from resolvers import types as t
 from resolvers.context import RequestContext
-from resolvers.driver import current_driver, driver, owned_node
-from resolvers.hydrate import Wants, hydrate, operator
-from resolvers.loaders import BatchLoader
+from resolvers.drivers.driver import current_driver, driver, owned_node
+from resolvers.execution.loaders import BatchLoader
+from resolvers.stations import types as t
+from resolvers.stations.hydrate import Wants, hydrate, operator
 
 # Fields and types the federation spec adds to a subgraph; clients of our own API never need them.
 FEDERATION_FIELDS = frozenset({"_entities", "_service"})

@@ -13,15 +13,15 @@ import strawberry
 from strawberry.types import Info
 
 from gateway import billing as b
-from gateway.sessions.service import Refused
-from resolvers import charging_types as ct
+from gateway.charging.service import Refused
 from resolvers import ids
-from resolvers.admin import AdminMutation
-from resolvers.driver import Driver, driver, require_driver
-from resolvers.estimate_types import QuoteUnavailable
-from resolvers.identity import IdentityMutation
-from resolvers.money_errors import MAX_KEY, conflict, invalid_amount, money_error
-from resolvers.quotes import QuoteResult, quote, quote_for_start
+from resolvers.charging import types as ct
+from resolvers.charging.money_errors import MAX_KEY, conflict, invalid_amount, money_error
+from resolvers.drivers.admin import AdminMutation
+from resolvers.drivers.driver import Driver, driver, require_driver
+from resolvers.drivers.identity import IdentityMutation
+from resolvers.stations.estimate_types import QuoteUnavailable
+from resolvers.stations.quotes import QuoteResult, quote, quote_for_start
 
 StartChargingResult = Annotated[
     ct.ChargingSession

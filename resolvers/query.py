@@ -9,14 +9,14 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from gateway import ranking
+from gateway.catalogue import ranking
 from resolvers import ids
-from resolvers import types as t
-from resolvers.admin import AdminQuery
 from resolvers.context import RequestContext
-from resolvers.driver import Driver, current_driver, driver, owned_node
-from resolvers.hydrate import Wants, hydrate, operator
-from resolvers.search import charge_of, search
+from resolvers.drivers.admin import AdminQuery
+from resolvers.drivers.driver import Driver, current_driver, driver, owned_node
+from resolvers.stations import types as t
+from resolvers.stations.hydrate import Wants, hydrate, operator
+from resolvers.stations.search import charge_of, search
 
 
 @strawberry.type

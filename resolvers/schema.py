@@ -22,19 +22,19 @@ from strawberry.types import Info
 from gateway.security.authz import ScopeCheck
 from gateway.security.documents import CachedParsing, document_cache
 from gateway.security.limits import QueryLimits, limit_rule
-from resolvers import charging_types as ct
-from resolvers import types as t
-from resolvers.authentication import Authentication
+from resolvers.charging import types as ct
+from resolvers.charging.subscription import Subscription
 from resolvers.descriptions import describe
-from resolvers.driver import Driver
+from resolvers.drivers.authentication import Authentication
+from resolvers.drivers.driver import Driver
 from resolvers.errors import ErrorShaping, shaped_stream
-from resolvers.execution import GatewayExecutionContext
+from resolvers.execution.errors import GatewayExecutionContext
+from resolvers.execution.timing import OperationTiming
 from resolvers.federation import public_sdl, resolve_entities
 from resolvers.mutation import Mutation
 from resolvers.query import Query
 from resolvers.scalars import SCALARS
-from resolvers.subscription import Subscription
-from resolvers.timing import OperationTiming
+from resolvers.stations import types as t
 
 FEDERATION_VERSION = "2.5"  # the @link version; routers and composition libraries all know it
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Re-vendor GraphiQL's browser assets into gateway/static/graphiql/ from the npm registry, so the
+# Re-vendor GraphiQL's browser assets into gateway/app/static/graphiql/ from the npm registry, so the
 # gateway serves GraphiQL itself and it works without internet. Pinned versions; each package's
 # licence is copied beside its files and VERSIONS records what came from where (with sha256).
 # Usage: scripts/vendor-graphiql.sh   (needs npm; commit the result)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DEST=gateway/static/graphiql
+DEST=gateway/app/static/graphiql
 PACKAGES=(react@18.3.1 react-dom@18.3.1 graphiql@3.8.3 graphql-ws@5.16.2)
 # package  file in the package  name served
 FILES=(

@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 
-from gateway.app import create_app
-from gateway.auth import issue_token
-from gateway.config import AuthSettings, GatewaySettings, Settings
-from gateway.runtime import Runtime
+from gateway.app.asgi import create_app
+from gateway.app.runtime import Runtime
+from gateway.identity.bearer import issue_token
+from gateway.settings.load import AuthSettings, GatewaySettings, Settings
 from operators.testing import FakeOperator
 
 JWT_KEY = "in-process-jwt-key-0123456789abcdef"

@@ -1,7 +1,7 @@
 """Scenario 4: catalogue scale — radius search over synthetic catalogues, and a 100k T/CEC sync.
 
 A radius search is what ``stations`` ordered by distance does with the catalogue: every station
-within the radius found and ordered nearest first (:meth:`gateway.catalogue.Catalogue.nearest`),
+within the radius found and ordered nearest first (:meth:`gateway.catalogue.stations.Catalogue.nearest`),
 then the page built — 20 stations within 5 km, 50 within 50 km.
 
 Each measurement runs in a fresh process pinned to the server core, so its memory figure (RSS
@@ -23,9 +23,9 @@ import aiohttp
 from bench.procs import pin, rss_bytes
 from bench.stack import operator_config
 from bench.stats import percentile
-from gateway.catalogue import Catalogue, freeze_heap
-from gateway.config import CatalogueSettings
-from gateway.metrics import Metrics
+from gateway.catalogue.stations import Catalogue, freeze_heap
+from gateway.observability.metrics import Metrics
+from gateway.settings.load import CatalogueSettings
 from operators import domain, registry
 
 # The Yangtze delta: Hangzhou to Shanghai, about 220 km by 230 km.

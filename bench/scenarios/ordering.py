@@ -1,7 +1,7 @@
 """Scenario 5: ordered search — a 5 km radius ordered by price and by estimated cost, tariffs warm.
 
 Times what one ``stations(orderBy: PRICE | ESTIMATED_COST)`` request does before it builds its
-page (:func:`resolvers.search.ordered`, with a fresh request context each time): the radius search,
+page (:func:`resolvers.stations.search.ordered`, with a fresh request context each time): the radius search,
 the matching connectors' tariffs from the caching wrapper (in-memory cache), and the ranking. The
 operator is in-process and answers from a seeded pool of time-of-use tariffs, a fresh object per
 connector as a parser would give; every tariff is fetched once before timing, so the figures
@@ -23,20 +23,20 @@ from typing import Any
 from bench.procs import pin
 from bench.scenarios.catalogue import BOX, RADIUS_KM, synthetic
 from bench.stats import percentile
-from gateway import ranking
-from gateway.breaker import CircuitBreaker
-from gateway.cache import Cache, build_backend
-from gateway.cached import CachedOperator
-from gateway.catalogue import Catalogue, freeze_heap
-from gateway.config import CacheSettings, CatalogueSettings, Settings
-from gateway.health import RecentCalls
-from gateway.metrics import Metrics
-from gateway.runtime import OperatorRecord, Runtime
+from gateway.app.runtime import OperatorRecord, Runtime
+from gateway.catalogue import ranking
+from gateway.catalogue.stations import Catalogue, freeze_heap
+from gateway.observability.metrics import Metrics
+from gateway.settings.load import CacheSettings, CatalogueSettings, Settings
+from gateway.upstream.breaker import CircuitBreaker
+from gateway.upstream.cache import Cache, build_backend
+from gateway.upstream.caching import CachedOperator
+from gateway.upstream.health import RecentCalls
 from operators.base import OperatorInfo
 from operators.domain import Capability, Tariff, TariffExtra, TariffPeriod
 from resolvers.context import RequestContext
-from resolvers.search import ordered
-from resolvers.types import GeoPointInput
+from resolvers.stations.search import ordered
+from resolvers.stations.types import GeoPointInput
 
 OP_ID = "MA1SYNTH0"
 ENERGY_KWH = Decimal(30)

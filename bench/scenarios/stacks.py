@@ -3,7 +3,7 @@
 One gateway process per stack installed (uvicorn on asyncio + h11, on uvloop + httptools, and
 Granian when installed), all on the server's core over the same simulators, the larger station
 search alternated between them. What ``chargegate serve`` runs on
-(``gateway.server.default_stack``) should be the cheapest here; the report says whether it is.
+(``gateway.app.server.default_stack``) should be the cheapest here; the report says whether it is.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from bench import checks, load, procs, queries
 from bench.config import BenchConfig
 from bench.stack import GatewaySpec, run_gateway
 from bench.stats import median, summary, versus
-from gateway.server import FAST, PLAIN, Stack, default_stack
+from gateway.app.server import FAST, PLAIN, Stack, default_stack
 
 GRANIAN = Stack("uvloop", "granian")  # Granian's own HTTP server (Rust), the app on uvloop
 

@@ -26,14 +26,14 @@ from gateway.billing import amounts
 from gateway.billing.admin import AdminOperations
 from gateway.billing.assessment import Assessment, assess, at_minor_unit
 from gateway.billing.outcomes import Declined, Insufficient, NotFound, NotPayable
+from gateway.billing.quoting import quoted_bill
 from gateway.billing.rails import RailBilling
 from gateway.billing.requests import request_hash
-from gateway.config import LedgerSettings
 from gateway.currency import limit_to_minor
-from gateway.quoting import quoted_bill
 from gateway.rails.bureau.check import Bureau, CreditCheck, Standing
 from gateway.rails.bureau.decision import Denied, PaymentMode, Postpaid, Prepaid
 from gateway.rails.port import CreditRail, OrderState, RailError, RailUnavailable
+from gateway.settings.load import LedgerSettings
 from gateway.store import (
     Account,
     BillRecord,
@@ -87,7 +87,7 @@ class SessionStart:
     requested_mode: PaymentMode | None = None
     max_cost: Decimal | None = None
     max_energy_kwh: Decimal | None = None
-    quote_id: str | None = None  # a binding quote (gateway.quoting)
+    quote_id: str | None = None  # a binding quote (gateway.billing.quoting)
 
     def digest(self) -> str:
         mode = self.requested_mode.value if self.requested_mode else None

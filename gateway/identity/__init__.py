@@ -13,7 +13,7 @@ from gateway.identity.tokens import Authenticator, Directory
 from gateway.rails import setup as rails
 from gateway.rails.alipay.client import AlipayClient
 from gateway.rails.wechatpay.login import MiniProgram
-from gateway.settings import AuthSettings, Settings
+from gateway.settings.sections import AuthSettings, Settings
 from gateway.store import Store
 
 __all__ = ["Authenticator", "Directory", "IdentityStore", "SignIns", "build_authenticator", "build_identity"]

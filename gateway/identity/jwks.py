@@ -24,7 +24,7 @@ from typing import Any
 import aiohttp
 import jwt
 
-from gateway.auth import AuthError
+from gateway.identity.bearer import AuthError
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 
-from gateway.auth import DEFAULT_LEEWAY_S, AuthError, valid_driver_id
+from gateway.identity.bearer import DEFAULT_LEEWAY_S, AuthError, valid_driver_id
 from gateway.identity.jwks import JwksCache
 
 

@@ -14,13 +14,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from gateway.auth import AuthError, issue_token
+from gateway.identity.bearer import AuthError, issue_token
 from gateway.identity.errors import SignInCode, SignInError
 from gateway.identity.exchange import Exchange
 from gateway.identity.oidc import OidcVerifier
 from gateway.identity.store import How, IdentityStore, Refresh
 from gateway.identity.tokens import OIDC, oidc_subject
-from gateway.settings import AuthSettings
+from gateway.settings.sections import AuthSettings
 
 
 class Provider(enum.StrEnum):

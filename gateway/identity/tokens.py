@@ -14,9 +14,9 @@ from typing import Protocol
 
 import jwt
 
-from gateway.auth import AuthError, bearer_token, verify_claims
+from gateway.identity.bearer import AuthError, bearer_token, verify_claims
 from gateway.identity.oidc import OidcVerifier, unverified_issuer
-from gateway.settings import AuthSettings
+from gateway.settings.sections import AuthSettings
 
 OIDC = "oidc"  # the provider name of identities from the OpenID Connect provider
 

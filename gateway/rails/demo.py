@@ -22,7 +22,7 @@ from gateway.rails.keys import private_pem, public_pem
 from gateway.rails.wechatpay.sim import cli as wechat_defaults
 from gateway.rails.wechatpay.sim.config import WeChatPaySimConfig
 from gateway.rails.wechatpay.sim.server import DEMO_APP_SECRET, WeChatPaySimulator
-from gateway.settings import AlipaySettings, PaymentsSettings, Settings, WeChatPaySettings
+from gateway.settings.sections import AlipaySettings, PaymentsSettings, Settings, WeChatPaySettings
 
 ALIPAY_APP_ID = "2021000000000001"
 ZM_SERVICE_ID = "2020000000000001"

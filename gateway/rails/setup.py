@@ -17,7 +17,7 @@ from gateway.rails.alipay.rail import AlipayRail
 from gateway.rails.port import CreditRail
 from gateway.rails.wechatpay.client import WeChatPayClient, WeChatPayConfig
 from gateway.rails.wechatpay.rail import WeChatPayRail
-from gateway.settings import Settings
+from gateway.settings.sections import Settings
 
 NOTIFY_PATH = "/payments/{rail}/notify"
 RAILS = ("alipay", "wechatpay")

@@ -17,11 +17,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.config import SecuritySettings
 from gateway.security import csrf
 from gateway.security.apikeys import KeyStore, parse_key_records
 from gateway.security.authz import SCOPE_KEY, Principal
 from gateway.security.ratelimit import Limit, RateLimiter, TokenBucketLimiter, retry_after
+from gateway.settings.load import SecuritySettings
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 **StartChargeSeq** (§4, §5.7) is our OperatorID plus 18 characters, and it is the operator's
 idempotency key for a start. The gateway's session refs are 18 digits (see
-:mod:`gateway.sessions.ids`), so the seq is simply our OperatorID + the ref: stateless both ways,
+:mod:`gateway.charging.ids`), so the seq is simply our OperatorID + the ref: stateless both ways,
 which survives restarts and works on every replica. Any other ref is hashed to 18 digits (the same
 ref always yields the same seq, so a retried start never opens a second session) and mapped back
 through :class:`SessionSeqs`, a bounded in-memory memo filled whenever the adapter derives a seq.

@@ -15,13 +15,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.app import create_app
-from gateway.config import BreakerSettings, CacheSettings, GatewaySettings, Settings
-from gateway.runtime import Runtime
-from gateway.server import bind, serving
-from operators.ocpi.simulator import OcpiSimulator
+from gateway.app.asgi import create_app
+from gateway.app.runtime import Runtime
+from gateway.app.server import bind, serving
+from gateway.settings.load import BreakerSettings, CacheSettings, GatewaySettings, Settings
+from operators.ocpi.sim.server import OcpiSimulator
 from operators.tcec.codec import Secrets
-from operators.tcec.simulator import SimulatorConfig, TcecSimulator
+from operators.tcec.sim.server import SimulatorConfig, TcecSimulator
 
 HZ, SH, OCPI = "MA1HZTEST", "MA1SHTEST", "CNSHA"
 CENTERS = {HZ: (30.274, 120.155), SH: (31.230, 121.474)}

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.config import AuthSettings, CreditSettings, Settings
 from gateway.rails.bureau.sim.config import BureauConfig
 from gateway.rails.bureau.sim.server import CreditBureauSimulator
+from gateway.settings.load import AuthSettings, CreditSettings, Settings
 from gateway.store import WalletEntryKind
 from operators.ocpi import mapping as ocpi_mapping
 from resolvers import ids

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.auth import issue_token
-from gateway.config import AuthSettings, CreditSettings, Settings
+from gateway.identity.bearer import issue_token
 from gateway.rails.bureau.sim.config import BureauConfig
 from gateway.rails.bureau.sim.server import CreditBureauSimulator
+from gateway.settings.load import AuthSettings, CreditSettings, Settings
 from gateway.store import WalletEntryKind
 from operators.domain import OrderSummary, Reconciliation
 from operators.ocpi import mapping as ocpi_mapping

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import aiohttp
 
-from gateway.app import create_app
-from gateway.config import load
-from gateway.demo import demo_lifespan
-from gateway.server import bind, serving
+from gateway.app.asgi import create_app
+from gateway.app.demo import demo_lifespan
+from gateway.app.server import bind, serving
+from gateway.settings.load import load
 from tests.app.conftest import poll
 
 FIRST_QUERY = (
@@ -70,7 +70,7 @@ async def test_demo_serves_the_first_query():
 
 
 def test_demo_mode_has_a_public_admin_key_and_production_does_not():
-    from gateway.demo import DEMO_ADMIN_KEY, with_demo_admin_key
+    from gateway.app.demo import DEMO_ADMIN_KEY, with_demo_admin_key
     from gateway.security.apikeys import KeyStore, Scope, parse_key_records
 
     demo = with_demo_admin_key(load(None, env={}, mode="demo")).security

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from operators.tcec.sim_faults import Faults
+from operators.tcec.sim.faults import Faults
 from tests.app.conftest import CENTERS, DEADLINE_S, HZ, SH, Stack
 
 BOTH = """{ stations(near: {lat: 30.75, lon: 120.8}, radiusKm: 150, first: 100) {

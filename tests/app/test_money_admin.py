@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from gateway.auth import issue_token
-from gateway.config import AuthSettings, SecuritySettings, Settings
+from gateway.identity.bearer import issue_token
 from gateway.security.apikeys import NewKey, create_key
+from gateway.settings.load import AuthSettings, SecuritySettings, Settings
 from gateway.store import BillLineInput, BillStatus, LineKind, PaymentMode, Store
 from resolvers import ids
 from tests.app.conftest import HZ, Stack, running_stack

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.config import AuthSettings, CreditSettings, Settings
 from gateway.rails.bureau.sim.config import BureauConfig
 from gateway.rails.bureau.sim.server import CreditBureauSimulator
+from gateway.settings.load import AuthSettings, CreditSettings, Settings
 from gateway.store import BillLineInput, BillStatus, LineKind, PaymentMode, Store, WalletEntryKind
 from resolvers import ids
 from tests.app.conftest import HZ, Stack, running_stack

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.config import Settings
-from operators.ocpi.simulator import OcpiSimulator
+from gateway.settings.load import Settings
+from operators.ocpi.sim.server import OcpiSimulator
 from resolvers import ids
 from tests.app.conftest import CENTERS, OCPI, SH, Stack, poll, running_stack
 

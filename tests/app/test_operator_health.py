@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from gateway.catalogue import SyncState
-from gateway.config import SecuritySettings, Settings
-from gateway.health import FAILURE_WINDOW, HealthStatus, RecentCalls, assess
+from gateway.catalogue.stations import SyncState
 from gateway.security.apikeys import NewKey, create_key
+from gateway.settings.load import SecuritySettings, Settings
+from gateway.upstream.health import FAILURE_WINDOW, HealthStatus, RecentCalls, assess
 from operators.base import OperatorUnavailable
 from tests.app.conftest import CENTERS, HZ, SH, Stack, poll
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.config import Settings
+from gateway.settings.load import Settings
 from tests.app.conftest import Stack, running_stack
 
 ORDERED = """

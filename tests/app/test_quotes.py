@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.config import Settings
-from gateway.quoting import Quoting
+from gateway.billing.quoting import Quoting
 from gateway.rails.bureau.sim.server import CreditBureauSimulator
+from gateway.settings.load import Settings
 from operators.ocpi import mapping as ocpi_mapping
-from operators.ocpi.simulator import OcpiSimulator
+from operators.ocpi.sim.server import OcpiSimulator
 from resolvers import ids
 from tests.app.conftest import CENTERS, HZ, OCPI, SH, Stack, running_stack
 from tests.app.test_charging import (

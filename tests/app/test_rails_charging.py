@@ -10,13 +10,13 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.config import AuthSettings, CreditSettings, Settings
 from gateway.identity.demo import seed_identities
 from gateway.identity.store import IdentityStore
 from gateway.rails import demo as rails_demo
 from gateway.rails.bureau.demo import demo_scores
 from gateway.rails.bureau.sim.config import BureauConfig
 from gateway.rails.bureau.sim.server import CreditBureauSimulator
+from gateway.settings.load import AuthSettings, CreditSettings, Settings
 from tests.app.conftest import HZ, Stack, poll, running_stack
 from tests.app.test_charging import JWT_KEY, STOP, Driver, idle_tcec_connector
 

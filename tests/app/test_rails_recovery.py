@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.auth import issue_token
+from gateway.identity.bearer import issue_token
 from gateway.identity.store import How, IdentityStore
 from gateway.rails.alipay.sim.config import AlipaySimConfig
 from gateway.rails.alipay.sim.ledger import alipay_user_id
@@ -28,7 +28,7 @@ from gateway.rails.sim.faults import RailFaults
 from gateway.rails.wechatpay.sim.config import WeChatPaySimConfig
 from gateway.rails.wechatpay.sim.server import WeChatPaySimulator
 from gateway.store import open_store
-from operators.tcec.simulator import SimulatorConfig, TcecSimulator
+from operators.tcec.sim.server import SimulatorConfig, TcecSimulator
 from tests.app.conftest import CENTERS, HZ, US, operator_secret, poll, secrets_for
 from tests.app.test_recovery import BUREAU_KEY, JWT_KEY, ME, START, STOP, Gateway, free_port, gql
 from tests.rails import conftest as rails

@@ -1,6 +1,6 @@
 """Nothing lost, nothing twice: kill the gateway process mid-session, restart it, finish the session.
 
-The gateway runs as a real OS process (``python -m gateway.cli serve --config …``) with a SQLite
+The gateway runs as a real OS process (``python -m gateway.app.cli serve --config …``) with a SQLite
 ledger on disk; the T/CEC operator and the credit bureau are simulators in this test's process and
 keep running while the gateway is dead.
 """
@@ -19,11 +19,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from gateway.auth import issue_token
+from gateway.app.server import bind
+from gateway.identity.bearer import issue_token
 from gateway.rails.bureau.sim.config import BureauConfig
 from gateway.rails.bureau.sim.server import CreditBureauSimulator
-from gateway.server import bind
-from operators.tcec.simulator import SimulatorConfig, TcecSimulator
+from operators.tcec.sim.server import SimulatorConfig, TcecSimulator
 from tests.app.conftest import CENTERS, HZ, US, operator_secret, poll, secrets_for
 
 JWT_KEY = "recovery-test-jwt-key-0123456789-abcdefgh"
@@ -55,7 +55,7 @@ class Gateway:
             [
                 sys.executable,
                 "-m",
-                "gateway.cli",
+                "gateway.app.cli",
                 "serve",
                 "--config",
                 str(self.config),

@@ -1,6 +1,6 @@
 """Two gateway replicas behind one Redis and one PostgreSQL (docs/deployment.md), as real OS processes.
 
-Replica A and replica B run ``python -m gateway.cli serve --config FILE``, each on its own port, with
+Replica A and replica B run ``python -m gateway.app.cli serve --config FILE``, each on its own port, with
 the same settings: ``cache.backend = "redis"`` on the suite's redis-server and a ledger database of
 their own on the suite's PostgreSQL server (both started by ``tests/servers.py``). The T/CEC operator
 and the credit bureau are simulators in this process; the operator pushes to replica A only. What
@@ -35,16 +35,16 @@ import pytest
 import redis.asyncio as aioredis
 from sqlalchemy.engine import make_url
 
-from gateway.auth import issue_token
-from gateway.config import CacheSettings, Settings
+from gateway.app.server import bind
+from gateway.identity.bearer import issue_token
 from gateway.rails.bureau.sim.config import BureauConfig
 from gateway.rails.bureau.sim.server import CreditBureauSimulator
 from gateway.security.apikeys import create_key
-from gateway.server import bind
+from gateway.settings.load import CacheSettings, Settings
 from operators.ocpi import auth as ocpi_auth
 from operators.ocpi import codec as ocpi_codec
-from operators.ocpi.simulator import OcpiSimulator
-from operators.tcec.simulator import SimulatorConfig, TcecSimulator
+from operators.ocpi.sim.server import OcpiSimulator
+from operators.tcec.sim.server import SimulatorConfig, TcecSimulator
 from resolvers import ids
 from tests.app.conftest import CENTERS, HZ, OCPI, US, operator_secret, poll, running_stack, secrets_for
 
@@ -84,7 +84,7 @@ class Replica:
     async def start(self, http: aiohttp.ClientSession) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gateway.cli", "serve", "--config", str(self.config)],
+                [sys.executable, "-m", "gateway.app.cli", "serve", "--config", str(self.config)],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

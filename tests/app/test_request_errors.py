@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 import yarl
 
-from gateway.app import create_app
-from gateway.auth import issue_token
-from gateway.config import AuthSettings, GatewaySettings, Settings
-from gateway.server import bind, serving
+from gateway.app.asgi import create_app
+from gateway.app.server import bind, serving
+from gateway.identity.bearer import issue_token
+from gateway.settings.load import AuthSettings, GatewaySettings, Settings
 
 JWT_KEY = "request-errors-jwt-key-0123456789abcdef"
 GRAPHQL_RESPONSE = "application/graphql-response+json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from gateway.geoindex import haversine_km
+from gateway.catalogue.geoindex import haversine_km
 from tests.app.conftest import CENTERS, HZ, SH, Stack
 
 SEARCH = """

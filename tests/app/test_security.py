@@ -15,10 +15,10 @@ import aiohttp
 import pytest
 import yarl
 
-from gateway.app import create_app
-from gateway.config import GatewaySettings, SecuritySettings, Settings
+from gateway.app.asgi import create_app
+from gateway.app.server import bind, serving
 from gateway.security.apikeys import NewKey, create_key
-from gateway.server import bind, serving
+from gateway.settings.load import GatewaySettings, SecuritySettings, Settings
 from tests.app.conftest import Stack
 
 PEPPER = "test-pepper-0123456789abcdef0123"

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.config import AuthSettings, CreditSettings, Settings
+from gateway.charging.service import order_raw
 from gateway.rails.bureau.sim.config import BureauConfig
 from gateway.rails.bureau.sim.server import CreditBureauSimulator
-from gateway.sessions.service import order_raw
+from gateway.settings.load import AuthSettings, CreditSettings, Settings
 from operators.domain import FinalOrder, OrderLine
-from operators.tcec.sim_faults import Faults
-from operators.tcec.sim_network import OFFLINE
+from operators.tcec.sim.faults import Faults
+from operators.tcec.sim.network import OFFLINE
 from resolvers import ids
 from tests.app.conftest import HZ, US, Stack, poll, running_stack
 from tests.app.test_charging import JWT_KEY, STOP, Driver, idle_tcec_connector

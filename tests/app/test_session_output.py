@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.config import AuthSettings, CreditSettings, Settings
 from gateway.rails.bureau.sim.server import CreditBureauSimulator
+from gateway.settings.load import AuthSettings, CreditSettings, Settings
 from gateway.store import BillStatus, PaymentMode
 from operators.domain import OrderLine
 from operators.ocpi import mapping as ocpi_mapping

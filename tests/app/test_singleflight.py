@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from operators.tcec.sim_faults import Faults
+from operators.tcec.sim.faults import Faults
 from tests.app.conftest import CENTERS, HZ, Stack
 
 STATUSES = """query($lat: Float!, $lon: Float!) {

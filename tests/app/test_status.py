@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from gateway.config import CacheSettings, Settings
+from gateway.settings.load import CacheSettings, Settings
 from resolvers import ids
 from tests.app.conftest import CENTERS, HZ, SH, Stack, poll
 

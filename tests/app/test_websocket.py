@@ -11,10 +11,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.app import create_app
-from gateway.auth import issue_token
-from gateway.config import AuthSettings, GatewaySettings, Settings
-from gateway.server import bind, serving
+from gateway.app.asgi import create_app
+from gateway.app.server import bind, serving
+from gateway.identity.bearer import issue_token
+from gateway.settings.load import AuthSettings, GatewaySettings, Settings
 
 JWT_KEY = "websocket-parity-jwt-key-0123456789abcdef"
 TRANSPORT_WS = "graphql-transport-ws"

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import create_app
-from gateway.config import GatewaySettings, SecuritySettings, Settings
-from gateway.server import bind, serving
+from gateway.app.asgi import create_app
+from gateway.app.server import bind, serving
+from gateway.settings.load import GatewaySettings, SecuritySettings, Settings
 
 HERE = Path(__file__).resolve().parent
 NODE = shutil.which("node")

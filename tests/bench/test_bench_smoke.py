@@ -26,9 +26,9 @@ from bench.config import TINY
 from bench.procs import cpu_seconds
 from bench.scenarios import catalogue, ordering, search, stacks
 from bench.stack import HANGZHOU, GatewaySpec, SimSpec, gateway_settings, sim_config
-from gateway.app import create_app
-from gateway.server import bind, serving
-from operators.tcec.simulator import TcecSimulator
+from gateway.app.asgi import create_app
+from gateway.app.server import bind, serving
+from operators.tcec.sim.server import TcecSimulator
 
 GOOD = {"data": {"stations": {"totalCount": 1, "edges": [{"node": {"id": "x", "connectors": [
     {"status": "AVAILABLE", "currentPrice": {"totalPerKwh": {"amount": "1.2"}}}]}}]}}}  # fmt: skip
@@ -362,21 +362,27 @@ def test_profile_top_entries_sum_self_time_by_function_and_file() -> None:
 
     own = lambda t: frame("[self]", "", t, t, synthetic=True)  # noqa: E731
     root = frame("run", "asyncio/runners.py", 1.0, 0.0,
-                 frame("search", "resolvers/search.py", 0.6, 0.1, own(0.1),
-                       frame("near", "gateway/geoindex.py", 0.5, 0.5, own(0.5))),
-                 frame("search", "resolvers/search.py", 0.2, 0.2, own(0.2)),
-                 frame("hydrate", "resolvers/search.py", 0.25, 0.25, own(0.25)))  # fmt: skip
+                 frame("search", "resolvers/stations/search.py", 0.6, 0.1, own(0.1),
+                       frame("near", "gateway/catalogue/geoindex.py", 0.5, 0.5, own(0.5))),
+                 frame("search", "resolvers/stations/search.py", 0.2, 0.2, own(0.2)),
+                 frame("hydrate", "resolvers/stations/search.py", 0.25, 0.25, own(0.25)))  # fmt: skip
     top = profiling.top_entries(root, n=2)
     assert top["functions"] == [
-        {"where": "near (gateway/geoindex.py)", "self_s": 0.5, "share": 0.5},
-        {"where": "search (resolvers/search.py)", "self_s": pytest.approx(0.3), "share": pytest.approx(0.3)},
+        {"where": "near (gateway/catalogue/geoindex.py)", "self_s": 0.5, "share": 0.5},
+        {
+            "where": "search (resolvers/stations/search.py)",
+            "self_s": pytest.approx(0.3),
+            "share": pytest.approx(0.3),
+        },
     ]
     assert top["files"][0] == {
-        "where": "resolvers/search.py",
+        "where": "resolvers/stations/search.py",
         "self_s": pytest.approx(0.55),
         "share": pytest.approx(0.55),
     }
     text = report.markdown(
         _results(profile_top=top, profile_query={"stations": 50, "radius_km": 50.0, "concurrency": 16})
     )
-    assert "| `near (gateway/geoindex.py)` | 50.0% | `resolvers/search.py` | 55.0% |" in text
+    assert (
+        "| `near (gateway/catalogue/geoindex.py)` | 50.0% | `resolvers/stations/search.py` | 55.0% |" in text
+    )

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.server import bind, serving
+from gateway.app.server import bind, serving
 from resolvers import ids
 from tests.federation.conftest import ROUTER, Subgraph, bearer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gateway.cli import main
+from gateway.app.cli import main
 from resolvers.schema import build_schema, subgraph_sdl
 
 ROOT = Path(__file__).resolve().parent.parent.parent

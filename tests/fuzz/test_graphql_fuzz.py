@@ -29,9 +29,9 @@ from schemathesis.generation import GenerationMode
 from schemathesis.graphql import nodes
 from schemathesis.graphql.checks import GraphQLServerError
 
-from gateway.auth import issue_token
-from gateway.config import AuthSettings, BreakerSettings, GatewaySettings, SecuritySettings, Settings
+from gateway.identity.bearer import issue_token
 from gateway.security.apikeys import create_key
+from gateway.settings.load import AuthSettings, BreakerSettings, GatewaySettings, SecuritySettings, Settings
 from tests.app.conftest import DEADLINE_S, running_stack
 
 # Per operation and mode; the budget stops sending after that long, so the test stays under a minute.

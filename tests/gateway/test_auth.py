@@ -8,7 +8,7 @@ import json
 import jwt
 import pytest
 
-from gateway.auth import (
+from gateway.identity.bearer import (
     DEFAULT_LEEWAY_S,
     AuthError,
     WeakKeyError,

@@ -1,6 +1,6 @@
 import pytest
 
-from gateway.breaker import CircuitBreaker
+from gateway.upstream.breaker import CircuitBreaker
 from operators.base import OperatorRejected, OperatorUnavailable
 
 

@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from datetime import time
 from decimal import Decimal
 
-from gateway.cache import Cache, build_backend
-from gateway.cached import CachedOperator
-from gateway.config import CacheSettings
-from gateway.metrics import Metrics
+from gateway.observability.metrics import Metrics
+from gateway.settings.load import CacheSettings
+from gateway.upstream.cache import Cache, build_backend
+from gateway.upstream.caching import CachedOperator
 from operators.base import OperatorInfo
 from operators.domain import Capability, Tariff, TariffPeriod
 
@@ -43,7 +43,7 @@ async def test_equal_tariffs_become_one_object_and_are_fetched_once():
 
 async def test_known_tariffs_mirror_the_in_process_cache_and_expire_with_it(monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr("gateway.cached.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("gateway.upstream.caching.time.monotonic", lambda: clock[0])
     inner = Parsing()
     cache = Cache(build_backend("memory"), Metrics())
     op = CachedOperator(inner, cache, CacheSettings(tariff_ttl_s=60), lambda sid: [])  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 import pytest
 
-from gateway.cli import main
-from gateway.config import ConfigError, load
+from gateway.app.cli import main
+from gateway.settings.load import ConfigError, load
 
 
 def write(tmp_path, text):
@@ -221,6 +221,6 @@ def test_a_section_secret_comes_from_the_environment(tmp_path):
 
 def test_every_default_is_kept():
     # The loaded defaults are exactly the dataclasses' own: nothing added, dropped or changed.
-    from gateway.settings import Settings
+    from gateway.settings.sections import Settings
 
     assert load(None, env={}) == Settings()

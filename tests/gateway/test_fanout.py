@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from gateway.fanout import fan_out
+from gateway.upstream.fanout import fan_out
 from operators.base import OperatorTimeout, OperatorUnavailable
 
 

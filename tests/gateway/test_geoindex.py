@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from gateway.geoindex import GridIndex, haversine_km
+from gateway.catalogue.geoindex import GridIndex, haversine_km
 
 
 def test_haversine_known_distance():
@@ -88,9 +88,9 @@ def test_a_query_packs_once_enough_points_wait():
 
 
 def test_catalogue_near_orders_by_distance_then_operator_and_station_id():
-    from gateway.catalogue import Catalogue
-    from gateway.config import CatalogueSettings
-    from gateway.metrics import Metrics
+    from gateway.catalogue.stations import Catalogue
+    from gateway.observability.metrics import Metrics
+    from gateway.settings.load import CatalogueSettings
     from operators.domain import GeoPoint, Station
 
     catalogue = Catalogue(CatalogueSettings(), Metrics())
@@ -112,9 +112,9 @@ def test_nearest_reads_like_a_full_sort_whatever_is_read_first(seed):
     (distance, then operator and station id), ties at the same place included."""
     from bisect import bisect_right
 
-    from gateway.catalogue import Catalogue
-    from gateway.config import CatalogueSettings
-    from gateway.metrics import Metrics
+    from gateway.catalogue.stations import Catalogue
+    from gateway.observability.metrics import Metrics
+    from gateway.settings.load import CatalogueSettings
     from operators.domain import GeoPoint, Station
 
     rng = random.Random(seed)

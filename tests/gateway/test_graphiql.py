@@ -26,11 +26,11 @@ import aiohttp
 import pytest
 import websockets
 
-from gateway.app import create_app
-from gateway.auth import issue_token
-from gateway.config import AuthSettings, GatewaySettings, Settings
-from gateway.graphiql import ASSETS
-from gateway.server import bind, serving
+from gateway.app.asgi import create_app
+from gateway.app.graphiql import ASSETS
+from gateway.app.server import bind, serving
+from gateway.identity.bearer import issue_token
+from gateway.settings.load import AuthSettings, GatewaySettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 JWT_KEY = "graphiql-test-jwt-key-0123456789abcdef"

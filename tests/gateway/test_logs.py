@@ -13,10 +13,17 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from gateway.app import create_app
-from gateway.config import GatewaySettings, Settings
-from gateway.logs import REQUEST_ID, JsonFormatter, TextFormatter, install, redact, redact_headers
-from gateway.server import bind, serving
+from gateway.app.asgi import create_app
+from gateway.app.server import bind, serving
+from gateway.observability.logs import (
+    REQUEST_ID,
+    JsonFormatter,
+    TextFormatter,
+    install,
+    redact,
+    redact_headers,
+)
+from gateway.settings.load import GatewaySettings, Settings
 
 GENERATED = re.compile(r"^[0-9a-f]{32}$")
 

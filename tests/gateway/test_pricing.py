@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from gateway import pricing
+from gateway.catalogue import pricing
 from operators.domain import Tariff, TariffExtra, TariffPeriod
 
 D = Decimal

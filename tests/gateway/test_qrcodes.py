@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.qrcodes import TCEC_FORMAT, QrPatterns, compile_pattern
+from gateway.catalogue.qrcodes import TCEC_FORMAT, QrPatterns, compile_pattern
 from operators.base import OperatorConfigError
 
 

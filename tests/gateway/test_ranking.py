@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from gateway import ranking
-from gateway.ranking import Charge, StationOrder
+from gateway.catalogue import ranking
+from gateway.catalogue.ranking import Charge, StationOrder
 from operators.domain import Connector, ConnectorType, GeoPoint, PowerType, Station, Tariff, TariffPeriod
 
 NOW = datetime(2026, 1, 5, 2, tzinfo=UTC)  # 10:00 in Shanghai

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from gateway.server import FAST, PLAIN, Stack, bind, default_stack, serving
+from gateway.app.server import FAST, PLAIN, Stack, bind, default_stack, serving
 
 # uvloop and httptools are dependencies; a virtualenv made before they were still runs on the fallback
 needs_fast = pytest.mark.skipif(not FAST.available(), reason="uvloop/httptools not installed")

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from gateway.singleflight import SingleFlight
+from gateway.upstream.singleflight import SingleFlight
 
 
 class Upstream:

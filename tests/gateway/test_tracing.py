@@ -12,10 +12,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from gateway.config import ConfigError, TracingSettings, load
-from gateway.instrumented import UpstreamMetrics
-from gateway.metrics import Metrics
-from gateway.tracing import instrument_schema, upstream_tracer
+from gateway.observability.metrics import Metrics
+from gateway.observability.tracing import instrument_schema, upstream_tracer
+from gateway.settings.load import ConfigError, TracingSettings, load
+from gateway.upstream.instrumented import UpstreamMetrics
 from operators.base import OperatorTimeout
 from resolvers.schema import build_schema
 
@@ -33,8 +33,8 @@ def spans() -> tuple[TracerProvider, InMemorySpanExporter]:
 def test_tracing_is_off_by_default_and_imports_nothing():
     code = (
         "import sys\n"
-        "from gateway.app import create_app\n"
-        "from gateway.config import Settings\n"
+        "from gateway.app.asgi import create_app\n"
+        "from gateway.settings.load import Settings\n"
         "create_app(Settings())\n"
         "names = ('strawberry.extensions.tracing', 'opentelemetry.sdk.trace')\n"
         "print(sorted(m for m in sys.modules if m.startswith(names)))\n"

@@ -21,10 +21,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from sqlalchemy.engine import make_url
 
-from gateway.app import create_app
-from gateway.config import Settings
-from gateway.runtime import Runtime
-from gateway.server import bind, serving
+from gateway.app.asgi import create_app
+from gateway.app.runtime import Runtime
+from gateway.app.server import bind, serving
+from gateway.settings.load import Settings
 
 HERE = Path(__file__).resolve().parent
 OIDC_DIR = HERE / "oidc"

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from gateway.config import Settings
 from gateway.rails import demo as rails_demo
+from gateway.settings.load import Settings
 from resolvers import ids
 from tests.identity.conftest import AUDIENCE, Client, Gateway, OidcProvider, private_jwk, running_gateway
 from tests.identity.test_sign_in import ME, SIGN_IN, code_for, gateway_settings

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import AuthSettings, GatewaySettings, Settings
+from gateway.settings.load import AuthSettings, GatewaySettings, Settings
 from resolvers import ids
 from tests.identity.conftest import AUDIENCE, Client, Gateway, OidcProvider, private_jwk, running_gateway
 
@@ -109,7 +109,7 @@ async def test_a_token_from_another_issuer_is_refused_as_unknown_issuer(
 
 
 async def test_hs256_tokens_still_work_beside_the_provider(provider: OidcProvider) -> None:
-    from gateway.auth import issue_token
+    from gateway.identity.bearer import issue_token
 
     key = "small-deployment-shared-key-0123456789"
     async with running_gateway(settings(provider.issuer, jwt_key=key)) as gw:

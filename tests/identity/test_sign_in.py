@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from gateway.config import GatewaySettings, LedgerSettings, Settings
 from gateway.rails import demo as rails_demo
 from gateway.rails.demo import ALIPAY_APP_ID
 from gateway.rails.sim.authcodes import mint
 from gateway.rails.wechatpay.sim.cli import DEFAULT_APPID
+from gateway.settings.load import GatewaySettings, LedgerSettings, Settings
 from tests.identity.conftest import Gateway, running_gateway
 
 JWT_KEY = "identity-test-jwt-key-0123456789abcdef"

@@ -15,7 +15,7 @@ import pytest
 from operators import domain
 from operators.ocpi import auth, mapping
 from operators.ocpi.adapter import OcpiOperator, build
-from tests.operators.ocpi.ocpi_helpers import eventually, loopback_socket, serving
+from tests.operators.ocpi.helpers import eventually, loopback_socket, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN_A = "interop-token-a"

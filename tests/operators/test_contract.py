@@ -18,7 +18,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from gateway.server import bind, serving
+from gateway.app.server import bind, serving
 from operators import registry
 from operators.base import Operator, OperatorTimeout, OperatorUnavailable
 from operators.domain import (
@@ -34,11 +34,11 @@ from operators.domain import (
     Tariff,
 )
 from operators.ocpi import mapping as ocpi_mapping
-from operators.ocpi.simulator import OcpiSimulator
+from operators.ocpi.sim.server import OcpiSimulator
 from operators.tcec.codec import Secrets
 from operators.tcec.profile import PRESETS, resolve_profile
-from operators.tcec.simulator import Faults, SimulatorConfig, TcecSimulator
-from operators.tcec.simulator_cli import default_path_prefix
+from operators.tcec.sim.cli import default_path_prefix
+from operators.tcec.sim.server import Faults, SimulatorConfig, TcecSimulator
 from operators.testing import FakeOperator
 from operators.testing import Faults as FakeFaults
 

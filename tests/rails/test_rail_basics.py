@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.cli import main
+from gateway.app.cli import main
 from gateway.rails.alipay import signing
 from gateway.rails.alipay.sim import cli as alipay_cli
 from gateway.rails.amounts import from_fen, parse_yuan, to_fen, yuan_text

@@ -7,8 +7,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from gateway.config import ConfigError, load
 from gateway.rails import setup
+from gateway.settings.load import ConfigError, load
 from tests.rails.conftest import KeyPair
 
 
@@ -71,7 +71,7 @@ def test_private_keys_never_come_from_the_file(tmp_path: Path) -> None:
 
 
 def test_ledger_rails_without_rails_says_so(capsys: pytest.CaptureFixture[str]) -> None:
-    from gateway.cli import main
+    from gateway.app.cli import main
 
     assert main(["ledger", "rails"]) == 2
     assert "no credit rail is configured" in capsys.readouterr().err
@@ -79,7 +79,7 @@ def test_ledger_rails_without_rails_says_so(capsys: pytest.CaptureFixture[str]) 
 
 async def test_the_ledger_cli_leaves_the_bureau_rail_out(merchant_keys: KeyPair, tmp_path: Path) -> None:
     """``chargegate ledger rails`` has no card to ask: bureau-enrolled drivers are not compared."""
-    from gateway.ledger import rail_billing
+    from gateway.app.money import rail_billing
     from gateway.store import open_store
 
     env = {"CHARGEGATE__PAYMENTS__ENROLMENTS": "dave=bureau:dave,alice=alipay:ZMOP1",

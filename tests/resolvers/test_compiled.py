@@ -16,8 +16,8 @@ from typing import Annotated, Any
 import pytest
 import strawberry
 
-from gateway.metrics import Metrics
-from resolvers.compiled import CompiledExecutionContext
+from gateway.observability.metrics import Metrics
+from resolvers.execution.compiled import CompiledExecutionContext
 
 
 @strawberry.enum
@@ -222,10 +222,10 @@ async def test_every_fallback_is_counted_and_logged_with_its_reason(
     query: str, make: Any, reason: str, caplog: pytest.LogCaptureFixture
 ):
     CURRENT["tree"] = make()
-    with caplog.at_level(logging.DEBUG, logger="resolvers.compiled"):
+    with caplog.at_level(logging.DEBUG, logger="resolvers.execution.compiled"):
         data, errors, fallbacks = await counted(fresh_compiled(), query)
     assert fallbacks == {reason: 1.0}
-    [line] = [r.getMessage() for r in caplog.records if r.name == "resolvers.compiled"]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "resolvers.execution.compiled"]
     assert line.startswith(f"compiled completion fell back at tree ({reason}): ")
     assert (data, errors) == await run(STOCK, query)
 

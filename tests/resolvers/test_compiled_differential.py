@@ -46,12 +46,12 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from gateway.auth import issue_token
-from gateway.config import AuthSettings, BreakerSettings, CacheSettings, GatewaySettings, Settings
+from gateway.identity.bearer import issue_token
 from gateway.security.limits import QueryLimits
+from gateway.settings.load import AuthSettings, BreakerSettings, CacheSettings, GatewaySettings, Settings
 from resolvers import ids
-from resolvers.compiled import CompiledExecutionContext
 from resolvers.context import RequestContext
+from resolvers.execution.compiled import CompiledExecutionContext
 from resolvers.schema import build_schema
 from tests.app.conftest import CENTERS, DEADLINE_S, running_stack
 

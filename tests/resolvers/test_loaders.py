@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from resolvers.loaders import BatchLoader, _by_operator
+from resolvers.execution.loaders import BatchLoader, _by_operator
 
 
 class Recorder:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.geoindex import haversine_km
+from gateway.catalogue.geoindex import haversine_km
 from operators.domain import ConnectorStatus
 from resolvers import ids
 from tests.inprocess import FAKES, InProcess

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from resolvers.hydrate import Wants
+from resolvers.stations.hydrate import Wants
 
 
 def test_names_only_want_nothing_fetched_and_no_back_references():

@@ -1,15 +1,15 @@
 """The caching wrapper: a driver's score is reused for ``ttl_s`` (an hour by default).
 
 It implements :class:`~gateway.rails.bureau.provider.CreditProvider` around another provider, storing
-answers in the shared :class:`~gateway.cache.Cache` under kind ``credit``. "No score" (an unknown
+answers in the shared :class:`~gateway.upstream.cache.Cache` under kind ``credit``. "No score" (an unknown
 driver) is an answer and is cached; :class:`CreditUnavailable` is not, so the next request asks the
 bureau again.
 """
 
 from __future__ import annotations
 
-from gateway.cache import Cache
 from gateway.rails.bureau.provider import CreditProvider, CreditScore
+from gateway.upstream.cache import Cache
 
 KIND = "credit"
 SOURCE = "bureau"  # the cache key's "operator" part: credit-kind keys read credit:bureau:{driver_id}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gateway.rails.sim.faults import RailFaults
-from operators.sim_args import bounded, rate
+from operators.sim.args import bounded, rate
 
 
 def add_common(parser: argparse.ArgumentParser, default_port: int, rail: str) -> None:

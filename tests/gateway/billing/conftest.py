@@ -10,13 +10,13 @@ import aiohttp
 import pytest
 
 from gateway.billing import BillingService
-from gateway.config import LedgerSettings
 from gateway.rails.bureau.check import CreditCheck
 from gateway.rails.bureau.http import HttpCreditProvider
 from gateway.rails.bureau.policy import CreditPolicy
 from gateway.rails.bureau.sim.server import BureauConfig, CreditBureauSimulator
 from gateway.rails.card import DemoCard
 from gateway.rails.port import OrderState
+from gateway.settings.load import LedgerSettings
 from gateway.store import Store
 from tests.gateway.store.conftest import new_bill, new_session, store
 

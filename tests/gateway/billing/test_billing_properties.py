@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.billing import BillingService, PaymentMethod, SessionStart
-from gateway.config import LedgerSettings
 from gateway.rails.bureau.check import CreditCheck
 from gateway.rails.bureau.policy import CreditPolicy
 from gateway.rails.bureau.provider import CreditScore
 from gateway.rails.card import DemoCard
+from gateway.settings.load import LedgerSettings
 from gateway.store import (
     PaymentStatus,
     SessionClose,

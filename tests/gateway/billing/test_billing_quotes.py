@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from gateway.billing import BillingService
-from gateway.quoting import QuoteProblem, QuoteRefused, Quoting, priced, quoted_bill
+from gateway.billing.quoting import QuoteProblem, QuoteRefused, Quoting, priced, quoted_bill
 from gateway.store import BillStatus, Store, open_store
 from gateway.store.codec import tariff_to_json
 from gateway.store.quotes import QuoteRecord

@@ -18,7 +18,6 @@ from aiohttp import web
 from gateway.billing import BillingService, BillRecord, BillStatus, PaymentMode, PaymentStatus
 from gateway.billing.admin import Resolution
 from gateway.billing.rails import Enrolment, RailBilling
-from gateway.config import LedgerSettings
 from gateway.rails.alipay import zhima
 from gateway.rails.alipay.client import AlipayClient
 from gateway.rails.alipay.rail import AlipayRail
@@ -30,6 +29,7 @@ from gateway.rails.reconcile import MismatchKind
 from gateway.rails.sim.faults import RailFaults
 from gateway.rails.wechatpay.client import WeChatPayClient
 from gateway.rails.wechatpay.rail import WeChatPayRail
+from gateway.settings.load import LedgerSettings
 from gateway.store import RefundRecord, Store
 from operators.domain import SessionPhase
 from tests.gateway.billing.test_billing_exposure import order, start

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli import main
+from gateway.app.cli import main
 from gateway.identity.demo import seed_identities
 from gateway.identity.store import IdentityStore
 from gateway.rails.alipay.sim.ledger import alipay_user_id

@@ -14,12 +14,12 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from gateway.auth import AuthError
+from gateway.app.server import bind
+from gateway.identity.bearer import AuthError
 from gateway.identity.jwks import JwksCache
 from gateway.identity.oidc import OidcVerifier
 from gateway.identity.tokens import Authenticator
-from gateway.server import bind
-from gateway.settings import AuthSettings
+from gateway.settings.sections import AuthSettings
 
 
 class Issuer:

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 import redis.asyncio as aioredis
 
-from gateway import redis_conn
-from gateway.config import CacheSettings
+from gateway.replicas import redis as redis_conn
+from gateway.settings.load import CacheSettings
 
 Clients = Callable[[], aioredis.Redis]
 

@@ -10,13 +10,13 @@ from decimal import Decimal
 import orjson
 import pytest
 
-from gateway import redis_codec
-from gateway.cache import Cache, build_backend
-from gateway.config import CacheSettings
-from gateway.metrics import Metrics
+from gateway.observability.metrics import Metrics
 from gateway.rails.bureau.cached import CachedCreditProvider
 from gateway.rails.bureau.provider import CreditScore
+from gateway.replicas import codec as redis_codec
+from gateway.settings.load import CacheSettings
 from gateway.store import PaymentMode, SessionEndReason, SessionRecord
+from gateway.upstream.cache import Cache, build_backend
 from operators.domain import (
     Connector,
     ConnectorState,

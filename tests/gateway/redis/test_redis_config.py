@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway import redis_conn
-from gateway.config import ConfigError, load
+from gateway.replicas import redis as redis_conn
+from gateway.settings.load import ConfigError, load
 
 
 def write(tmp_path, text):

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 from dataclasses import replace
 
-from gateway.fanin import InProcessFanIn, RedisFanIn, Shared
-from gateway.sessions.broker import SessionBroker
+from gateway.charging.broker import SessionBroker
+from gateway.replicas.pushes import InProcessFanIn, RedisFanIn, Shared
 from tests.app.conftest import poll
 from tests.gateway.redis.test_redis_codec import SESSION, STATION
 

@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-from gateway.lease import LocalLease, RedisLease, while_held
+from gateway.replicas.lease import LocalLease, RedisLease, while_held
 from tests.app.conftest import poll
 
 TTL_S = 0.6
@@ -102,7 +102,7 @@ async def test_a_lease_lost_to_another_replica_cancels_the_duty(new_client, key)
 async def test_unreachable_redis_means_not_held(redis_settings):
     from dataclasses import replace
 
-    from gateway import redis_conn
+    from gateway.replicas import redis as redis_conn
 
     dead = redis_conn.client(replace(redis_settings, redis_url="redis://127.0.0.1:1/0", redis_timeout_s=0.2))
     try:

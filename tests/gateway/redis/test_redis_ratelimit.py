@@ -7,14 +7,14 @@ from dataclasses import replace
 
 import pytest
 
-from gateway import redis_conn
-from gateway.config import Settings
+from gateway.replicas import redis as redis_conn
 from gateway.security.ratelimit import (
     Limit,
     RedisTokenBucketLimiter,
     TokenBucketLimiter,
     select,
 )
+from gateway.settings.load import Settings
 
 
 async def test_two_replicas_share_one_budget(new_client, redis_settings):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway import redis_conn
-from gateway.config import CacheSettings
-from gateway.redis_state import RedisState
+from gateway.replicas import redis as redis_conn
+from gateway.replicas.state import RedisState
+from gateway.settings.load import CacheSettings
 from operators.base import SharedState
 from operators.state import MemoryState
 from tests.gateway.redis.conftest import Clients

@@ -2,8 +2,8 @@
 
 import pytest
 
-from gateway.config import ConfigError, load
 from gateway.security.apikeys import KeyStore, Scope, create_key, hash_key, parse_key_records
+from gateway.settings.load import ConfigError, load
 
 PEPPER = "pepper-for-tests-0123456789abcdef"
 

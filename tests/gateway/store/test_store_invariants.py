@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from gateway.cli import main
+from gateway.app.cli import main
 from gateway.store import BillStatus, Grant, PaymentMethod, PaymentMode, Store, WalletEntryKind, open_store
 from gateway.store.tables import bills, payments
 from tests.gateway.store.conftest import NewBill, NewSession

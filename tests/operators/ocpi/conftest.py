@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from ocpi_helpers import CPO_ID, Gateway, gateway_config, loopback_socket, serving
 
 from operators.domain import OperatorEvent
 from operators.ocpi.adapter import build
-from operators.ocpi.simulator import OcpiSimulator
+from operators.ocpi.sim.server import OcpiSimulator
+from tests.operators.ocpi.helpers import CPO_ID, Gateway, gateway_config, loopback_socket, serving
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ from decimal import Decimal
 
 import aiohttp
 import pytest
-from ocpi_helpers import CPO_ID, Gateway, gateway_config, loopback_socket, serving
 
 from operators import domain
 from operators.base import Operator, OperatorAuthError, OperatorUnavailable
 from operators.ocpi import auth, mapping
 from operators.ocpi.adapter import build
-from operators.ocpi.simulator import OcpiSimulator
+from operators.ocpi.sim.server import OcpiSimulator
 from operators.state import MemoryState
+from tests.operators.ocpi.helpers import CPO_ID, Gateway, gateway_config, loopback_socket, serving
 
 
 async def _all_stations(gw: Gateway, since: datetime | None = None) -> list[domain.StationPage]:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import aiohttp
-from ocpi_conformance import Recorder, problems
-from ocpi_helpers import eventually, gateway_config, loopback_socket, serving
 
 from operators import domain
 from operators.domain import OperatorEvent
 from operators.ocpi import auth, codec, headers, mapping
 from operators.ocpi.adapter import build
-from operators.ocpi.simulator import OcpiSimulator
+from operators.ocpi.sim.server import OcpiSimulator
+from tests.operators.ocpi.conformance import Recorder, problems
+from tests.operators.ocpi.helpers import eventually, gateway_config, loopback_socket, serving
 
 
 async def test_handshake_and_every_response_conform() -> None:

@@ -6,7 +6,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from ocpi_helpers import Gateway
 
 from operators.base import (
     OperatorAuthError,
@@ -19,6 +18,7 @@ from operators.base import (
 )
 from operators.ocpi.adapter import build
 from operators.ocpi.client import error_for_http, error_for_status_code
+from tests.operators.ocpi.helpers import Gateway
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway import pricing
-from operators.ocpi import codec, mapping, sim_network
+from gateway.catalogue import pricing
+from operators.ocpi import codec, mapping
 from operators.ocpi import pricing as ocpi_pricing
 from operators.ocpi.messages import CdrDimension, ChargingPeriod
 from operators.ocpi.models import Tariff
+from operators.ocpi.sim import network as sim_network
 from operators.ocpi.tariff import cost
 
 SHANGHAI = "Asia/Shanghai"
@@ -163,7 +164,7 @@ def test_the_domain_tariff_carries_the_rules_and_estimates_follow_them():
 
 
 def test_the_rules_survive_the_quote_snapshot_and_the_shared_cache():
-    from gateway.redis_codec import DomainSerializer
+    from gateway.replicas.codec import DomainSerializer
     from gateway.store.codec import tariff_from_json, tariff_to_json
 
     dc = mapping.tariff_to_domain(sim_tariff("DC-TOU"), SHANGHAI)

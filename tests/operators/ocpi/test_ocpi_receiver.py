@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ocpi_helpers import Gateway
 
 from operators import domain
 from operators.ocpi import auth, codec, mapping
+from tests.operators.ocpi.helpers import Gateway
 
 EXAMPLES = Path(__file__).resolve().parent / "official"  # unmodified copies of shared/specs/ocpi-examples
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from ocpi_helpers import Gateway, eventually
 
 from operators import domain
 from operators.base import OperatorRejected
 from operators.ocpi import mapping
+from tests.operators.ocpi.helpers import Gateway, eventually
 
 
 async def _available_connector(gw: Gateway) -> str:

@@ -7,11 +7,12 @@ import asyncio
 
 import aiohttp
 import pytest
-from ocpi_helpers import eventually
 
-from operators.ocpi import auth, codec, simulator_cli
+from operators.ocpi import auth, codec
 from operators.ocpi.models import Location, Tariff
-from operators.ocpi.simulator import OcpiSimulator
+from operators.ocpi.sim import cli as simulator_cli
+from operators.ocpi.sim.server import OcpiSimulator
+from tests.operators.ocpi.helpers import eventually
 
 
 def test_same_seed_same_network() -> None:

@@ -16,11 +16,11 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from tcec_helpers import OUR_ID, Pusher, Sink, TcecServer, tcec_receiver
 
 from operators.tcec import codec
 from operators.tcec.sessions import SessionSeqs
-from operators.tcec.simulator import SimulatorConfig, TcecSimulator
+from operators.tcec.sim.server import SimulatorConfig, TcecSimulator
+from tests.operators.tcec.helpers import OUR_ID, Pusher, Sink, TcecServer, tcec_receiver
 
 SIM_SECRETS = codec.Secrets("1234567890abcdef", "fedcba0987654321", "sig-secret-16byt")
 SIM_OPERATOR_ID = "MA1SIMTC1"
@@ -208,7 +208,7 @@ async def sim_receiver() -> AsyncIterator[PushReceiver]:
     await receiver.stop()
 
 
-# --- the receiver tests: a uvicorn server and the operator side by hand (tcec_helpers) -----------
+# --- the receiver tests: a uvicorn server and the operator side by hand (helpers) -----------
 
 
 @pytest.fixture

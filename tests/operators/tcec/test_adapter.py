@@ -13,7 +13,7 @@ from operators.base import Operator, OperatorConfigError, OperatorRejected
 from operators.domain import ConnectorStatus, OperatorEvent, SessionPhase, StatusSource
 from operators.tcec.adapter import TcecOperator, build
 from operators.tcec.mapping import CONNECTOR_STATUSES
-from operators.tcec.simulator import TcecSimulator
+from operators.tcec.sim.server import TcecSimulator
 
 SimFactory = Callable[..., Awaitable[TcecSimulator]]
 

@@ -28,8 +28,8 @@ from operators.base import (
 from operators.tcec import codec
 from operators.tcec.client import TcecClient
 from operators.tcec.profile import PRESETS
-from operators.tcec.sim_faults import Faults
-from operators.tcec.simulator import TcecSimulator
+from operators.tcec.sim.faults import Faults
+from operators.tcec.sim.server import TcecSimulator
 
 SimFactory = Callable[..., Awaitable[TcecSimulator]]
 STATUS = "query_station_status"

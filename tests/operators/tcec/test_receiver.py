@@ -14,18 +14,6 @@ from typing import Any
 import aiohttp
 import pytest
 from starlette.routing import Mount
-from tcec_helpers import (
-    CONNECTOR,
-    OPERATOR_ID,
-    OPERATOR_SECRET,
-    OUR_ID,
-    SECRETS,
-    Pusher,
-    Sink,
-    TcecServer,
-    tcec_eventually,
-    tcec_receiver,
-)
 
 from operators.domain import (
     ConnectorState,
@@ -39,7 +27,19 @@ from operators.tcec import codec
 from operators.tcec.adapter import build
 from operators.tcec.profile import Profile
 from operators.tcec.sessions import SessionSeqs
-from operators.tcec.simulator import TcecSimulator
+from operators.tcec.sim.server import TcecSimulator
+from tests.operators.tcec.helpers import (
+    CONNECTOR,
+    OPERATOR_ID,
+    OPERATOR_SECRET,
+    OUR_ID,
+    SECRETS,
+    Pusher,
+    Sink,
+    TcecServer,
+    tcec_eventually,
+    tcec_receiver,
+)
 
 SimFactory = Callable[..., Awaitable[TcecSimulator]]
 

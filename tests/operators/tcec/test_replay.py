@@ -9,7 +9,13 @@ from typing import Any
 
 import aiohttp
 import pytest
-from tcec_helpers import (
+
+from operators.domain import ConnectorState, FinalOrder, SessionProgress
+from operators.state import MemoryState
+from operators.tcec import codec, push_schema
+from operators.tcec.fields import MappingError
+from operators.tcec.sessions import SessionSeqs
+from tests.operators.tcec.helpers import (
     CONNECTOR,
     OPERATOR_ID,
     SECRETS,
@@ -18,12 +24,6 @@ from tcec_helpers import (
     TcecServer,
     tcec_receiver,
 )
-
-from operators.domain import ConnectorState, FinalOrder, SessionProgress
-from operators.state import MemoryState
-from operators.tcec import codec, push_schema
-from operators.tcec.fields import MappingError
-from operators.tcec.sessions import SessionSeqs
 
 STATUS = {
     "StartChargeSeqStat": 2, "ConnectorID": CONNECTOR, "ConnectorStatus": 3, "CurrentA": 10, "VoltageA": 380,

@@ -8,7 +8,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from operators.tcec.simulator_cli import add_arguments, config_from_args, run
+from operators.tcec.sim.cli import add_arguments, config_from_args, run
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from operators.tcec import codec
-from operators.tcec.sim_faults import Faults
+from operators.tcec.sim.faults import Faults
 
 STATUS = ("query_station_status", {"StationIDs": []})
 

@@ -7,8 +7,8 @@ import math
 import time
 from decimal import Decimal
 
-from operators.tcec.sim_network import generate_network, operator_digits
-from operators.tcec.sim_wire import dumps
+from operators.tcec.sim.network import generate_network, operator_digits
+from operators.tcec.sim.wire import dumps
 
 HANGZHOU = (30.274, 120.155)
 NOW = 1_714_500_000.0

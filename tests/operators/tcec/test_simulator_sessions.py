@@ -7,8 +7,8 @@ import time
 from decimal import Decimal
 
 from operators.tcec import codec
-from operators.tcec.sim_network import PolicyPeriod, SimConnector
-from operators.tcec.sim_sessions import ChargeSession
+from operators.tcec.sim.network import PolicyPeriod, SimConnector
+from operators.tcec.sim.sessions import ChargeSession
 
 FAST = {
     "time_acceleration": 600.0,

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from gateway.cache import Cache, build_backend
-from gateway.metrics import Metrics
+from gateway.observability.metrics import Metrics
 from gateway.rails.bureau.http import HttpCreditProvider
 from gateway.rails.bureau.sim.server import BureauConfig, CreditBureauSimulator
+from gateway.upstream.cache import Cache, build_backend
 
 BUREAU_KEY = "test-bureau-key-0123456789"
 BUREAU_SEED = 7

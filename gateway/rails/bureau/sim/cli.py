@@ -14,7 +14,7 @@ from gateway.rails.bureau.demo import demo_scores
 from gateway.rails.bureau.provider import SCORE_MAX, SCORE_MIN
 from gateway.rails.bureau.sim.config import DEFAULT_API_KEY
 from gateway.rails.bureau.sim.server import BureauConfig, BureauFaults, CreditBureauSimulator
-from operators.sim_args import bounded, rate
+from operators.sim.args import bounded, rate
 
 DEFAULT_PORT = 9501
 

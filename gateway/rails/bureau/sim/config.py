@@ -10,7 +10,7 @@ from typing import Any
 
 from gateway.rails.bureau.demo import demo_scores
 from gateway.rails.bureau.provider import SCORE_MAX, SCORE_MIN
-from operators import fault_fields
+from operators.sim import fault_fields
 
 DEFAULT_API_KEY = "demo-credit-bureau-key"  # a public demo string: pass your own for anything shared
 _RATES = ("error_rate", "timeout_rate")

@@ -1,0 +1,1 @@
+"""Stations across operators: the catalogue, its radius index, prices now, ranking, QR codes."""

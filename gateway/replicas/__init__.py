@@ -1,0 +1,1 @@
+"""Sharing between replicas: Redis, its codec, the push fan-in, the lease, shared state."""

@@ -1,0 +1,1 @@
+"""Configuration: the typed sections and their loading from TOML and the environment."""

@@ -1,0 +1,124 @@
+"""The shared cache: one aiocache instance built at start-up, with hit/miss metrics per kind.
+
+Keys are ``{kind}:{operator_id}:{native_id}``. Values are domain objects (frozen dataclasses);
+the in-memory backend stores them as they are, the Redis backend (``cache.backend = "redis"``,
+shared by every replica) as tagged JSON (:mod:`gateway.replicas.codec`) under
+``{cache.redis_prefix}:cache:``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aiocache import SimpleMemoryCache
+from aiocache.base import BaseCache
+from redis.exceptions import RedisError
+
+from gateway.observability.metrics import Metrics
+from gateway.settings.load import CacheSettings
+
+log = logging.getLogger(__name__)
+
+# What a shared (Redis) backend raises when the server is away: the cache then degrades to misses.
+SHARED_BACKEND_ERRORS = (RedisError, OSError, TimeoutError)
+WARN_EVERY_S = 10.0
+
+
+def build_backend(backend: str, settings: CacheSettings | None = None) -> BaseCache:
+    """The aiocache instance for ``backend``; Redis takes its URL and options from ``settings``."""
+    if backend == "memory":
+        # timeout=None: no asyncio.wait_for around in-process dict operations.
+        return SimpleMemoryCache(timeout=None)
+    if backend == "redis" and settings is not None:
+        from aiocache import RedisCache
+
+        from gateway.replicas import redis as redis_conn
+        from gateway.replicas.codec import DomainSerializer
+
+        opts = redis_conn.options(settings)
+        return RedisCache(
+            serializer=DomainSerializer(),
+            namespace=redis_conn.key(settings, "cache"),
+            timeout=settings.redis_timeout_s,
+            endpoint=opts["host"],
+            port=opts["port"],
+            db=opts["db"],
+            password=opts["password"],
+            ssl=opts["ssl"],
+            create_connection_timeout=settings.redis_timeout_s,
+            connection_pool_kwargs={
+                "username": opts["username"],
+                "socket_timeout": settings.redis_timeout_s,
+                "retry": redis_conn.retry(),
+            },
+        )
+    raise ValueError(f"unknown cache backend {backend!r}")
+
+
+class Cache:
+    def __init__(self, backend: BaseCache, metrics: Metrics) -> None:
+        self.backend = backend
+        self._metrics = metrics
+        self._warned_at = -math.inf
+        # The in-memory backend's own dict, read directly by get_many: what its multi_get reads,
+        # without aiocache's per-call machinery (plugins, timeouts, key builders we do not use),
+        # which cost more than the reads themselves when a search weighs hundreds of tariffs.
+        # Expiry is the backend's (timers that delete keys), so the reads are the same.
+        self._memory: dict[str, Any] | None = (
+            backend._cache  # noqa: SLF001
+            if type(backend) is SimpleMemoryCache and backend.namespace is None and not backend.plugins
+            else None
+        )
+
+    @property
+    def local(self) -> bool:
+        """Whether the cache lives in this process only (the in-memory backend)."""
+        return self._memory is not None
+
+    @staticmethod
+    def key(kind: str, operator_id: str, native_id: str) -> str:
+        return f"{kind}:{operator_id}:{native_id}"
+
+    async def get_many(self, kind: str, operator_id: str, ids: Sequence[str]) -> dict[str, Any]:
+        """The cached values of ``ids`` that are present, keyed by id."""
+        if not ids:
+            return {}
+        if self._memory is not None:
+            get, prefix = self._memory.get, f"{kind}:{operator_id}:"
+            found = {i: v for i in ids if (v := get(prefix + i)) is not None}
+        else:
+            try:
+                values = await self.backend.multi_get([self.key(kind, operator_id, i) for i in ids])
+            except SHARED_BACKEND_ERRORS as exc:  # Redis down: every key is a miss, fetched upstream
+                self._unavailable("read", exc)
+                values = [None] * len(ids)
+            found = {i: v for i, v in zip(ids, values, strict=True) if v is not None}
+        self._metrics.cache_hits.labels(kind).inc(len(found))
+        self._metrics.cache_misses.labels(kind).inc(len(ids) - len(found))
+        return found
+
+    async def set_many(self, kind: str, operator_id: str, values: Mapping[str, Any], ttl: float) -> None:
+        if values:
+            pairs = [(self.key(kind, operator_id, i), v) for i, v in values.items()]
+            try:
+                await self.backend.multi_set(pairs, ttl=ttl)
+            except SHARED_BACKEND_ERRORS as exc:
+                self._unavailable("write", exc)
+
+    def _unavailable(self, what: str, exc: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._warned_at > WARN_EVERY_S:  # not once per request while Redis is down
+            self._warned_at = now
+            log.warning("cache %s failed, carrying on without the cache: %r", what, exc)
+
+    async def close(self) -> None:
+        client = getattr(self.backend, "client", None)
+        if client is not None and hasattr(client, "aclose"):
+            # aiocache's RedisBackend.close() calls redis-py's close(), deprecated since redis 5.0.1.
+            await client.aclose()
+        else:
+            await self.backend.close()

@@ -1,0 +1,1 @@
+"""What every simulator shares: demo data, command-line arguments, fault fields."""

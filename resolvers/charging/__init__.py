@@ -1,0 +1,1 @@
+"""Charging sessions' types, the live subscription and money errors."""

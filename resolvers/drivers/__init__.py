@@ -1,0 +1,1 @@
+"""Drivers: the account, sign-in, authentication and admin fields."""

@@ -1,0 +1,1 @@
+"""How queries run: compiled completion, batch loaders, error shaping, timing."""

@@ -1,0 +1,162 @@
+"""Per-request batch loaders: one upstream call per operator per batch, operators concurrently.
+
+A failing operator fails only its own keys (they come back empty) and is reported once in the
+request context, which turns it into an ``OPERATOR_UNAVAILABLE`` error in the response.
+
+:class:`BatchLoader` keeps the DataLoader contract — keys asked for in the same event-loop tick
+(by any number of resolvers) go to the batch function together, each key at most once per
+request, and later asks for a known key are answered from the request's cache — but a page's keys
+share one future for the whole batch instead of one future (and one callback) per key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from gateway.upstream.fanout import fan_out
+from operators.domain import Capability, ConnectorState, Tariff
+
+if TYPE_CHECKING:
+    from resolvers.context import RequestContext
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Batch:
+    __slots__ = ("done", "keys", "task")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.keys: list[Any] = []
+        self.done: asyncio.Future[None] = loop.create_future()
+        self.task: asyncio.Task[None] | None = None  # held: the loop keeps only a weak reference
+
+
+class _Collect(Generic[V]):
+    """What ``load_many`` returns: an awaitable, not a coroutine, so one that is never awaited (a
+    resolver abandoned when a null bubbles up) warns of nothing; and each waiter waits behind a
+    shield, so cancelling one waiter never cancels the batch that other waiters share."""
+
+    __slots__ = ("keys", "values", "waits")
+
+    def __init__(self, keys: Sequence[Any], waits: list[_Batch], values: dict[Any, V]) -> None:
+        self.keys, self.waits, self.values = keys, waits, values
+
+    def __await__(self) -> Generator[Any, None, list[V]]:
+        for batch in self.waits:
+            yield from asyncio.shield(batch.done).__await__()
+        values = self.values
+        return [values[k] for k in self.keys]
+
+
+class BatchLoader(Generic[K, V]):
+    """A request-scoped loader over ``load_fn(keys) -> values`` (same length and order as keys)."""
+
+    __slots__ = ("_inflight", "_load", "_pending", "_values")
+
+    def __init__(self, load_fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> None:
+        self._load = load_fn
+        self._values: dict[K, V] = {}
+        self._inflight: dict[K, _Batch] = {}
+        self._pending: _Batch | None = None  # collecting keys until the loop runs its dispatch
+
+    def load_many(self, keys: Sequence[K]) -> Awaitable[list[V]]:
+        """The values of ``keys``, in order. The keys join the current batch now (call it before
+        awaiting anything else, so that sibling resolvers' keys share the batch)."""
+        values, inflight = self._values, self._inflight
+        waits: list[_Batch] = []
+        for key in keys:
+            if key in values:
+                continue
+            batch = inflight.get(key)
+            if batch is None:
+                batch = self._pending or self._open()
+                batch.keys.append(key)
+                inflight[key] = batch
+            if not waits or waits[-1] is not batch and batch not in waits:
+                waits.append(batch)
+        return _Collect(keys, waits, self._values)
+
+    async def load(self, key: K) -> V:
+        return (await self.load_many((key,)))[0]
+
+    def _open(self) -> _Batch:
+        loop = asyncio.get_running_loop()
+        batch = self._pending = _Batch(loop)
+        loop.call_soon(self._dispatch, batch)
+        return batch
+
+    def _dispatch(self, batch: _Batch) -> None:
+        if self._pending is batch:
+            self._pending = None
+        batch.task = asyncio.ensure_future(self._run(batch))
+
+    async def _run(self, batch: _Batch) -> None:
+        keys = batch.keys
+        try:
+            found = list(await self._load(keys))
+            if len(found) != len(keys):
+                raise ValueError(f"batch function returned {len(found)} values for {len(keys)} keys")
+            self._values.update(zip(keys, found, strict=True))
+        except asyncio.CancelledError:
+            batch.done.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 - every waiter of the batch gets it
+            batch.done.set_exception(exc)
+            batch.done.exception()  # marked retrieved: a batch nobody awaits any more logs nothing
+        else:
+            batch.done.set_result(None)
+        finally:
+            inflight = self._inflight
+            for key in keys:
+                if inflight.get(key) is batch:
+                    del inflight[key]
+
+
+def _by_operator(keys: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, dict[str, None]] = {}
+    for op_id, native_id in keys:
+        ids = grouped.get(op_id)
+        if ids is None:
+            ids = grouped[op_id] = {}
+        ids[native_id] = None
+    return {op_id: list(ids) for op_id, ids in grouped.items()}
+
+
+async def _batch(
+    ctx: RequestContext,
+    keys: Sequence[tuple[str, str]],
+    capability: Capability,
+    method: Callable[[str, list[str]], Awaitable[Mapping[str, object]]],
+) -> dict[str, Mapping[str, object]]:
+    ops = ctx.runtime.operators
+    grouped = {
+        op_id: ids
+        for op_id, ids in _by_operator(keys).items()
+        if op_id in ops and capability in ops[op_id].info.capabilities
+    }
+    calls = {op_id: (lambda op_id=op_id, ids=ids: method(op_id, ids)) for op_id, ids in grouped.items()}
+    values, errors = await fan_out(calls, ctx.deadline)
+    ctx.report(errors)
+    return values
+
+
+async def load_statuses(
+    ctx: RequestContext, keys: Sequence[tuple[str, str]]
+) -> list[dict[str, ConnectorState]]:
+    """Keys are ``(operator_id, station_id)``; each value maps connector id to state."""
+    ops = ctx.runtime.operators
+    values = await _batch(
+        ctx, keys, Capability.LIVE_STATUS, lambda op_id, ids: ops[op_id].connector_statuses(ids)
+    )
+    return [values.get(op_id, {}) for op_id, _ in keys]  # type: ignore[misc]
+
+
+async def load_tariffs(ctx: RequestContext, keys: Sequence[tuple[str, str]]) -> list[Tariff | None]:
+    """Keys are ``(operator_id, connector_id)``."""
+    ops = ctx.runtime.operators
+    values = await _batch(ctx, keys, Capability.TARIFFS, lambda op_id, ids: ops[op_id].tariffs(ids))
+    empty: Mapping[str, object] = {}
+    return [values.get(op_id, empty).get(cid) for op_id, cid in keys]  # type: ignore[misc]

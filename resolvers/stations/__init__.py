@@ -1,0 +1,1 @@
+"""Station search, hydration and types, estimates and quotes."""
