@@ -13,20 +13,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 
 from operators import domain
-from operators.base import PushApp
+from operators.base import EventSink, PushApp
 from operators.ocpi import auth, codec, headers, mapping
-from operators.ocpi.messages import Cdr, CommandResult, Session
+from operators.ocpi.messages import Cdr, CommandResult, Credentials, Session
 from operators.ocpi.models import EVSE, Connector, Location, Tariff
-
-if TYPE_CHECKING:
-    from operators.ocpi.adapter import OcpiOperator
+from operators.ocpi.settings import OcpiSettings
+from operators.ocpi.store import OcpiStore
 
 logger = logging.getLogger(__name__)
 VERSION = "2.2.1"
@@ -52,7 +51,23 @@ def reply(
     )
 
 
-def push_app(op: OcpiOperator) -> PushApp:
+class ReceiverHost(Protocol):
+    """What the receiver needs from the operator it serves (the adapter's ``OcpiOperator``)."""
+
+    settings: OcpiSettings
+    store: OcpiStore
+    sink: EventSink
+    public_url: str
+
+    @property
+    def base_path(self) -> str: ...
+
+    async def accepted_token(self) -> str: ...
+
+    def our_credentials(self, token_b: str) -> Credentials: ...
+
+
+def push_app(op: ReceiverHost) -> PushApp:
     """Our endpoints for ``op``'s CPO, mounted by the gateway at ``/ocpi/{operator_id}``."""
     r = Receiver(op)
     v = f"/{VERSION}"
@@ -80,7 +95,7 @@ def push_app(op: OcpiOperator) -> PushApp:
 
 
 class Receiver:
-    def __init__(self, op: OcpiOperator) -> None:
+    def __init__(self, op: ReceiverHost) -> None:
         self.op = op
         self.store = op.store
 
