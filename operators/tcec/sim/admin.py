@@ -9,17 +9,41 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING
+from collections import Counter
+from typing import Protocol
 
 from aiohttp import web
 
+from operators.tcec.sim.faults import Faults
+from operators.tcec.sim.network import Network
+from operators.tcec.sim.sessions import SessionBook
 from operators.tcec.sim.wire import dumps
 
-if TYPE_CHECKING:
-    from operators.tcec.sim.server import TcecSimulator
+
+class AdminHost(Protocol):
+    """What the admin endpoints read and change on the simulator (``server.TcecSimulator``)."""
+
+    faults: Faults
+
+    @property
+    def network(self) -> Network: ...
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def sessions(self) -> SessionBook: ...
+
+    @property
+    def calls(self) -> Counter[str]: ...
+
+    @property
+    def pushes(self) -> Counter[str]: ...
+
+    async def set_connector_status(self, connector_id: str, status: int) -> bool: ...
 
 
-def add_admin_routes(app: web.Application, sim: TcecSimulator, roots: tuple[str, ...]) -> None:
+def add_admin_routes(app: web.Application, sim: AdminHost, roots: tuple[str, ...]) -> None:
     admin = _Admin(sim)
     for root in dict.fromkeys(roots):
         app.router.add_get(f"{root}/_sim/faults", admin.get_faults)
@@ -30,7 +54,7 @@ def add_admin_routes(app: web.Application, sim: TcecSimulator, roots: tuple[str,
 
 
 class _Admin:
-    def __init__(self, sim: TcecSimulator) -> None:
+    def __init__(self, sim: AdminHost) -> None:
         self.sim = sim
 
     async def get_faults(self, request: web.Request) -> web.Response:

@@ -1,12 +1,12 @@
 """A T/CEC 102 "evcs" operator simulator: a real aiohttp server on loopback speaking the operator side.
 
-It serves a seeded network (``sim_network``) through every A→O interface of spec §5, charges
-sessions (``sim_sessions``, ``sim_charging``), pushes status, progress and orders to the aggregator
-(``sim_push``) and injects faults on demand (``sim_faults``). Used by ``make run``, the tests, the
+It serves a seeded network (``network``) through every A→O interface of spec §5, charges
+sessions (``sessions``, ``charging``), pushes status, progress and orders to the aggregator
+(``push``) and injects faults on demand (``faults``). Used by ``make run``, the tests, the
 benchmarks, and third-party developers (``chargegate simulate tcec``).
 
-Admin endpoints (``/_sim/faults``, ``/_sim/network``, …) are in ``sim_admin``; the configuration
-is :class:`SimulatorConfig` (``sim_config``), re-exported here with :class:`Faults`.
+Admin endpoints (``/_sim/faults``, ``/_sim/network``, …) are in ``admin``; the configuration
+is :class:`SimulatorConfig` (``config``), re-exported here with :class:`Faults`.
 """
 
 from __future__ import annotations
