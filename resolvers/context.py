@@ -1,9 +1,10 @@
-"""The per-request context: runtime handle, deadline, batch loaders and collected operator errors."""
+"""The per-request context: runtime handle, deadline, operator batch loaders, collected operator errors."""
 
 from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -11,8 +12,9 @@ from typing import Any
 
 from gateway.app.runtime import Runtime
 from gateway.identity.bearer import AuthError
+from gateway.upstream.fanout import fan_out
 from operators.base import OperatorError
-from operators.domain import ConnectorState, Tariff
+from operators.domain import Capability, ConnectorState, Tariff
 from resolvers.execution import loaders
 
 
@@ -37,8 +39,8 @@ class RequestContext:
         # The loaders reach back through a weak proxy: no reference cycle, so a finished request's
         # context (and all it loaded) is freed at once instead of waiting for the cycle collector.
         me = weakref.proxy(self)
-        self.statuses = loaders.BatchLoader(partial(loaders.load_statuses, me))
-        self.tariffs = loaders.BatchLoader(partial(loaders.load_tariffs, me))
+        self.statuses = loaders.BatchLoader(partial(load_statuses, me))
+        self.tariffs = loaders.BatchLoader(partial(load_tariffs, me))
 
     @classmethod
     def create(cls, runtime: Runtime, request: Any) -> RequestContext:
@@ -84,3 +86,40 @@ class RequestContext:
     def report(self, errors: dict[str, OperatorError]) -> None:
         for op_id, error in errors.items():
             self.operator_errors.setdefault(op_id, error)
+
+
+async def _batch(
+    ctx: RequestContext,
+    keys: Sequence[tuple[str, str]],
+    capability: Capability,
+    method: Callable[[str, list[str]], Awaitable[Mapping[str, object]]],
+) -> dict[str, Mapping[str, object]]:
+    ops = ctx.runtime.operators
+    grouped = {
+        op_id: ids
+        for op_id, ids in loaders.by_operator(keys).items()
+        if op_id in ops and capability in ops[op_id].info.capabilities
+    }
+    calls = {op_id: (lambda op_id=op_id, ids=ids: method(op_id, ids)) for op_id, ids in grouped.items()}
+    values, errors = await fan_out(calls, ctx.deadline)
+    ctx.report(errors)
+    return values
+
+
+async def load_statuses(
+    ctx: RequestContext, keys: Sequence[tuple[str, str]]
+) -> list[dict[str, ConnectorState]]:
+    """Keys are ``(operator_id, station_id)``; each value maps connector id to state."""
+    ops = ctx.runtime.operators
+    values = await _batch(
+        ctx, keys, Capability.LIVE_STATUS, lambda op_id, ids: ops[op_id].connector_statuses(ids)
+    )
+    return [values.get(op_id, {}) for op_id, _ in keys]  # type: ignore[misc]
+
+
+async def load_tariffs(ctx: RequestContext, keys: Sequence[tuple[str, str]]) -> list[Tariff | None]:
+    """Keys are ``(operator_id, connector_id)``."""
+    ops = ctx.runtime.operators
+    values = await _batch(ctx, keys, Capability.TARIFFS, lambda op_id, ids: ops[op_id].tariffs(ids))
+    empty: Mapping[str, object] = {}
+    return [values.get(op_id, empty).get(cid) for op_id, cid in keys]  # type: ignore[misc]

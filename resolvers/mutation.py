@@ -20,8 +20,8 @@ from resolvers.charging.money_errors import MAX_KEY, conflict, invalid_amount, m
 from resolvers.drivers.admin import AdminMutation
 from resolvers.drivers.driver import Driver, driver, require_driver
 from resolvers.drivers.identity import IdentityMutation
-from resolvers.stations.estimate_types import QuoteUnavailable
 from resolvers.stations.quotes import QuoteResult, quote, quote_for_start
+from resolvers.stations.types import QuoteUnavailable
 
 StartChargingResult = Annotated[
     ct.ChargingSession

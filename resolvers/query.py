@@ -15,8 +15,9 @@ from resolvers.context import RequestContext
 from resolvers.drivers.admin import AdminQuery
 from resolvers.drivers.driver import Driver, current_driver, driver, owned_node
 from resolvers.stations import types as t
+from resolvers.stations.estimates import charge_of
 from resolvers.stations.hydrate import Wants, hydrate, operator
-from resolvers.stations.search import charge_of, search
+from resolvers.stations.search import search
 
 
 @strawberry.type

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from gateway.settings.load import ConfigError
+from gateway.settings.errors import ConfigError
 
 PREFIX = "cg"
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,31}$")

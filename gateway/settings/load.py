@@ -33,6 +33,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from gateway.security.apikeys import parse_key_records
+from gateway.settings.errors import ConfigError
 from gateway.settings.sections import (
     AlipaySettings,
     AuthSettings,
@@ -51,14 +53,6 @@ from gateway.settings.sections import (
 
 ENV_PREFIX = "CHARGEGATE__"
 SECRET_SUFFIXES = ("secret", "token", "_iv", "password", "key")
-
-
-class ConfigError(ValueError):
-    """A setting is missing or wrong; ``key`` is its dotted path (``operators[1].base_url``)."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(f"config error at {key}: {message}")
-        self.key = key
 
 
 __all__ = [  # the settings dataclasses are imported from here too
@@ -375,8 +369,6 @@ def _check_cache(settings: Settings) -> None:
 
 
 def _check_security(s: SecuritySettings) -> None:
-    from gateway.security.apikeys import parse_key_records  # imports ConfigError from here
-
     if s.anonymous_rate_per_s > 0 and s.anonymous_burst < 1:
         raise ConfigError("security.anonymous_burst", "must be at least 1 when anonymous_rate_per_s is set")
     for origin in s.cors_origins:

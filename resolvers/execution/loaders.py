@@ -1,7 +1,8 @@
 """Per-request batch loaders: one upstream call per operator per batch, operators concurrently.
 
-A failing operator fails only its own keys (they come back empty) and is reported once in the
-request context, which turns it into an ``OPERATOR_UNAVAILABLE`` error in the response.
+The request context (:mod:`resolvers.context`) builds its status and tariff loaders on these. A failing
+operator fails only its own keys (they come back empty) and is reported once in the request context,
+which turns it into an ``OPERATOR_UNAVAILABLE`` error in the response.
 
 :class:`BatchLoader` keeps the DataLoader contract — keys asked for in the same event-loop tick
 (by any number of resolvers) go to the batch function together, each key at most once per
@@ -12,14 +13,8 @@ share one future for the whole batch instead of one future (and one callback) pe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-from gateway.upstream.fanout import fan_out
-from operators.domain import Capability, ConnectorState, Tariff
-
-if TYPE_CHECKING:
-    from resolvers.context import RequestContext
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -115,7 +110,7 @@ class BatchLoader(Generic[K, V]):
                     del inflight[key]
 
 
-def _by_operator(keys: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+def by_operator(keys: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     grouped: dict[str, dict[str, None]] = {}
     for op_id, native_id in keys:
         ids = grouped.get(op_id)
@@ -123,40 +118,3 @@ def _by_operator(keys: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
             ids = grouped[op_id] = {}
         ids[native_id] = None
     return {op_id: list(ids) for op_id, ids in grouped.items()}
-
-
-async def _batch(
-    ctx: RequestContext,
-    keys: Sequence[tuple[str, str]],
-    capability: Capability,
-    method: Callable[[str, list[str]], Awaitable[Mapping[str, object]]],
-) -> dict[str, Mapping[str, object]]:
-    ops = ctx.runtime.operators
-    grouped = {
-        op_id: ids
-        for op_id, ids in _by_operator(keys).items()
-        if op_id in ops and capability in ops[op_id].info.capabilities
-    }
-    calls = {op_id: (lambda op_id=op_id, ids=ids: method(op_id, ids)) for op_id, ids in grouped.items()}
-    values, errors = await fan_out(calls, ctx.deadline)
-    ctx.report(errors)
-    return values
-
-
-async def load_statuses(
-    ctx: RequestContext, keys: Sequence[tuple[str, str]]
-) -> list[dict[str, ConnectorState]]:
-    """Keys are ``(operator_id, station_id)``; each value maps connector id to state."""
-    ops = ctx.runtime.operators
-    values = await _batch(
-        ctx, keys, Capability.LIVE_STATUS, lambda op_id, ids: ops[op_id].connector_statuses(ids)
-    )
-    return [values.get(op_id, {}) for op_id, _ in keys]  # type: ignore[misc]
-
-
-async def load_tariffs(ctx: RequestContext, keys: Sequence[tuple[str, str]]) -> list[Tariff | None]:
-    """Keys are ``(operator_id, connector_id)``."""
-    ops = ctx.runtime.operators
-    values = await _batch(ctx, keys, Capability.TARIFFS, lambda op_id, ids: ops[op_id].tariffs(ids))
-    empty: Mapping[str, object] = {}
-    return [values.get(op_id, empty).get(cid) for op_id, cid in keys]  # type: ignore[misc]

@@ -1,20 +1,46 @@
-"""``Connector.estimate`` and ``Station.estimate``: a charge priced by :mod:`gateway.catalogue.pricing`."""
+"""What a charge would cost on a connector or a station, priced by :mod:`gateway.catalogue.pricing`.
+
+Domain in, domain out: the GraphQL types (:mod:`resolvers.stations.types`) call these and shape the result.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-
-from strawberry.types import Info
 
 from gateway.catalogue import pricing, ranking
 from operators import domain
 from resolvers.context import RequestContext
 from resolvers.errors import bad_input
-from resolvers.stations import estimate_types as e
-from resolvers.stations import types as t
-from resolvers.stations.search import charge_of
+
+MAX_ENERGY_KWH = Decimal(1000)
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """An estimate under the tariff it was priced by; ``index`` is the connector's within its station."""
+
+    estimate: pricing.Estimate
+    tariff: domain.Tariff
+    index: int = 0
+
+
+def charge_of(
+    energy_kwh: Decimal | None, vehicle_max_power_kw: float | None, start_at: datetime | None = None
+) -> ranking.Charge | None:
+    """The charge an estimate or the ``ESTIMATED_COST`` ordering prices, validated."""
+    if vehicle_max_power_kw is not None and not (
+        math.isfinite(vehicle_max_power_kw) and 0 < vehicle_max_power_kw <= 10_000
+    ):
+        raise bad_input("vehicleMaxPowerKw must be greater than 0 and at most 10000", "vehicleMaxPowerKw")
+    if energy_kwh is None:
+        return None
+    if not (energy_kwh.is_finite() and 0 < energy_kwh <= MAX_ENERGY_KWH):
+        raise bad_input(f"energyKwh must be greater than 0 and at most {MAX_ENERGY_KWH}", "energyKwh")
+    return ranking.Charge(energy_kwh, vehicle_max_power_kw, start_at)
 
 
 def start_of(ctx: RequestContext, start_at: datetime | None) -> datetime:
@@ -36,77 +62,42 @@ def priced(
         raise bad_input(str(exc), exc.field) from None
 
 
-def money(amount: Decimal, currency: str) -> t.Money:
-    return t.Money(amount=amount, currency=currency)
-
-
-def to_graphql(estimate: pricing.Estimate, tariff: domain.Tariff, connector: t.Connector) -> e.ChargeEstimate:
-    c = estimate.currency
-    lines = [
-        e.ChargeLine(
-            kind=e.FeeKind(line.kind),
-            period_start=tariff.periods[line.piece.period].start.strftime("%H:%M:%S") if line.piece else None,
-            start_at=start,
-            end_at=end,
-            quantity=line.quantity,
-            unit=line.unit,
-            unit_price=money(line.unit_price, c),
-            amount=money(line.amount, c),
-        )
-        for line, start, end in estimate.lines
-    ]
-    return e.ChargeEstimate(
-        connector=connector,
-        energy_kwh=estimate.energy_kwh,
-        power_kw=float(estimate.power_kw),
-        start_at=estimate.start,
-        end_at=estimate.end,
-        duration_minutes=math.ceil((estimate.end - estimate.start).total_seconds() / 60),
-        lines=lines,
-        total=money(estimate.total, c),
-    )
-
-
 async def of_connector(
-    info: Info,
-    connector: t.Connector,
+    ctx: RequestContext,
+    operator_key: str,
+    connector: domain.Connector | None,
     energy_kwh: Decimal,
     start_at: datetime | None,
     vehicle_max_power_kw: float | None,
-) -> e.ChargeEstimate | None:
-    ctx: RequestContext = info.context
+) -> Priced | None:
+    """``Connector.estimate``: the charge priced under the connector's tariff; None without one."""
     charge = charge_of(energy_kwh, vehicle_max_power_kw)
-    source = connector.source
-    assert charge is not None and source is not None  # energyKwh is required; hydrate() sets source
-    tariff = await ctx.tariffs.load((connector.operator_key, source.id))
-    found = priced(tariff, source, charge, start_of(ctx, start_at))
-    return to_graphql(found, tariff, connector) if found and tariff else None
+    assert charge is not None and connector is not None  # energyKwh is required; hydrate() sets source
+    tariff = await ctx.tariffs.load((operator_key, connector.id))
+    found = priced(tariff, connector, charge, start_of(ctx, start_at))
+    return Priced(found, tariff) if found and tariff else None
 
 
 async def of_station(
-    info: Info,
-    station: t.Station,
+    ctx: RequestContext,
+    station: domain.Station | None,
+    matches: Callable[[domain.Connector], bool] | None,
     energy_kwh: Decimal,
     start_at: datetime | None,
     vehicle_max_power_kw: float | None,
-) -> e.ChargeEstimate | None:
-    ctx: RequestContext = info.context
+) -> Priced | None:
+    """``Station.estimate``: the cheapest of the matching connectors, the faster on a tie."""
     charge = charge_of(energy_kwh, vehicle_max_power_kw)
-    source = station.source
-    assert charge is not None and source is not None
-    candidates = [
-        (c, node)
-        for c, node in zip(source.connectors, station.connectors, strict=True)
-        if station.matches is None or station.matches(c)
-    ]
-    tariffs = await ctx.tariffs.load_many([(source.operator_id, c.id) for c, _ in candidates])
+    assert charge is not None and station is not None
+    candidates = [(i, c) for i, c in enumerate(station.connectors) if matches is None or matches(c)]
+    tariffs = await ctx.tariffs.load_many([(station.operator_id, c.id) for _, c in candidates])
     start = start_of(ctx, start_at)
-    best: tuple[tuple[Decimal, datetime, str], pricing.Estimate, domain.Tariff, t.Connector] | None = None
-    for (c, node), tariff in zip(candidates, tariffs, strict=True):
+    best: tuple[tuple[Decimal, datetime, str], Priced] | None = None
+    for (i, c), tariff in zip(candidates, tariffs, strict=True):
         found = priced(tariff, c, charge, start)
         if found is None or tariff is None:
             continue
         rank = (found.total, found.end, c.id)
         if best is None or rank < best[0]:
-            best = (rank, found, tariff, node)
-    return to_graphql(best[1], best[2], best[3]) if best else None
+            best = (rank, Priced(found, tariff, i))
+    return best[1] if best else None

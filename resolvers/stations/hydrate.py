@@ -20,7 +20,6 @@ from operators.base import OperatorInfo
 from resolvers import ids
 from resolvers.context import RequestContext
 from resolvers.stations import types as t
-from resolvers.stations.estimate_types import ConnectorSummary, ConnectorTypeCount, PowerTypeCount
 
 STATUS_FIELDS = frozenset({"status", "statusUpdatedAt"})
 PRICE_FIELDS = frozenset({"currentPrice"})
@@ -253,7 +252,7 @@ def summary(
     station: domain.Station,
     connectors: Sequence[t.Connector],
     matches: Callable[[domain.Connector], bool] | None,
-) -> ConnectorSummary:
+) -> t.ConnectorSummary:
     """Counts by power and plug type, the lowest price now and the highest power of the matching
     connectors (``connectors`` are the station's, hydrated, in the same order)."""
     chosen = [n for c, n in zip(station.connectors, connectors, strict=True) if matches is None or matches(c)]
@@ -267,12 +266,12 @@ def summary(
             counts[0] += 1
             counts[1] += free
     priced = [n.current_price for n in chosen if n.current_price is not None]
-    return ConnectorSummary(
+    return t.ConnectorSummary(
         total=len(chosen),
         available=sum(int(n.status is available) for n in chosen),
-        by_power_type=[PowerTypeCount(power_type=k, total=a, available=b) for k, (a, b) in powers.items()],
+        by_power_type=[t.PowerTypeCount(power_type=k, total=a, available=b) for k, (a, b) in powers.items()],
         by_connector_type=[
-            ConnectorTypeCount(connector_type=k, total=a, available=b) for k, (a, b) in kinds.items()
+            t.ConnectorTypeCount(connector_type=k, total=a, available=b) for k, (a, b) in kinds.items()
         ],
         lowest_price=min(priced, key=lambda p: p.total_per_kwh.amount) if priced else None,
         highest_power_kw=max((n.max_power_kw for n in chosen), default=None),

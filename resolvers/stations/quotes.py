@@ -15,15 +15,14 @@ from resolvers import ids
 from resolvers.charging import types as ct
 from resolvers.context import RequestContext
 from resolvers.drivers.driver import require_driver
-from resolvers.stations import estimate_types as e
-from resolvers.stations.estimates import to_graphql
+from resolvers.stations import types as t
+from resolvers.stations.estimates import MAX_ENERGY_KWH
 from resolvers.stations.hydrate import Wants, hydrate
 
 QuoteResult = Annotated[
-    e.PriceQuote | ct.NotFound | ct.InvalidInput | ct.ConnectorUnavailable | ct.OperatorUnavailable,
+    t.PriceQuote | ct.NotFound | ct.InvalidInput | ct.ConnectorUnavailable | ct.OperatorUnavailable,
     strawberry.union("QuoteResult"),
 ]
-MAX_ENERGY_KWH = Decimal(1000)
 
 
 def quoting(ctx: RequestContext) -> Quoting:
@@ -66,7 +65,7 @@ async def quote(
     return await to_price_quote(info, record)
 
 
-async def to_price_quote(info: Info, record: QuoteRecord) -> e.PriceQuote:
+async def to_price_quote(info: Info, record: QuoteRecord) -> t.PriceQuote:
     ctx: RequestContext = info.context
     found = ctx.runtime.catalogue.connector(record.operator_id, record.connector_id)
     assert found is not None  # the quote was just priced on it
@@ -76,8 +75,8 @@ async def to_price_quote(info: Info, record: QuoteRecord) -> e.PriceQuote:
         c for c, d in zip(node.connectors, station.connectors, strict=True) if d.id == connector.id
     )
     estimate = priced(record)
-    shown = to_graphql(estimate, tariff_of(record), hydrated)
-    return e.PriceQuote(
+    shown = t.charge_estimate(estimate, tariff_of(record), hydrated)
+    return t.PriceQuote(
         id=strawberry.ID(ids.encode("PriceQuote", record.id)),
         connector=hydrated,
         energy_kwh=record.energy_kwh,
@@ -93,14 +92,14 @@ async def to_price_quote(info: Info, record: QuoteRecord) -> e.PriceQuote:
 
 async def quote_for_start(
     info: Info, driver_id: str, quote_id: strawberry.ID, connector: tuple[str, str] | None, key: str
-) -> QuoteRecord | e.QuoteUnavailable:
+) -> QuoteRecord | t.QuoteUnavailable:
     """The quote a ``startCharging`` input names, if this driver may start with it on ``connector``
     (the quote's own connector when the input names none)."""
     ctx: RequestContext = info.context
     decoded = ids.decode(str(quote_id))
     if decoded is None or decoded[0] != "PriceQuote" or len(decoded[1]) != 1:
-        return e.QuoteUnavailable(message="quoteId is not a PriceQuote id", code="QUOTE_NOT_FOUND")
+        return t.QuoteUnavailable(message="quoteId is not a PriceQuote id", code="QUOTE_NOT_FOUND")
     found = await quoting(ctx).usable(driver_id, decoded[1][0], ctx.now, connector, key)
     if isinstance(found, QuoteRefused):
-        return e.QuoteUnavailable(message=found.message, code=f"QUOTE_{found.problem.value}")
+        return t.QuoteUnavailable(message=found.message, code=f"QUOTE_{found.problem.value}")
     return found

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
-from decimal import Decimal
 from functools import partial
 
 from strawberry.types import Info
@@ -23,7 +21,6 @@ from resolvers.stations import types as t
 from resolvers.stations.hydrate import Wants, hydrate
 
 ConnectorTest = Callable[[domain.Connector], bool]
-MAX_ENERGY_KWH = Decimal(1000)
 
 
 def _validate(ctx: RequestContext, near: t.GeoPointInput, radius_km: float, first: int) -> None:
@@ -64,21 +61,6 @@ def _connector_test(f: t.StationFilter | None) -> ConnectorTest | None:
     if not tests:
         return None
     return lambda c: all(test(c) for test in tests)
-
-
-def charge_of(
-    energy_kwh: Decimal | None, vehicle_max_power_kw: float | None, start_at: datetime | None = None
-) -> ranking.Charge | None:
-    """The charge an estimate or the ``ESTIMATED_COST`` ordering prices, validated."""
-    if vehicle_max_power_kw is not None and not (
-        math.isfinite(vehicle_max_power_kw) and 0 < vehicle_max_power_kw <= 10_000
-    ):
-        raise bad_input("vehicleMaxPowerKw must be greater than 0 and at most 10000", "vehicleMaxPowerKw")
-    if energy_kwh is None:
-        return None
-    if not (energy_kwh.is_finite() and 0 < energy_kwh <= MAX_ENERGY_KWH):
-        raise bad_input(f"energyKwh must be greater than 0 and at most {MAX_ENERGY_KWH}", "energyKwh")
-    return ranking.Charge(energy_kwh, vehicle_max_power_kw, start_at)
 
 
 async def search(

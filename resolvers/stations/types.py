@@ -1,4 +1,5 @@
-"""GraphQL object types: plain data, built once per request from the domain model.
+"""GraphQL types of stations, connectors, prices, estimates, quotes and summaries: plain data, built
+once per request from the domain model (one module: the types refer to one another).
 
 Fields are plain attributes, not resolvers, so completing a large result costs little; the only
 resolvers are ``Connector.station`` (a back-reference), ``Operator.stationCount``/``health``
@@ -8,23 +9,21 @@ resolvers are ``Connector.station`` (a back-reference), ``Operator.stationCount`
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from gateway.catalogue import ranking
+from gateway.catalogue import pricing, ranking
 from gateway.security.apikeys import Scope
 from gateway.security.authz import principal_of
 from operators import domain
 from resolvers.federation_directives import INACCESSIBLE, KEY, SHAREABLE
-
-if TYPE_CHECKING:
-    from resolvers.stations.estimate_types import ChargeEstimate, ConnectorSummary
+from resolvers.stations import estimates
 
 ConnectorStatus = strawberry.enum(domain.ConnectorStatus, description="Live state of a connector.")
 ConnectorType = strawberry.enum(domain.ConnectorType, description="Physical plug standard.")
@@ -204,10 +203,11 @@ class Connector(Node):
         energy_kwh: Decimal,
         start_at: datetime | None = None,
         vehicle_max_power_kw: float | None = None,
-    ) -> Annotated[ChargeEstimate, strawberry.lazy("resolvers.stations.estimate_types")] | None:
-        from resolvers.stations import estimates  # a resolver module that imports these types
-
-        return await estimates.of_connector(info, self, energy_kwh, start_at, vehicle_max_power_kw)
+    ) -> ChargeEstimate | None:
+        found = await estimates.of_connector(
+            info.context, self.operator_key, self.source, energy_kwh, start_at, vehicle_max_power_kw
+        )
+        return charge_estimate(found.estimate, found.tariff, self) if found else None
 
 
 @strawberry.type(directives=KEY)
@@ -219,9 +219,7 @@ class Station(Node):
     address: str | None
     connectors: list[Connector]
     tariff: Tariff | None
-    connector_summary: (
-        Annotated[ConnectorSummary, strawberry.lazy("resolvers.stations.estimate_types")] | None
-    ) = strawberry.field(
+    connector_summary: ConnectorSummary | None = strawberry.field(
         default=None,
         description="Counts, lowest price now and highest power, for maps and lists (see ConnectorSummary).",
     )
@@ -239,10 +237,11 @@ class Station(Node):
         energy_kwh: Decimal,
         start_at: datetime | None = None,
         vehicle_max_power_kw: float | None = None,
-    ) -> Annotated[ChargeEstimate, strawberry.lazy("resolvers.stations.estimate_types")] | None:
-        from resolvers.stations import estimates  # a resolver module that imports these types
-
-        return await estimates.of_station(info, self, energy_kwh, start_at, vehicle_max_power_kw)
+    ) -> ChargeEstimate | None:
+        found = await estimates.of_station(
+            info.context, self.source, self.matches, energy_kwh, start_at, vehicle_max_power_kw
+        )
+        return charge_estimate(found.estimate, found.tariff, self.connectors[found.index]) if found else None
 
 
 @strawberry.type(directives=SHAREABLE)
@@ -280,3 +279,135 @@ class StationFilter:
     connector_types: list[ConnectorType] | None = None
     power_types: list[PowerType] | None = None
     operator_ids: list[strawberry.ID] | None = None
+
+
+@strawberry.enum(description="What a line of a charge's price is for.")
+class FeeKind(enum.Enum):
+    ENERGY = "ENERGY"
+    SERVICE = "SERVICE"
+    TIME = "TIME"
+    FLAT = "FLAT"
+
+
+@strawberry.type(description="One priced line: a fee kind in one time-of-use period, or a session fee.")
+class ChargeLine:
+    kind: FeeKind
+    period_start: str | None = strawberry.field(
+        description="Local start (HH:MM:SS) of the time-of-use period an ENERGY or SERVICE line "
+        "falls in; null for FLAT and TIME."
+    )
+    start_at: datetime = strawberry.field(description="When this part of the charge begins (UTC).")
+    end_at: datetime = strawberry.field(description="When this part of the charge ends (UTC).")
+    quantity: Decimal = strawberry.field(description="kWh, hours or 1 (per session), see `unit`.")
+    unit: str = strawberry.field(description="kWh, hour or session.")
+    unit_price: Money = strawberry.field(description="The operator's unit price, with all its places.")
+    amount: Money = strawberry.field(description="quantity × unitPrice, rounded half-up to the cent.")
+
+
+@strawberry.type(
+    description="What a charge would cost and how long it would take. The charge draws the "
+    "connector's maximum power (capped by the vehicle's limit when given) from `startAt` until "
+    "`energyKwh` is delivered, priced period by period under the tariff cached for the connector "
+    "(refreshed at least hourly). Parking fees, which depend on when the car leaves, are not "
+    "included. An estimate binds nobody."
+)
+class ChargeEstimate:
+    connector: Connector
+    energy_kwh: Decimal
+    power_kw: float = strawberry.field(description="The power the estimate assumes.")
+    start_at: datetime
+    end_at: datetime
+    duration_minutes: int = strawberry.field(description="Expected charging time, rounded up.")
+    lines: list[ChargeLine]
+    total: Money = strawberry.field(description="The sum of the lines.")
+
+
+@strawberry.type
+class PowerTypeCount:
+    power_type: PowerType
+    total: int
+    available: int
+
+
+@strawberry.type
+class ConnectorTypeCount:
+    connector_type: ConnectorType
+    total: int
+    available: int
+
+
+@strawberry.type(
+    description="A station at a glance, for maps and lists: counts, the lowest price in force now "
+    "and the highest power. Over the connectors that match the search filter (all of them when "
+    "the station was not reached through a filtered search). Statuses and prices come from the "
+    "same caches as the connectors' own fields."
+)
+class ConnectorSummary:
+    total: int
+    available: int = strawberry.field(description="Connectors whose status is AVAILABLE.")
+    by_power_type: list[PowerTypeCount]
+    by_connector_type: list[ConnectorTypeCount]
+    lowest_price: Price | None = strawberry.field(description="The lowest total price per kWh now.")
+    highest_power_kw: float | None
+
+
+@strawberry.type(
+    description="A binding price for charging `energyKwh` on a connector, valid until `validUntil`. "
+    "Pass its id to `startCharging(input: {quoteId})`: the bill is then computed from the prices "
+    "quoted here (for the energy actually delivered); if the operator bills otherwise, the bill is "
+    "DISPUTED and keeps the quoted prices."
+)
+class PriceQuote:
+    id: strawberry.ID
+    connector: Connector
+    energy_kwh: Decimal
+    power_kw: float = strawberry.field(description="The power the quote assumes.")
+    start_at: datetime
+    end_at: datetime
+    duration_minutes: int
+    lines: list[ChargeLine]
+    total: Money = strawberry.field(description="The sum of the lines.")
+    valid_until: datetime = strawberry.field(description="Start charging before this time.")
+
+
+@strawberry.type(
+    description="The quote cannot start this session. `code`: QUOTE_NOT_FOUND (unknown, or another "
+    "driver's), QUOTE_EXPIRED, QUOTE_USED (by another session) or QUOTE_OTHER_CONNECTOR."
+)
+class QuoteUnavailable(Error):
+    message: str
+    code: str
+
+
+def money(amount: Decimal, currency: str) -> Money:
+    return Money(amount=amount, currency=currency)
+
+
+def charge_estimate(
+    estimate: pricing.Estimate, tariff: domain.Tariff, connector: Connector
+) -> ChargeEstimate:
+    """An estimate (or a quote's prices) as the GraphQL type, on the hydrated connector."""
+    c = estimate.currency
+    lines = [
+        ChargeLine(
+            kind=FeeKind(line.kind),
+            period_start=tariff.periods[line.piece.period].start.strftime("%H:%M:%S") if line.piece else None,
+            start_at=start,
+            end_at=end,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=money(line.unit_price, c),
+            amount=money(line.amount, c),
+        )
+        for line, start, end in estimate.lines
+    ]
+    return ChargeEstimate(
+        connector=connector,
+        energy_kwh=estimate.energy_kwh,
+        power_kw=float(estimate.power_kw),
+        start_at=estimate.start,
+        end_at=estimate.end,
+        duration_minutes=math.ceil((estimate.end - estimate.start).total_seconds() / 60),
+        lines=lines,
+        total=money(estimate.total, c),
+    )

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from resolvers.execution.loaders import BatchLoader, _by_operator
+from resolvers.execution.loaders import BatchLoader, by_operator
 
 
 class Recorder:
@@ -86,9 +86,9 @@ async def test_a_batch_function_returning_the_wrong_count_is_an_error():
         await BatchLoader(short).load_many(["a", "b"])
 
 
-def test_keys_are_grouped_by_operator_once_each_in_order():
+def test_keys_are_groupedby_operator_once_each_in_order():
     keys = [("op1", "a"), ("op2", "x"), ("op1", "b"), ("op1", "a")]
-    assert _by_operator(keys) == {"op1": ["a", "b"], "op2": ["x"]}
+    assert by_operator(keys) == {"op1": ["a", "b"], "op2": ["x"]}
 
 
 async def test_a_cancelled_waiter_leaves_the_shared_batch_to_the_others():
