@@ -31,8 +31,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.app.runtime import Runtime
 from gateway.catalogue.ranking import StationOrder, encode_cursor
+from gateway.runtime import Runtime
 from resolvers import ids
 from resolvers.scalars import serialize_datetime
 

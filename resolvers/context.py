@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from gateway.app.runtime import Runtime
 from gateway.identity.bearer import AuthError
+from gateway.runtime import Runtime
 from gateway.upstream.fanout import fan_out
 from operators.base import OperatorError
 from operators.domain import Capability, ConnectorState, Tariff

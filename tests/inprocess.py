@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 
 from gateway.app.asgi import create_app
-from gateway.app.runtime import Runtime
 from gateway.identity.bearer import issue_token
+from gateway.runtime import Runtime
 from gateway.settings.load import AuthSettings, GatewaySettings, Settings
 from operators.testing import FakeOperator
 

@@ -23,10 +23,10 @@ from typing import Any
 from bench.procs import pin
 from bench.scenarios.catalogue import BOX, RADIUS_KM, synthetic
 from bench.stats import percentile
-from gateway.app.runtime import OperatorRecord, Runtime
 from gateway.catalogue import ranking
 from gateway.catalogue.stations import Catalogue, freeze_heap
 from gateway.observability.metrics import Metrics
+from gateway.runtime import OperatorRecord, Runtime
 from gateway.settings.load import CacheSettings, CatalogueSettings, Settings
 from gateway.upstream.breaker import CircuitBreaker
 from gateway.upstream.cache import Cache, build_backend

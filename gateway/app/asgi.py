@@ -23,11 +23,12 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from gateway.app import graphiql
-from gateway.app.runtime import Runtime, running
+from gateway.app.assembly import running
 from gateway.observability import tracing
 from gateway.observability.logs import RequestIdMiddleware
 from gateway.observability.metrics import CONTENT_TYPE_LATEST
 from gateway.replicas import shared as replicas
+from gateway.runtime import Runtime
 from gateway.security import negotiation
 from gateway.security.limits import QueryLimits, check_batch
 from gateway.security.middleware import security_middleware

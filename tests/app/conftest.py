@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 
 from gateway.app.asgi import create_app
-from gateway.app.runtime import Runtime
 from gateway.app.server import bind, serving
+from gateway.runtime import Runtime
 from gateway.settings.load import BreakerSettings, CacheSettings, GatewaySettings, Settings
 from operators.ocpi.sim.server import OcpiSimulator
 from operators.tcec.codec import Secrets

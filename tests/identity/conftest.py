@@ -22,8 +22,8 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from sqlalchemy.engine import make_url
 
 from gateway.app.asgi import create_app
-from gateway.app.runtime import Runtime
 from gateway.app.server import bind, serving
+from gateway.runtime import Runtime
 from gateway.settings.load import Settings
 
 HERE = Path(__file__).resolve().parent

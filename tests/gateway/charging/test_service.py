@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.app.runtime import Runtime, running
+from gateway.app.assembly import running
 from gateway.charging.service import SessionService
+from gateway.runtime import Runtime
 from gateway.store import SessionRecord, WalletEntryKind
 from operators.domain import ConnectorStatus, OrderSummary, SessionPhase
 from operators.testing import FakeOperator, Faults

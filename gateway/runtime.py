@@ -1,44 +1,36 @@
-"""The runtime: everything shared, built once in the Starlette lifespan and injected downwards.
+"""The runtime: everything shared, one handle the services and resolvers read.
 
 Each operator is wrapped cache ▸ circuit breaker ▸ metrics ▸ adapter; the resolvers only see
 :attr:`Runtime.operators` (port-shaped) and the catalogue. With several replicas
-(:mod:`gateway.replicas.shared`), station and session updates fan in to every replica and only the holder
-of the sessions lease runs reconciliation; each replica syncs its own catalogue.
+(:mod:`gateway.replicas.shared`), station and session updates fan in to every replica. The runtime is
+built and torn down by :func:`gateway.app.assembly.running`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import aiohttp
 from starlette.routing import Route
 
-from gateway.app.late_state import LateState
-from gateway.app.money import session_service
-from gateway.catalogue.qrcodes import QrPatterns
 from gateway.catalogue.stations import Catalogue
 from gateway.charging.service import SessionService, order_raw
-from gateway.identity import Authenticator, SignIns, build_identity
+from gateway.identity import Authenticator, SignIns
 from gateway.observability.metrics import Metrics
 from gateway.observability.tracing import upstream_tracer
 from gateway.rails import receiver
-from gateway.rails.card import DemoCard, NoCard
+from gateway.rails.card import NoCard
 from gateway.rails.port import CreditRail
-from gateway.replicas import shared as replication
-from gateway.replicas.lease import while_held
 from gateway.replicas.pushes import FanIn, InProcessFanIn, Shared
 from gateway.settings.load import Settings
 from gateway.upstream.breaker import CircuitBreaker
-from gateway.upstream.cache import Cache, build_backend
+from gateway.upstream.cache import Cache
 from gateway.upstream.caching import CachedOperator
 from gateway.upstream.health import OperatorHealth, RecentCalls, assess
 from gateway.upstream.instrumented import UpstreamMetrics
 from gateway.upstream.wrapping import WrappedOperator
-from operators import registry
 from operators.base import Operator, OperatorInfo, PushApp
 from operators.domain import ConnectorState, FinalOrder, OperatorEvent, SessionProgress, Station
 
@@ -174,60 +166,3 @@ class Runtime:
                 self.catalogue.upsert([event])
         elif self.sessions is not None:
             self.sessions.broker.deliver(event)
-
-
-@contextlib.asynccontextmanager
-async def running(settings: Settings, shared: replication.Replicas | None = None) -> AsyncIterator[Runtime]:
-    """Build the runtime, start catalogue sync in the background, and tear everything down.
-
-    ``shared`` is what the replicas share (built from ``settings`` and closed here if not given)."""
-    own = shared is None
-    shared = shared or replication.build(settings)
-    metrics = Metrics()
-    cache = Cache(build_backend(settings.cache.backend, settings.cache), metrics)
-    # The adapters set their own per-call timeouts; this is only a ceiling for anything that forgets.
-    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), raise_for_status=False)
-    qr_patterns = QrPatterns.from_operators(settings.operators)
-    runtime = Runtime(settings, metrics, cache, Catalogue(settings.catalogue, metrics, qr_patterns), http)
-    runtime.fanin = shared.fanin
-    leased = replication.lease_gauge(metrics).labels(replication.SESSIONS_LEASE)
-    if settings.gateway.mode in ("demo", "dev"):
-        runtime.card = DemoCard()
-    tasks: list[asyncio.Task[None]] = []
-    state = shared.state or LateState()  # without Redis, the ledger's (bound once it is open)
-    try:
-        for adapter in registry.build_all(
-            settings.operators, http, runtime.on_event, settings.public_url, state
-        ):
-            runtime.add(adapter)
-        async with session_service(
-            settings, http, cache, runtime.catalogue, dict(runtime.operators), runtime.card
-        ) as sessions:
-            if isinstance(state, LateState):
-                state.bind(sessions.store)
-            runtime.sessions = sessions
-            runtime.authenticator, runtime.sign_ins = await build_identity(settings, http, sessions.store)
-            sessions.broker.relay = shared.fanin.publish
-            tasks.append(asyncio.create_task(runtime.catalogue.run(runtime.operators), name="catalogue-sync"))
-            tasks.append(asyncio.create_task(shared.fanin.run(runtime.apply_shared), name="fan-in"))
-            reconcile = while_held(shared.sessions_lease, sessions.run, on_change=leased.set)
-            tasks.append(asyncio.create_task(reconcile, name="sessions"))
-            try:
-                yield runtime
-            finally:
-                await _cancel(tasks)
-    finally:
-        for record in runtime.records.values():
-            await record.adapter.aclose()
-        await http.close()
-        await cache.close()
-        if own:
-            await shared.aclose()
-
-
-async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
