@@ -24,7 +24,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from operators.ocpi.sim.server import OcpiFaults, OcpiSimulator, OcpiSimulatorConfig
+from operators.ocpi.sim.config import OcpiFaults, OcpiSimulatorConfig
+from operators.ocpi.sim.server import OcpiSimulator
 from operators.sim.args import center, rate
 
 

@@ -9,30 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from operators.ocpi import codec
+from operators.ocpi.sim.config import OcpiSimulatorConfig
+from operators.ocpi.sim.replies import ocpi_response
+from operators.ocpi.sim.sessions import SimSessions
 
-if TYPE_CHECKING:
-    from operators.ocpi.sim.server import OcpiSimulator
 
+class SenderHost(Protocol):
+    """What the Sender interfaces serve from the simulator (``server.OcpiSimulator``)."""
 
-def ocpi_response(
-    data: Any,
-    status_code: int = 1000,
-    message: str | None = None,
-    *,
-    http_status: int = 200,
-    headers: dict[str, str] | None = None,
-) -> web.Response:
-    body = codec.envelope(data, status_code, message or ("Success" if status_code == 1000 else None))
-    return web.json_response(body, status=http_status, headers=headers, dumps=codec.dumps)
+    config: OcpiSimulatorConfig
+    locations: dict[str, dict[str, Any]]
+    tariffs: dict[str, dict[str, Any]]
+    sessions: SimSessions
 
 
 class SenderApi:
-    def __init__(self, sim: OcpiSimulator) -> None:
+    def __init__(self, sim: SenderHost) -> None:
         self.sim = sim
 
     def add_routes(self, router: web.UrlDispatcher, prefix: str) -> None:

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from random import Random
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from operators.ocpi import codec, mapping, tariff
 from operators.ocpi.messages import ChargingPeriod, StartSession, StopSession
 from operators.ocpi.models import Connector, Tariff
-from operators.ocpi.sim.sender import ocpi_response
-
-if TYPE_CHECKING:
-    from operators.ocpi.sim.server import OcpiSimulator
+from operators.ocpi.sim.config import OcpiFaults, OcpiSimulatorConfig
+from operators.ocpi.sim.replies import ocpi_response
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.0001")  # OCPI numbers carry 4 decimals (§16.1)
@@ -43,8 +43,27 @@ class _Live:
     periods: list[dict[str, Any]] = field(default_factory=list)
 
 
+class SessionsHost(Protocol):
+    """What the sessions need from the simulator (``server.OcpiSimulator``): its network, its dice,
+    background tasks and the way to the eMSP."""
+
+    config: OcpiSimulatorConfig
+    faults: OcpiFaults
+    locations: dict[str, dict[str, Any]]
+    tariffs: dict[str, dict[str, Any]]
+    rng: Random
+
+    def spawn(self, coro: Awaitable[None]) -> None: ...
+
+    async def send(self, method: str, url: str, body: Any) -> int | None: ...
+
+    async def push(self, method: str, module: str, path: str, body: Any) -> int | None: ...
+
+    async def set_evse_status(self, location_id: str, evse_uid: str, status: str) -> int | None: ...
+
+
 class SimSessions:
-    def __init__(self, sim: OcpiSimulator) -> None:
+    def __init__(self, sim: SessionsHost) -> None:
         self.sim = sim
         self.sessions: list[dict[str, Any]] = []
         self.cdrs: list[dict[str, Any]] = []
