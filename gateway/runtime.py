@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from starlette.routing import Route
 
+from gateway.billing.quoting import Quoting
 from gateway.catalogue.stations import Catalogue
 from gateway.charging.service import SessionService, order_raw
 from gateway.identity import Authenticator, SignIns
@@ -24,7 +25,7 @@ from gateway.rails import receiver
 from gateway.rails.card import NoCard
 from gateway.rails.port import CreditRail
 from gateway.replicas.pushes import FanIn, InProcessFanIn, Shared
-from gateway.settings.load import Settings
+from gateway.settings.sections import Settings
 from gateway.upstream.breaker import CircuitBreaker
 from gateway.upstream.cache import Cache
 from gateway.upstream.caching import CachedOperator
@@ -82,6 +83,7 @@ class Runtime:
     records: dict[str, OperatorRecord] = field(default_factory=dict)  # one per operator, by id
     operators: OperatorPorts = field(init=False)  # the records' ports
     sessions: SessionService | None = None
+    quoting: Quoting | None = None  # binding quotes, on the session ledger
     card: CreditRail = field(default_factory=NoCard)  # top-ups and bills paid by card
     fanin: FanIn = field(default_factory=InProcessFanIn)
     authenticator: Authenticator = field(init=False)  # bearer tokens → drivers

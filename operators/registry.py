@@ -37,7 +37,9 @@ GATEWAY_KEYS = frozenset({"id", "protocol", "qr_patterns"})  # read by the gatew
 PRICERS: dict[str, str] = {
     "ocpi": "operators.ocpi.pricing:price_charge",
 }
-# Standalone simulators for `chargegate simulate PROTOCOL`: modules with add_arguments() and run().
+# Standalone simulators for `chargegate simulate PROTOCOL`: modules with HELP, add_arguments() and run().
+# A protocol from another distribution adds its own under the entry-point group SIMULATOR_GROUP.
+SIMULATOR_GROUP = "chargegate.simulators"
 SIMULATORS: dict[str, str] = {
     "tcec": "operators.tcec.sim.cli",
     "ocpi": "operators.ocpi.sim.cli",
@@ -112,8 +114,27 @@ class _Reading(Mapping[str, object]):
         return len(self.table)
 
 
+def simulators() -> dict[str, str]:
+    """The standalone simulators by protocol: module names, the built-in ones and the entry points'."""
+    found = dict(SIMULATORS)
+    found.update({ep.name: ep.module for ep in entry_points(group=SIMULATOR_GROUP)})
+    return found
+
+
 def simulator_cli(protocol: str) -> ModuleType:
-    return importlib.import_module(SIMULATORS[protocol])
+    return importlib.import_module(simulators()[protocol])
+
+
+def adapter_packages() -> list[str]:
+    """The package of every adapter this build can load (built-in and entry points): the gateway never
+    imports them, only this registry names them."""
+    targets = list(BUILTIN.values()) + [ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)]
+    packages = set()
+    for target in targets:
+        module = target.partition(":")[0]
+        parts = module.split(".")
+        packages.add(".".join(parts[:2]) if parts[0] == "operators" else parts[0])
+    return sorted(packages)
 
 
 def build_all(

@@ -26,10 +26,11 @@ from bench.stats import percentile
 from gateway.catalogue import ranking
 from gateway.catalogue.stations import Catalogue, freeze_heap
 from gateway.observability.metrics import Metrics
+from gateway.replicas.cache_backend import build_backend
 from gateway.runtime import OperatorRecord, Runtime
 from gateway.settings.load import CacheSettings, CatalogueSettings, Settings
 from gateway.upstream.breaker import CircuitBreaker
-from gateway.upstream.cache import Cache, build_backend
+from gateway.upstream.cache import Cache
 from gateway.upstream.caching import CachedOperator
 from gateway.upstream.health import RecentCalls
 from operators.base import OperatorInfo

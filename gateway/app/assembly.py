@@ -15,16 +15,18 @@ import aiohttp
 
 from gateway.app.late_state import LateState
 from gateway.app.money import session_service
+from gateway.billing.quoting import Quoting
 from gateway.catalogue.qrcodes import QrPatterns
 from gateway.catalogue.stations import Catalogue
 from gateway.identity import build_identity
 from gateway.observability.metrics import Metrics
 from gateway.rails.card import DemoCard
 from gateway.replicas import shared as replication
+from gateway.replicas.cache_backend import build_backend
 from gateway.replicas.lease import while_held
 from gateway.runtime import Runtime
 from gateway.settings.load import Settings
-from gateway.upstream.cache import Cache, build_backend
+from gateway.upstream.cache import Cache
 from operators import registry
 
 
@@ -58,6 +60,7 @@ async def running(settings: Settings, shared: replication.Replicas | None = None
             if isinstance(state, LateState):
                 state.bind(sessions.store)
             runtime.sessions = sessions
+            runtime.quoting = Quoting(sessions.store, runtime.catalogue, dict(runtime.operators))
             runtime.authenticator, runtime.sign_ins = await build_identity(settings, http, sessions.store)
             sessions.broker.relay = shared.fanin.publish
             tasks.append(asyncio.create_task(runtime.catalogue.run(runtime.operators), name="catalogue-sync"))

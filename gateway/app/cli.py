@@ -81,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     protocols = simulate.add_subparsers(dest="protocol", required=True)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["simulate"]:  # import the simulators only when they are asked for
-        for protocol, help_text in (("tcec", "a T/CEC 102 operator"), ("ocpi", "an OCPI 2.2.1 CPO")):
-            registry.simulator_cli(protocol).add_arguments(protocols.add_parser(protocol, help=help_text))
+        for protocol in registry.simulators():
+            module = registry.simulator_cli(protocol)
+            module.add_arguments(protocols.add_parser(protocol, help=getattr(module, "HELP", None)))
         from gateway.rails.bureau.sim import cli as credit_cli
 
         credit_cli.add_arguments(protocols.add_parser("credit", help="a credit bureau"))

@@ -33,7 +33,7 @@ from gateway.currency import limit_to_minor
 from gateway.rails.bureau.check import Bureau, CreditCheck, Standing
 from gateway.rails.bureau.decision import Denied, PaymentMode, Postpaid, Prepaid
 from gateway.rails.port import CreditRail, OrderState, RailError, RailUnavailable
-from gateway.settings.load import LedgerSettings
+from gateway.settings.sections import LedgerSettings
 from gateway.store import (
     Account,
     BillRecord,

@@ -20,7 +20,7 @@ import numpy as np
 from gateway.catalogue.geoindex import Found, GridIndex, chord2_km
 from gateway.catalogue.qrcodes import QrPatterns
 from gateway.observability.metrics import Metrics
-from gateway.settings.load import CatalogueSettings
+from gateway.settings.sections import CatalogueSettings
 from operators.base import Operator, OperatorError
 from operators.domain import Connector, Station
 

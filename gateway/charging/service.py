@@ -33,7 +33,7 @@ from gateway.charging.watch import CapWatch
 from gateway.clock import bounded_order, bounded_progress, utc_now
 from gateway.currency import limit_to_minor
 from gateway.rails.bureau.decision import Denied, PaymentMode
-from gateway.settings.load import LedgerSettings
+from gateway.settings.sections import LedgerSettings
 from gateway.store import Page, SessionClose, SessionEndReason, SessionRecord, Store, progress_fields
 from gateway.store.codec import tariff_to_json
 from gateway.store.quotes import QuoteRecord

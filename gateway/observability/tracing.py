@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from gateway.settings.load import TracingSettings
+from gateway.settings.sections import TracingSettings
 
 if TYPE_CHECKING:
     import strawberry

@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
-from gateway.settings.load import CacheSettings
+from gateway.settings.sections import CacheSettings
 
 DEFAULT_PORT = 6379
 

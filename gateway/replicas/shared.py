@@ -7,7 +7,7 @@ shared state
 (:mod:`gateway.replicas.state`: OCPI credentials and pushed objects, the T/CEC replay cache; without
 Redis they are kept in the ledger database) and, unless
 ``security.rate_limit_backend`` says otherwise, the rate limits; the cache has its own pool
-(:func:`gateway.upstream.cache.build_backend`).
+(:func:`gateway.replicas.cache_backend.build_backend`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from gateway.replicas.lease import Lease, LocalLease, RedisLease
 from gateway.replicas.pushes import FanIn, InProcessFanIn, RedisFanIn
 from gateway.replicas.state import RedisState
 from gateway.security import ratelimit
-from gateway.settings.load import Settings
+from gateway.settings.sections import Settings
 from operators.base import SharedState
 
 SESSIONS_LEASE = "sessions"  # reconciliation and the overdue sweep

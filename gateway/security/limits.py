@@ -41,7 +41,7 @@ from graphql import (
     get_named_type,
 )
 
-from gateway.settings.load import Settings
+from gateway.settings.sections import Settings
 
 SIZE_ARGUMENTS = ("first", "last")
 ENTITIES_FIELD, REPRESENTATIONS = "_entities", "representations"  # Apollo Federation

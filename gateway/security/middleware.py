@@ -21,7 +21,7 @@ from gateway.security import csrf
 from gateway.security.apikeys import KeyStore, parse_key_records
 from gateway.security.authz import SCOPE_KEY, Principal
 from gateway.security.ratelimit import Limit, RateLimiter, TokenBucketLimiter, retry_after
-from gateway.settings.load import SecuritySettings
+from gateway.settings.sections import SecuritySettings
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from gateway.settings.load import Settings
+from gateway.settings.sections import Settings
 
 log = logging.getLogger(__name__)
 

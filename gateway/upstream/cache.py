@@ -3,7 +3,8 @@
 Keys are ``{kind}:{operator_id}:{native_id}``. Values are domain objects (frozen dataclasses);
 the in-memory backend stores them as they are, the Redis backend (``cache.backend = "redis"``,
 shared by every replica) as tagged JSON (:mod:`gateway.replicas.codec`) under
-``{cache.redis_prefix}:cache:``.
+``{cache.redis_prefix}:cache:``. The backend is chosen at start-up by
+:func:`gateway.replicas.cache_backend.build_backend`.
 """
 
 from __future__ import annotations
@@ -19,44 +20,12 @@ from aiocache.base import BaseCache
 from redis.exceptions import RedisError
 
 from gateway.observability.metrics import Metrics
-from gateway.settings.load import CacheSettings
 
 log = logging.getLogger(__name__)
 
 # What a shared (Redis) backend raises when the server is away: the cache then degrades to misses.
 SHARED_BACKEND_ERRORS = (RedisError, OSError, TimeoutError)
 WARN_EVERY_S = 10.0
-
-
-def build_backend(backend: str, settings: CacheSettings | None = None) -> BaseCache:
-    """The aiocache instance for ``backend``; Redis takes its URL and options from ``settings``."""
-    if backend == "memory":
-        # timeout=None: no asyncio.wait_for around in-process dict operations.
-        return SimpleMemoryCache(timeout=None)
-    if backend == "redis" and settings is not None:
-        from aiocache import RedisCache
-
-        from gateway.replicas import redis as redis_conn
-        from gateway.replicas.codec import DomainSerializer
-
-        opts = redis_conn.options(settings)
-        return RedisCache(
-            serializer=DomainSerializer(),
-            namespace=redis_conn.key(settings, "cache"),
-            timeout=settings.redis_timeout_s,
-            endpoint=opts["host"],
-            port=opts["port"],
-            db=opts["db"],
-            password=opts["password"],
-            ssl=opts["ssl"],
-            create_connection_timeout=settings.redis_timeout_s,
-            connection_pool_kwargs={
-                "username": opts["username"],
-                "socket_timeout": settings.redis_timeout_s,
-                "retry": redis_conn.retry(),
-            },
-        )
-    raise ValueError(f"unknown cache backend {backend!r}")
 
 
 class Cache:

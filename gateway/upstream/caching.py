@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from gateway.clock import bounded_state, utc_now
-from gateway.settings.load import CacheSettings
+from gateway.settings.sections import CacheSettings
 from gateway.upstream.cache import Cache
 from gateway.upstream.singleflight import SingleFlight
 from gateway.upstream.wrapping import WrappedOperator

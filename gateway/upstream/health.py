@@ -20,10 +20,9 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from gateway.catalogue.stations import SyncState
     from operators.base import OperatorError
 
 SAMPLES = 256  # latencies kept per operator
@@ -77,7 +76,17 @@ class OperatorHealth:
     last_error: str | None
 
 
-def assess(breaker_state: str, sync: SyncState | None, recent: RecentCalls | None) -> OperatorHealth:
+class SyncFacts(Protocol):
+    """What health reads of an operator's catalogue sync (the catalogue's ``SyncState``)."""
+
+    @property
+    def synced_at(self) -> datetime | None: ...
+
+    @property
+    def last_error(self) -> str | None: ...
+
+
+def assess(breaker_state: str, sync: SyncFacts | None, recent: RecentCalls | None) -> OperatorHealth:
     """The health of one operator from its breaker's state (closed / half-open / open), its
     catalogue sync state and its recent calls (each may be missing for an operator just added)."""
     synced_at = sync.synced_at if sync else None

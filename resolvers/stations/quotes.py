@@ -26,8 +26,9 @@ QuoteResult = Annotated[
 
 
 def quoting(ctx: RequestContext) -> Quoting:
-    runtime = ctx.runtime
-    return Quoting(runtime.sessions.store, runtime.catalogue, dict(runtime.operators))  # type: ignore[union-attr]
+    service = ctx.runtime.quoting
+    assert service is not None  # built with the session ledger at start-up
+    return service
 
 
 async def quote(

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.billing.quoting import Quoting
 from gateway.rails.bureau.sim.server import CreditBureauSimulator
 from gateway.settings.load import Settings
 from operators.ocpi import mapping as ocpi_mapping
@@ -132,7 +131,8 @@ async def test_foreign_expired_and_mismatched_quotes_are_typed_errors(stack: Sta
         (alice, {"quoteId": "not-an-id"}, "QUOTE_NOT_FOUND"),
     ]
     # An expired quote: issued as the clock stood 20 minutes ago.
-    quoting = Quoting(stack.runtime.sessions.store, stack.runtime.catalogue, dict(stack.runtime.operators))
+    quoting = stack.runtime.quoting
+    assert quoting is not None
     old, _ = await quoting.issue(
         "alice", op_id, first, Decimal(5), Decimal(0), datetime.now(UTC) - timedelta(minutes=20)
     )

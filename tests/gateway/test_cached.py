@@ -7,8 +7,9 @@ from datetime import time
 from decimal import Decimal
 
 from gateway.observability.metrics import Metrics
+from gateway.replicas.cache_backend import build_backend
 from gateway.settings.load import CacheSettings
-from gateway.upstream.cache import Cache, build_backend
+from gateway.upstream.cache import Cache
 from gateway.upstream.caching import CachedOperator
 from operators.base import OperatorInfo
 from operators.domain import Capability, Tariff, TariffPeriod

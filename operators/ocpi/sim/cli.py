@@ -28,6 +28,8 @@ from operators.ocpi.sim.config import OcpiFaults, OcpiSimulatorConfig
 from operators.ocpi.sim.server import OcpiSimulator
 from operators.sim.args import center, rate
 
+HELP = "an OCPI 2.2.1 CPO"  # the line `chargegate simulate --help` shows
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=9402, help="listen port (0 = any free port)")

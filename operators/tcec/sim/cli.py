@@ -16,6 +16,8 @@ from operators.tcec.profile import PRESETS
 from operators.tcec.sim.faults import Faults
 from operators.tcec.sim.server import SimulatorConfig, TcecSimulator
 
+HELP = "a T/CEC 102 operator"  # the line `chargegate simulate --help` shows
+
 DEFAULT_PORT = 9101
 DEFAULT_OPERATOR_ID = "MA1SIMTC1"
 DEFAULT_OPERATOR_SECRET = "demo-op-secret16"

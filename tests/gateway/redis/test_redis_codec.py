@@ -14,9 +14,10 @@ from gateway.observability.metrics import Metrics
 from gateway.rails.bureau.cached import CachedCreditProvider
 from gateway.rails.bureau.provider import CreditScore
 from gateway.replicas import codec as redis_codec
+from gateway.replicas.cache_backend import build_backend
 from gateway.settings.load import CacheSettings
 from gateway.store import PaymentMode, SessionEndReason, SessionRecord
-from gateway.upstream.cache import Cache, build_backend
+from gateway.upstream.cache import Cache
 from operators.domain import (
     Connector,
     ConnectorState,

@@ -10,7 +10,8 @@ import pytest
 from gateway.observability.metrics import Metrics
 from gateway.rails.bureau.http import HttpCreditProvider
 from gateway.rails.bureau.sim.server import BureauConfig, CreditBureauSimulator
-from gateway.upstream.cache import Cache, build_backend
+from gateway.replicas.cache_backend import build_backend
+from gateway.upstream.cache import Cache
 
 BUREAU_KEY = "test-bureau-key-0123456789"
 BUREAU_SEED = 7
