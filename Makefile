@@ -1,4 +1,5 @@
-# The two commands: `make run` (gateway + embedded simulators) and `make test` (ruff + pytest).
+# The two commands: `make run` (gateway + embedded simulators) and `make test` (ruff, import contracts,
+# pytest).
 # Both create or refresh .venv from pyproject.toml first; no manual step.
 PYTHON ?= python3
 VENV := .venv
@@ -19,6 +20,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # the layers, docs/architecture.md; cycles: tests/test_import_cycles.py
 
 test: lint
 	$(BIN)/python -m pytest
