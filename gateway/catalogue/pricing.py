@@ -70,11 +70,6 @@ class Schedule:
         """Energy plus service price per kWh in force at ``second`` of the local day."""
         return self.totals[self.index_at(second)]
 
-    def next_start(self, second: Decimal) -> int:
-        """Seconds of the day (past 86,400 for tomorrow) at which the next period begins."""
-        j = bisect_right(self.starts, second)
-        return self.starts[j] if j < len(self.starts) else self.starts[0] + DAY_S
-
 
 MAX_SCHEDULES = 65_536
 MAX_COSTS = 1024  # per schedule

@@ -70,10 +70,6 @@ def _decimal_kw(kw: float) -> Decimal:
     return value
 
 
-def matching(station: Station, test: ConnectorTest | None) -> list[Connector]:
-    return [c for c in station.connectors if test is None or test(c)]
-
-
 def connector_ids(hits: Sequence[Hit], test: ConnectorTest | None) -> dict[str, list[str]]:
     """The connectors whose tariffs an ordering needs, by operator."""
     out: dict[str, list[str]] = {}

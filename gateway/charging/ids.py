@@ -11,13 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 
-SESSION_ID_DIGITS = 18
-
 
 def new_session_id(now_s: float | None = None) -> str:
     millis = int((time.time() if now_s is None else now_s) * 1000)
     return f"{millis % 10**13:013d}{secrets.randbelow(10**5):05d}"
-
-
-def is_session_id(value: str) -> bool:
-    return len(value) == SESSION_ID_DIGITS and value.isascii() and value.isdigit()

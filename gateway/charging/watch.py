@@ -47,9 +47,6 @@ class CapWatch:
         self._due.pop(session_id, None)
         self._paces.pop(session_id, None)
 
-    def watching(self, session_id: str) -> bool:
-        return session_id in self._tasks
-
     async def aclose(self) -> None:
         tasks = list(self._tasks.values())
         for task in tasks:

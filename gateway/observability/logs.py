@@ -21,7 +21,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("chargegate_request_id", default=None)
-HEADER = "x-request-id"
+HEADER = b"x-request-id"
 MAX_ID_LENGTH = 64
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
 REDACTED = "[REDACTED]"
@@ -120,11 +120,11 @@ class RequestIdMiddleware:
             return
         presented = None
         for name, value in scope.get("headers", ()):
-            if name == b"x-request-id":
+            if name == HEADER:
                 presented = value.decode("latin-1")
                 break
         rid = request_id_from(presented)
-        header = (b"x-request-id", rid.encode())
+        header = (HEADER, rid.encode())
 
         async def send_with_id(message: Message) -> None:
             if message["type"] in ("http.response.start", "websocket.accept"):

@@ -11,8 +11,6 @@ import binascii
 import hmac
 from collections.abc import Iterable
 
-ENCODINGS = ("base64", "plain")
-
 
 def header(token: str, encoding: str = "base64") -> str:
     if encoding == "plain":

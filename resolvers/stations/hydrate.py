@@ -117,15 +117,6 @@ def money(amount: object, currency: str) -> t.Money:
     return t.Money(amount=amount, currency=currency)  # type: ignore[arg-type]
 
 
-def price(p: domain.Price) -> t.Price:
-    c = p.currency
-    return t.Price(
-        energy_per_kwh=money(p.energy_per_kwh, c),
-        service_per_kwh=money(p.service_per_kwh, c),
-        total_per_kwh=money(p.total_per_kwh, c),
-    )
-
-
 def tariff(tf: domain.Tariff) -> t.Tariff:
     c = tf.currency
     return t.Tariff(
