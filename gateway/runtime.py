@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import aiohttp
-from starlette.routing import Route
 
 from gateway.billing.quoting import Quoting
 from gateway.catalogue.stations import Catalogue
@@ -21,7 +20,6 @@ from gateway.charging.service import SessionService, order_raw
 from gateway.identity import Authenticator, SignIns
 from gateway.observability.metrics import Metrics
 from gateway.observability.tracing import upstream_tracer
-from gateway.rails import receiver
 from gateway.rails.card import NoCard
 from gateway.rails.port import CreditRail
 from gateway.replicas.pushes import FanIn, InProcessFanIn, Shared
@@ -128,13 +126,6 @@ class Runtime:
             if push is not None and (path == push.prefix or path.startswith(push.prefix + "/")):
                 return push
         return None
-
-    def rail_routes(self) -> list[Route]:
-        """``POST /payments/{rail}/notify`` for each configured credit rail."""
-        billing = self.sessions.billing if self.sessions is not None else None
-        if billing is None or billing.rails is None:
-            return []
-        return receiver.routes(billing.rails.rails, billing.rails.apply)
 
     async def on_event(self, operator_id: str, event: OperatorEvent) -> object:
         """The event sink every adapter pushes into; answers a reconciliation with disputes."""

@@ -27,6 +27,8 @@ from gateway.app.assembly import running
 from gateway.observability import tracing
 from gateway.observability.logs import RequestIdMiddleware
 from gateway.observability.metrics import CONTENT_TYPE_LATEST
+from gateway.rails import receiver
+from gateway.rails.setup import NOTIFY_PATH
 from gateway.replicas import shared as replicas
 from gateway.runtime import Runtime
 from gateway.security import negotiation
@@ -166,6 +168,15 @@ class OperatorPushes:
         await push.app(scope, receive, send)
 
 
+async def rail_notification(request: Request) -> Response:
+    """``POST /payments/{rail}/notify``: a credit rail's notification (404 for a rail not configured)."""
+    runtime: Runtime = request.app.state.runtime
+    billing = runtime.sessions.billing if runtime.sessions is not None else None
+    if billing is None or billing.rails is None:
+        return Response("no payment rails", status_code=404)
+    return await receiver.receive(request, billing.rails.rails, billing.rails.apply)
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -208,7 +219,6 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
                 effective = await stack.enter_async_context(extra_lifespan(settings))
             stack.push_async_callback(shared.aclose)
             runtime = await stack.enter_async_context(running(effective, shared))
-            app.router.routes.extend(runtime.rail_routes())  # credit rails' notifications
             app.state.runtime = runtime
             yield
 
@@ -219,6 +229,7 @@ def create_app(settings: Settings, *, extra_lifespan: Any = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            Route(NOTIFY_PATH, rail_notification, methods=["POST"]),  # the credit rails' notifications
             *([graphiql.assets()] if graphql.graphql_ide else []),
         ],
         middleware=[Middleware(RequestIdMiddleware), *security_middleware(settings.security, shared.limiter)],

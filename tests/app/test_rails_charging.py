@@ -100,3 +100,6 @@ async def test_a_session_on_a_credit_rail_is_authorised_completed_and_collected(
         f"{running.url}/payments/{rail}/notify", data=forged, headers={"Content-Type": kind}
     ) as r:
         assert (r.status, await r.text()) == (400, "invalid notification")
+    # A rail that is not configured has no endpoint: 404, nothing applied.
+    async with running.http.post(f"{running.url}/payments/paypal/notify", data=forged) as r:
+        assert (r.status, await r.text()) == (404, "no such payment rail")
