@@ -123,6 +123,20 @@ def test_a_bad_operator_table_is_one_line_naming_the_key(tmp_path, extra, key, m
     assert "\n" not in str(caught.value) and "Traceback" not in str(caught.value)
 
 
+FAKE = """
+[[operators]]
+id = "FAKE1"
+protocol = "fake"
+"""
+
+
+def test_the_fake_operator_is_refused_in_production_only(tmp_path):
+    with pytest.raises(ConfigError, match=r"operators\[0\]\.protocol: 'fake' is refused in production mode"):
+        load(write(tmp_path, FAKE))
+    settings = load(write(tmp_path, "[gateway]\nmode = 'dev'\n" + FAKE))
+    assert settings.operators[0]["protocol"] == "fake"
+
+
 def test_an_unknown_key_of_an_ocpi_table_is_refused_by_name(tmp_path):
     with pytest.raises(ConfigError, match=r"operators\[0\]\.tiemout_s: unknown setting"):
         load(write(tmp_path, OCPI + "tiemout_s = 3\n"), env=SECRETS)
