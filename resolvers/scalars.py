@@ -17,12 +17,26 @@ from strawberry.types.scalar import ScalarDefinition
 
 from gateway.billing import parse_plain
 
+MAX_FORMATTED = 4096
+# Texts of the datetimes formatted lately, keyed by the object's id and checked by identity (the
+# entry holds the object, so its id cannot be reused while it is here); bounded, cleared when full.
+# A cached connector status keeps one ``observed_at`` object for every request that reads it, and a
+# batch of statuses shares one, so a search formats each once instead of once per connector.
+_FORMATTED: dict[int, tuple[datetime, str]] = {}
+
 
 def serialize_datetime(value: datetime) -> str:
     """``2026-12-02T06:31:09.120Z``: UTC, milliseconds, ``Z`` (what JavaScript's ``toISOString`` gives)."""
+    hit = _FORMATTED.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
     if value.tzinfo is None:
         raise ValueError("a naive datetime has no place in the API: the gateway keeps aware UTC times")
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    text = value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if len(_FORMATTED) >= MAX_FORMATTED:
+        _FORMATTED.clear()
+    _FORMATTED[id(value)] = (value, text)
+    return text
 
 
 def parse_datetime(value: object) -> datetime:

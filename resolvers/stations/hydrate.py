@@ -139,6 +139,60 @@ def operator(info: OperatorInfo) -> t.Operator:
     return t.Operator(id=ids.operator_id(info.id), name=info.name, protocol=info.protocol, key=info.id)
 
 
+# What hydration builds that no request changes, once per catalogue entry, operator and tariff
+# period instead of once per request: each table is keyed by the id of the object its value is
+# built from and holds that object, so an id is never reused while its entry lives, and a re-synced
+# station (a new object) gets new entries. The values are plain data that nothing mutates, shared by
+# every request that reads them. Bounded: a table is cleared when full.
+MAX_MEMO = 20_000
+# station → (its global id, its connectors' global ids in order, its location)
+_STATIONS: dict[int, tuple[domain.Station, tuple[str, tuple[str, ...], t.GeoPoint]]] = {}
+_OPERATORS: dict[int, tuple[OperatorInfo, t.Operator]] = {}
+# tariff period → its per-kWh price now, in the currency of the tariff that holds it
+_PRICES: dict[int, tuple[domain.TariffPeriod, str, t.Price]] = {}
+
+
+def _remember(table: dict[int, tuple[Any, ...]], key: object, entry: tuple[Any, ...]) -> None:
+    if len(table) >= MAX_MEMO:
+        table.clear()
+    table[id(key)] = entry
+
+
+def _station_static(s: domain.Station) -> tuple[str, tuple[str, ...], t.GeoPoint]:
+    hit = _STATIONS.get(id(s))
+    if hit is not None and hit[0] is s:
+        return hit[1]
+    op_id, location = s.operator_id, s.location
+    static = (
+        ids.station_id(op_id, s.id),
+        tuple(ids.connector_id(op_id, c.id) for c in s.connectors),
+        t.GeoPoint(lat=location.lat, lon=location.lon),
+    )
+    _remember(_STATIONS, s, (s, static))
+    return static
+
+
+def _operator(info: OperatorInfo) -> t.Operator:
+    hit = _OPERATORS.get(id(info))
+    if hit is not None and hit[0] is info:
+        return hit[1]
+    node = operator(info)
+    _remember(_OPERATORS, info, (info, node))
+    return node
+
+
+def _period_price(period: domain.TariffPeriod, currency: str) -> t.Price:
+    # domain.Tariff.price_at, without the intermediate domain.Price
+    energy, service = period.energy_per_kwh, period.service_per_kwh
+    node = t.Price(
+        energy_per_kwh=money(energy, currency),
+        service_per_kwh=money(service, currency),
+        total_per_kwh=money(energy + service, currency),
+    )
+    _remember(_PRICES, period, (period, currency, node))
+    return node
+
+
 async def hydrate(
     ctx: RequestContext,
     stations: Sequence[domain.Station],
@@ -163,10 +217,10 @@ async def hydrate(
             statuses = await status_wait
         if tariff_wait is not None:
             tariffs = await tariff_wait
-    operators = {op.info.id: operator(op.info) for op in ctx.runtime.operators.values()}
+    operators = {op.info.id: _operator(op.info) for op in ctx.runtime.operators.values()}
     # Hoisted: this loop runs for every station and connector of the page.
-    Station, GeoPoint, Connector, Price, Money = t.Station, t.GeoPoint, t.Connector, t.Price, t.Money  # noqa: N806
-    station_id, connector_id, unknown = ids.station_id, ids.connector_id, domain.ConnectorStatus.UNKNOWN
+    Station, Connector = t.Station, t.Connector  # noqa: N806
+    unknown, station_memo, price_memo = domain.ConnectorStatus.UNKNOWN, _STATIONS, _PRICES
     want_price, want_tariff, want_parent, want_summary = (
         wants.price,
         wants.tariff,
@@ -179,6 +233,10 @@ async def hydrate(
     out = []
     for index, s in enumerate(stations):
         op_id = s.operator_id
+        hit = station_memo.get(id(s))
+        station_id, connector_ids, location = (
+            hit[1] if hit is not None and hit[0] is s else _station_static(s)
+        )
         local_now = None
         if tariffs and want_price:
             local_now = local_times.get(s.timezone)
@@ -187,7 +245,7 @@ async def hydrate(
         states = statuses[index] if statuses else no_states
         connectors = []
         first_tariff = None
-        for c in s.connectors:
+        for c, connector_id in zip(s.connectors, connector_ids, strict=True):
             tf = None
             if tariffs:
                 tf = tariffs[tariff_index]
@@ -197,17 +255,15 @@ async def hydrate(
             state = states.get(c.id)
             current_price = None
             if tf is not None and local_now is not None:
-                # domain.Tariff.price_at, without the intermediate domain.Price
                 period, currency = tf.period_at(local_now), tf.currency
-                energy, service = period.energy_per_kwh, period.service_per_kwh
-                current_price = Price(
-                    energy_per_kwh=Money(amount=energy, currency=currency),
-                    service_per_kwh=Money(amount=service, currency=currency),
-                    total_per_kwh=Money(amount=energy + service, currency=currency),
-                )
+                priced = price_memo.get(id(period))
+                if priced is not None and priced[0] is period and priced[1] == currency:
+                    current_price = priced[2]
+                else:
+                    current_price = _period_price(period, currency)
             connectors.append(
                 Connector(
-                    id=connector_id(op_id, c.id),
+                    id=connector_id,
                     type=c.type,
                     power_type=c.power_type,
                     max_power_kw=c.max_power_kw,
@@ -219,12 +275,11 @@ async def hydrate(
                     operator_key=op_id,
                 )
             )
-        location = s.location
         node = Station(
-            id=station_id(op_id, s.id),
+            id=station_id,
             name=s.name,
             operator=operators[op_id],
-            location=GeoPoint(lat=location.lat, lon=location.lon),
+            location=location,
             address=s.address,
             connectors=connectors,
             tariff=tariff(first_tariff) if (want_tariff and first_tariff) else None,

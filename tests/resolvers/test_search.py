@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -118,3 +119,28 @@ async def test_a_names_only_query_makes_no_upstream_call(gateway: InProcess):
     names = "query($lat: Float!, $lon: Float!) {stations(near: {lat: $lat, lon: $lon}) {edges {node {name}}}}"
     assert (await gateway.data(names, MIDDLE))["stations"]["edges"]
     assert {op_id: sum(gateway.fake(op_id).calls.values()) for op_id in FAKES} == before
+
+
+async def test_a_resynced_station_shows_its_new_connectors_and_place(gateway: InProcess):
+    """Ids and locations are built once per catalogue entry: a station the operator changed (a new
+    entry under the same key) is shown as it is now, not as it was first hydrated."""
+    station = gateway.fake("FK1").stations["S0001"]
+    query = """query($id: ID!) { node(id: $id) { ... on Station {
+        name location { lat lon } connectors { id maxPowerKw } } } }"""
+    gid = ids.station_id("FK1", "S0001")
+    before = (await gateway.data(query, {"id": gid}))["node"]
+    assert [native(c["id"]) for c in before["connectors"]] == [("FK1", c.id) for c in station.connectors]
+    changed = replace(
+        station,
+        name="Renamed",
+        location=replace(station.location, lat=station.location.lat + 0.01),
+        connectors=tuple(
+            replace(c, id=f"{c.id}-NEW", max_power_kw=c.max_power_kw + 1) for c in station.connectors
+        ),
+    )
+    gateway.runtime.catalogue.upsert([changed])
+    after = (await gateway.data(query, {"id": gid}))["node"]
+    assert after["name"] == "Renamed"
+    assert after["location"] == {"lat": changed.location.lat, "lon": changed.location.lon}
+    assert [native(c["id"]) for c in after["connectors"]] == [("FK1", c.id) for c in changed.connectors]
+    assert [c["maxPowerKw"] for c in after["connectors"]] == [c.max_power_kw for c in changed.connectors]
