@@ -15,6 +15,11 @@ from functools import lru_cache
 from babel.numbers import get_currency_precision
 
 
+def minor_digits(currency: str) -> int:
+    """The decimals of ``currency``'s minor unit: 2 for CNY, 0 for JPY."""
+    return get_currency_precision(currency)
+
+
 @lru_cache(maxsize=64)
 def minor_unit(currency: str) -> Decimal:
     """The smallest amount of ``currency``: ``Decimal("0.01")`` for CNY, ``Decimal("1")`` for JPY."""

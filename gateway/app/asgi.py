@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -52,11 +52,11 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
-class GraphQLApp(GraphQL):
+class GraphQLApp(GraphQL[RequestContext, None]):
     """Strawberry's ASGI app with our per-request context (loaders, deadline, operator errors),
     automatic persisted queries and ``application/graphql-response+json`` negotiation."""
 
-    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
+    websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(self, *args: Any, persisted: PersistedQueries, max_batch: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -121,20 +121,34 @@ class GraphQLApp(GraphQL):
             raise HTTPException(400, "The request body must be a JSON object (or an array of them).")
         return parsed
 
-    async def execute_single(self, *, request_data: GraphQLRequestData, **kwargs: Any) -> ExecutionResult:
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
         try:
             request_data = self.persisted.resolve(request_data)
         except PersistedQueryError as exc:
             return ExecutionResult(data=None, errors=[exc.graphql_error()])
-        return await super().execute_single(request_data=request_data, **kwargs)
+        return await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=request_data,
+        )
 
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
     ) -> Response:
         media = sub_response.media_type or negotiation.JSON
         if isinstance(response_data, dict):
-            shaped, status = negotiation.shape(dict(response_data), media)
-            response_data = shaped  # type: ignore[assignment]
+            response_data, status = negotiation.shape(response_data, media)
             sub_response.status_code = status if status != 200 else sub_response.status_code
         response = super().create_response(response_data, sub_response)
         response.headers["content-type"] = f"{media}; charset=utf-8"

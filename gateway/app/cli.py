@@ -24,6 +24,7 @@ import importlib
 import logging
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from gateway.settings.load import ConfigError, Settings, load
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 RAIL_SIMULATORS = {"alipay": "Alipay's open platform", "wechatpay": "WeChat Pay API v3 with pay score"}
 
 
-def _rail_cli(rail: str) -> Any:
+def _rail_cli(rail: str) -> ModuleType:
     """The ``simulate`` module of a payment rail (imported only when asked for)."""
     return importlib.import_module(f"gateway.rails.{rail}.sim.cli")
 

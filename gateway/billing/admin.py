@@ -62,6 +62,8 @@ class AdminOperations:
             return NotFound("no such bill")
         if isinstance(result, str):
             return NotPayable(result)
+        if isinstance(result, KeyConflict):  # the key was used for another request: nothing to collect
+            return result
         if self.rails is not None:
             await self.rails.collect_resolved(result)  # a credit rail collects the resolved amount
             result = await self.store.get_bill(bill_id) or result

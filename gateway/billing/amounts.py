@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from gateway.currency import minor_unit
+from gateway.currency import minor_digits
 
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 MAX_TOP_UP = Decimal("10000")
@@ -53,8 +53,9 @@ def check(
     if value is None:
         return None
     if currency is not None:
-        scale, unit = -minor_unit(currency).as_tuple().exponent, currency  # type: ignore[operator]
-    ok = value.is_finite() and 0 < value <= upper and value.as_tuple().exponent >= -scale  # type: ignore[operator]
+        scale, unit = minor_digits(currency), currency
+    exponent = value.as_tuple().exponent  # a letter for NaN and the infinities
+    ok = isinstance(exponent, int) and 0 < value <= upper and exponent >= -scale
     if ok:
         return None
     what = f"{upper} {unit}".strip()

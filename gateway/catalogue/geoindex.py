@@ -91,7 +91,7 @@ class Found:
     def _pick(self, slots: Ints, packed: Objects, extra: tuple[Any, ...]) -> list[Any]:
         n = len(packed)
         if not extra or not len(slots) or slots.max() < n:
-            return packed[slots].tolist()  # type: ignore[no-any-return]
+            return packed[slots].tolist()
         return [packed[s] if s < n else extra[s - n] for s in slots.tolist()]
 
     @property

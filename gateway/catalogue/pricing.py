@@ -250,7 +250,7 @@ def estimate(
         return _by_engine(engine, tariff, schedule, energy_kwh, start, power_kw, max_hours, midnight)
     priced = lines(schedule, energy_kwh, start_s, power_kw, max_hours)
 
-    def at(seconds: Decimal) -> datetime:
+    def at(seconds: int | Decimal) -> datetime:
         wall = midnight.replace(tzinfo=None) + timedelta(seconds=float(seconds))
         return wall.replace(tzinfo=midnight.tzinfo).astimezone(UTC)
 

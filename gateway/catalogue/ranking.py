@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import overload
+from typing import Final, overload
 
 from gateway.catalogue import pricing
 from operators.domain import Connector, Station, Tariff
@@ -156,8 +156,8 @@ def rank(
             found = memo.get(id(tariff), _MISSING)
             if found is _MISSING:
                 found = memo[id(tariff)] = _value(tariff, s.timezone, by_price, now, c, charge)
-            if found is not None and (best is None or found < best):  # type: ignore[operator]
-                best = found  # type: ignore[assignment]
+            if found is not None and (best is None or found < best):
+                best = found
         key = (1, 0, d, s.operator_id, s.id) if best is None else (0, best, d, s.operator_id, s.id)
         out.append((key, d, s))
     out.sort(key=_first)
@@ -172,7 +172,13 @@ SEP = "\x1f"
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
-_MISSING = object()
+class _Missing(enum.Enum):
+    """Not memoised yet (None is a memoised value: no price)."""
+
+    MISSING = enum.auto()
+
+
+_MISSING: Final = _Missing.MISSING
 
 
 def _value(

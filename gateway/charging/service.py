@@ -307,8 +307,9 @@ class SessionService:
         bills = await self.store.bills_for_sessions(refs)
         disputes = []
         for order in request.orders:
-            bill = bills.get(order.session_ref) if order.session_ref else None
-            session = await self.store.get_session(order.session_ref) if bill else None
+            ref = order.session_ref
+            bill = bills.get(ref) if ref else None
+            session = await self.store.get_session(ref) if ref and bill else None
             if bill is None or session is None or session.operator_id != operator_id:
                 disputes.append(Dispute(order.operator_ref, "NOT_FOUND", Decimal(0), Decimal(0)))
             elif bill.operator_total != order.total:

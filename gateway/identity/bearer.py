@@ -144,7 +144,7 @@ def bearer_token(authorization: str) -> str:
 
 def _decode(token: str, key: bytes, issuer: str | None, audience: str | None) -> dict[str, Any]:
     """The claims after the signature (and iss/aud) checks: the one place PyJWT errors are translated."""
-    options: dict[str, Any] = {
+    options: jwt.types.Options = {
         "verify_exp": False,  # checked against the injectable clock in verify_token
         "verify_iat": False,
         "verify_nbf": False,

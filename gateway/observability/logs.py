@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import TextIO
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -84,12 +85,14 @@ class TextFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def install(fmt: str = "json", level: int | str = logging.INFO, stream: object = None) -> logging.Handler:
+def install(
+    fmt: str = "json", level: int | str = logging.INFO, stream: TextIO | None = None
+) -> logging.Handler:
     """Route every logger (uvicorn's too, when it is run with ``log_config=None``) through one
     handler on the root logger, in ``fmt`` (json or text)."""
     if fmt not in FORMATS:
         raise ValueError(f"log format must be one of {', '.join(FORMATS)}")
-    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):

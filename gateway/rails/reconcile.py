@@ -51,8 +51,8 @@ async def reconcile(rail: CreditRail, expected: Iterable[Expected]) -> list[Mism
         try:
             order = await rail.query(want.reference)
         except RailRefused as exc:  # the provider has no such order: what we booked did not move
-            kind = MismatchKind.MISSING_COLLECTION if want.collected > 0 else MismatchKind.UNREACHABLE
-            found.append(Mismatch(rail.name, want.reference, kind, want.collected, None, str(exc)))
+            lost = MismatchKind.MISSING_COLLECTION if want.collected > 0 else MismatchKind.UNREACHABLE
+            found.append(Mismatch(rail.name, want.reference, lost, want.collected, None, str(exc)))
             continue
         except RailError as exc:
             found.append(

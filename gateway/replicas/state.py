@@ -17,7 +17,7 @@ class RedisState:
 
     async def get(self, key: str) -> str | None:
         value = await self._redis.get(self._key(key))
-        return None if value is None else value.decode("utf-8")
+        return value.decode("utf-8") if isinstance(value, bytes) else value
 
     async def put(self, key: str, value: str, ttl_s: float | None = None) -> None:
         await self._redis.set(self._key(key), value.encode("utf-8"), px=_ms(ttl_s))

@@ -12,6 +12,7 @@ from typing import Any
 from graphql import (
     ExecutionResult,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
@@ -108,8 +109,9 @@ class ScopeCheck(SchemaExtension):
         ec = self.execution_context
         document = ec.graphql_document
         operation = get_operation_ast(document, ec.operation_name) if document else None
-        if operation is not None:
-            fragments = {d.name.value: d for d in document.definitions if hasattr(d, "type_condition")}
+        if document is not None and operation is not None:
+            definitions = document.definitions
+            fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
             principal = principal_of(getattr(ec.context, "request", None))
             needed = required_scopes(operation, fragments)
             if getattr(ec.context, "has_driver_credentials", False):

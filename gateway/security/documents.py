@@ -57,7 +57,8 @@ class CachedParsing(SchemaExtension):
         self.max_tokens = max_tokens
 
     def on_operation(self) -> Iterator[None]:
-        # Applies when Strawberry parses the text itself (after a failure here).
+        # Applies when Strawberry parses the text itself (after a failure here). Ignored: Strawberry's
+        # ParseOptions names only max_tokens, but it passes every key on to graphql-core's parse.
         options: dict[str, object] = self.execution_context.parse_options  # type: ignore[assignment]
         options["max_lexical_tokens"] = options["max_comments"] = self.max_tokens
         yield

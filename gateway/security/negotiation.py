@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from strawberry.http import GraphQLHTTPResponse
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 REQUEST_ERROR_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "INTERNAL_SERVER_ERROR": 500}
@@ -41,14 +43,17 @@ def media_type(accept: str | None) -> str:
 
 def is_request_error(response: Mapping[str, Any]) -> bool:
     """Nothing executed: no data, and no error carries a path (field errors always do)."""
-    errors = response.get("errors")
+    errors = response.get("errors") or ()
     return response.get("data") is None and bool(errors) and all("path" not in e for e in errors)
 
 
-def shape(response: dict[str, Any], media: str) -> tuple[dict[str, Any], int]:
+def shape(response: GraphQLHTTPResponse, media: str) -> tuple[GraphQLHTTPResponse, int]:
     """The body and status for one GraphQL response under the negotiated media type."""
     if media != GRAPHQL_RESPONSE or not is_request_error(response):
         return response, 200
-    codes = {(e.get("extensions") or {}).get("code") for e in response["errors"]}
+    errors: list[Any] = response.get("errors") or []
+    codes = {(e.get("extensions") or {}).get("code", "") for e in errors}
     status = max((REQUEST_ERROR_STATUS.get(code, 400) for code in codes), default=400)
-    return {k: v for k, v in response.items() if k != "data"}, status
+    body = response.copy()
+    body.pop("data", None)
+    return body, status

@@ -109,9 +109,9 @@ class Mismatches:
             row = (await conn.execute(query)).first()
             if row is None:
                 return None
-            found = _record(row)
-            if found.open:
-                await _resolve(conn, actor, found, note)
+            current = _record(row)
+            if current.open:
+                await _resolve(conn, actor, current, note)
             found = await _by_id(conn, mismatch_id)
         assert found is not None
         return found

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, delete, or_, select
 
 from gateway.store.database import Database
 from gateway.store.tables import operator_state as t
@@ -51,5 +51,5 @@ class OperatorState:
             await conn.execute(delete(t).where(t.c.key == key))
 
 
-def _alive(now: float):  # type: ignore[no-untyped-def]
+def _alive(now: float) -> ColumnElement[bool]:
     return or_(t.c.expires_at.is_(None), t.c.expires_at > now)

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from gateway.rails.sim.faults import RailFaults
 from gateway.rails.sim.loopback import LoopbackServer
 from gateway.rails.sim.notifier import Notifier
 
@@ -21,8 +22,10 @@ class Books(Protocol):
 
 
 class Controlled(Protocol):
-    ledger: Books
-    faults: Any  # the simulator's own fault settings, replaced on each change
+    faults: RailFaults  # replaced on each change
+
+    @property
+    def ledger(self) -> Books: ...
 
     @property
     def deliveries(self) -> list[Any]: ...

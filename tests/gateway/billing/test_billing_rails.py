@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from gateway.billing import BillingService, BillRecord, BillStatus, PaymentMode, PaymentStatus
+from gateway.billing import BillingService, BillRecord, BillStatus, KeyConflict, PaymentMode, PaymentStatus
 from gateway.billing.admin import Resolution
 from gateway.billing.rails import Enrolment, RailBilling
 from gateway.rails.alipay import zhima
@@ -255,6 +255,10 @@ async def test_a_resolved_dispute_is_collected_by_the_rail(
     assert rail.collected() == "0.00"  # a DISPUTED bill is not collected
     resolved = await billing.resolve_bill("admin", "d1", booked.bill.id, Resolution.OURS, None, "checked")
     assert isinstance(resolved, BillRecord) and resolved.status is BillStatus.PAID
+    assert rail.collected() == "16.00"
+    # The same key for another resolution is refused as such, and the rail collects nothing more.
+    reused = await billing.resolve_bill("admin", "d1", booked.bill.id, Resolution.OPERATOR, None, "again")
+    assert isinstance(reused, KeyConflict)
     assert rail.collected() == "16.00"
     assert await store.check_ledger() == []
 
