@@ -58,4 +58,7 @@ def bounded_order(order: FinalOrder, now: datetime) -> FinalOrder:
 
 
 def bounded_state(state: ConnectorState, now: datetime) -> ConnectorState:
-    return replace(state, observed_at=not_after(state.observed_at, now))
+    observed_at = not_after(state.observed_at, now)
+    # A UTC time already in the past is kept as it is, and with it the one object every connector
+    # of a poll shares (the API then formats it once for all of them).
+    return state if observed_at is state.observed_at else replace(state, observed_at=observed_at)

@@ -103,7 +103,7 @@ class TcecOperator:
 
     async def _statuses(self, station_ids: list[str]) -> dict[str, ConnectorState]:
         data = await self._client.call("query_station_status", {"StationIDs": station_ids})
-        now = datetime.now(codec.SHANGHAI)
+        now = datetime.now(UTC)  # one object for every connector of the answer
         with translate_errors(self._info.id, "query_station_status"):
             infos = parse_connector_status_infos(data)
         return {cid: ConnectorState(cid, status, now, StatusSource.POLL) for cid, status in infos}

@@ -52,6 +52,7 @@ DEFAULT_ALIASES: Mapping[str, str] = MappingProxyType(
 )
 
 SERVICE_SPELLINGS = ("Sevice", "Service")
+MAX_KEYS = 1024  # distinct keys whose canonical spelling a profile remembers
 TOKEN_REISSUE_POLICIES = ("same", "new")  # the simulator's names too
 
 
@@ -69,6 +70,9 @@ class Profile:
     string_fields: frozenset[str] = frozenset()
     lower_first_keys: bool = False
     renames: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
+    # Canonical spelling of every key read so far: a partner sends the same few dozen keys in every
+    # answer, so each is respelled once, not once per object (bounded: a partner cannot grow it).
+    _keys: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def url(self, base_url: str, interface: str) -> str:
         if interface == "query_token":
@@ -78,9 +82,17 @@ class Profile:
     def normalise(self, value: Any) -> Any:
         """``value`` with every object key in canonical spelling, recursively."""
         if isinstance(value, dict):
-            return {self._canonical(str(key)): self.normalise(item) for key, item in value.items()}
+            keys, out = self._keys, {}
+            for key, item in value.items():
+                name = keys.get(key) if type(key) is str else None
+                if name is None:
+                    name = self._canonical(str(key))
+                    if type(key) is str and len(keys) < MAX_KEYS:
+                        keys[key] = name
+                out[name] = self.normalise(item) if isinstance(item, dict | list) else item
+            return out
         if isinstance(value, list):
-            return [self.normalise(item) for item in value]
+            return [self.normalise(item) if isinstance(item, dict | list) else item for item in value]
         return value
 
     def emit(self, value: Any) -> Any:
