@@ -140,7 +140,8 @@ class OcpiClient:
             ) as resp:
                 raw = await resp.read()
                 status, resp_headers = resp.status, resp.headers
-                link = resp.links.get("next", {}).get("url")
+                next_link = resp.links.get("next")
+                link = next_link.get("url") if next_link is not None else None
             rid, cid = ids[headers.REQUEST_ID], ids[headers.CORRELATION_ID]
             parsed = _envelope(raw)
             ocpi_code = parsed["status_code"] if parsed else None

@@ -118,7 +118,7 @@ def _convert(tp: Any, value: Any, path: str, partial: bool) -> Any:
         return tuple(_convert(item_tp, item, f"{path}[{i}]", partial) for i, item in enumerate(value))
     if tp is Any:
         return value
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _object(tp, value, path, partial)
     return _scalar(tp, value, path, partial)
 

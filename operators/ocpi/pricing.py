@@ -67,11 +67,11 @@ def price_charge(
             continue
         unit_price = line.unit_price if line.vat is None else line.unit_price * (1 + line.vat / 100)
         until = end if line.dimension == "FLAT" else ends[line.start]
-        at = latest.get(line.dimension)
-        last = lines[at] if at is not None else None
-        if last and last.unit_price == unit_price and last.end == line.start:
+        index = latest.get(line.dimension)
+        last = lines[index] if index is not None else None
+        if index is not None and last and last.unit_price == unit_price and last.end == line.start:
             # A period cut for a restriction that did not change this price: the line goes on.
-            lines[at] = RuledLine(  # type: ignore[index]
+            lines[index] = RuledLine(
                 last.kind, last.quantity + line.quantity, last.unit, unit_price,
                 last.amount + line.incl_vat, last.start, until,
             )  # fmt: skip

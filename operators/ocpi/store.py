@@ -115,25 +115,25 @@ class OcpiStore:
     # -- pushed and pulled objects ---------------------------------------------------------------
 
     async def location(self, location_id: str) -> JSON | None:
-        return await self._get("location", location_id)  # type: ignore[no-any-return]
+        return await self._get("location", location_id)
 
     async def put_location(self, location_id: str, raw: JSON) -> None:
         await self._put(raw, "location", location_id)
 
     async def session(self, session_id: str) -> JSON | None:
-        return await self._get("session", session_id)  # type: ignore[no-any-return]
+        return await self._get("session", session_id)
 
     async def put_session(self, session_id: str, raw: JSON) -> None:
         await self._put(raw, "session", session_id)
 
     async def cdr(self, cdr_id: str) -> JSON | None:
-        return await self._get("cdr", cdr_id)  # type: ignore[no-any-return]
+        return await self._get("cdr", cdr_id)
 
     async def put_cdr(self, cdr_id: str, raw: JSON) -> None:
         await self._put(raw, "cdr", cdr_id)
 
     async def tariff(self, tariff_id: str) -> JSON | None:
-        return await self._get("tariff", tariff_id)  # type: ignore[no-any-return]
+        return await self._get("tariff", tariff_id)
 
     async def put_tariff(self, tariff: Tariff) -> None:
         self.tariffs[tariff.id] = tariff

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-F = TypeVar("F")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+F = TypeVar("F", bound="DataclassInstance")
 
 
 def validate(faults: Any, rates: Iterable[str]) -> None:
@@ -22,7 +25,7 @@ def updated(faults: F, changes: Any) -> F:
     """A copy with ``changes`` (field name → JSON value) applied; ValueError on bad input."""
     if not isinstance(changes, dict):
         raise ValueError("faults must be a JSON object")
-    unknown = set(changes) - {f.name for f in dataclasses.fields(faults)}  # type: ignore[arg-type]
+    unknown = set(changes) - {f.name for f in dataclasses.fields(faults)}
     if unknown:
         raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
     clean: dict[str, Any] = {}
@@ -35,4 +38,4 @@ def updated(faults: F, changes: Any) -> F:
             clean[name] = float(value)
         else:
             raise ValueError(f"{name} must be a number")
-    return dataclasses.replace(faults, **clean)  # type: ignore[type-var]
+    return dataclasses.replace(faults, **clean)

@@ -167,10 +167,12 @@ class TcecOperator:
                 return await call(item)
 
         results = await asyncio.gather(*(limited(item) for item in items), return_exceptions=True)
+        done: list[R] = []
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        return results  # type: ignore[return-value]  # no exceptions left
+            done.append(result)
+        return done
 
 
 def _page_number(cursor: str | None) -> int:

@@ -46,7 +46,7 @@ def _list(data: Mapping[str, Any], name: str) -> None:
 def _status_info(data: Mapping[str, Any], name: str) -> None:
     # §8: some partners send an array instead of one object.
     value = data.get(name)
-    items = value if isinstance(value, list) else [value]
+    items: list[Any] = value if isinstance(value, list) else [value]
     if not items or not all(isinstance(item, dict) for item in items):
         raise MappingError(f"{name} is not an object")
     for item in items:

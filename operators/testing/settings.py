@@ -55,7 +55,9 @@ def _coerce(key: str, raw: object) -> object:
         if not isinstance(raw, list | tuple) or len(raw) != 2:
             raise ValueError("expected [lat, lon]")
         return (float(raw[0]), float(raw[1]))
-    value = Decimal(str(raw)) if key == "step_kwh" else float(raw)  # type: ignore[arg-type]
-    if isinstance(raw, bool) or value < 0:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ValueError("expected a number, not negative")
+    value = Decimal(str(raw)) if key == "step_kwh" else float(raw)
+    if value < 0:
         raise ValueError("expected a number, not negative")
     return value
