@@ -147,6 +147,8 @@ CASES = {
     "int float": (EVERYTHING, lambda: tree(leaf("a", ratio=2))),
     "int out of range": (EVERYTHING, lambda: tree(leaf("a", size=2**40))),
     "not an enum member": (EVERYTHING, lambda: tree(leaf("a", color="green"))),
+    "an enum member's value": (EVERYTHING, lambda: tree(leaf("a", color="blue"))),
+    "a custom scalar that refuses": (EVERYTHING, lambda: tree(leaf("a", at="2026-01-02"))),
     "a string for a list": (EVERYTHING, lambda: tree(leaf("a", tags="xy"))),
     "a null list item": (EVERYTHING, lambda: tree(leaf("a"), leaves=[leaf("b"), None])),
     "a number for a string": (EVERYTHING, lambda: tree(leaf(7))),  # type: ignore[arg-type]
