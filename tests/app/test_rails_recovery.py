@@ -7,7 +7,6 @@ Counted in the simulators' own books (what was really collected) and in the driv
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,21 +16,19 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.identity.bearer import issue_token
 from gateway.identity.store import How, IdentityStore
 from gateway.rails.alipay.sim.config import AlipaySimConfig
 from gateway.rails.alipay.sim.ledger import alipay_user_id
 from gateway.rails.alipay.sim.server import AlipaySimulator
-from gateway.rails.bureau.sim.config import BureauConfig
-from gateway.rails.bureau.sim.server import CreditBureauSimulator
 from gateway.rails.sim.faults import RailFaults
 from gateway.rails.wechatpay.sim.config import WeChatPaySimConfig
 from gateway.rails.wechatpay.sim.server import WeChatPaySimulator
 from gateway.store import open_store
-from operators.tcec.sim.server import SimulatorConfig, TcecSimulator
-from tests.app.conftest import CENTERS, HZ, US, operator_secret, poll, secrets_for
-from tests.app.test_recovery import BUREAU_KEY, JWT_KEY, ME, START, STOP, Gateway, free_port, gql
+from operators.tcec.sim.server import TcecSimulator
+from tests.app.conftest import HZ, poll
+from tests.app.test_recovery import ME, START, STOP, gateway_world, gql
 from tests.rails import conftest as rails
+from tests.servers import GatewayProcess
 
 BILL = """query($id: ID!) { node(id: $id) { ... on ChargingSession { status maxCost { amount }
   bill { status total { amount } payments { method status amount { amount } providerReference } } } } }"""
@@ -91,67 +88,16 @@ async def rail(request: pytest.FixtureRequest) -> AsyncIterator[Rail]:
 @pytest.fixture
 async def world(
     tmp_path: Path, rail: Rail
-) -> AsyncIterator[tuple[Gateway, TcecSimulator, aiohttp.ClientSession]]:
-    port = free_port()
-    secrets = secrets_for(HZ)
-    sim = TcecSimulator(
-        SimulatorConfig(
-            operator_id=HZ, operator_secret=operator_secret(HZ), secrets=secrets, stations=20, seed=7,
-            center=CENTERS[HZ], notify_url=f"http://127.0.0.1:{port}/push/tcec/{HZ}",
-            aggregator_operator_id=US, charge_push_interval_s=0.5, time_acceleration=60.0,
-            start_delay_s=0.1, order_retry_s=0.5, order_max_attempts=20,
-        )
-    )  # fmt: skip
-    ledger = f"sqlite+aiosqlite:///{tmp_path / 'ledger.sqlite3'}"
-    store = await open_store(ledger)  # alice signs in as the provider's user who holds her account
-    try:
-        await store.ensure_driver("alice")
-        await IdentityStore(store.database).bind("alice", *rail.identity, How.LINK)
-    finally:
-        await store.close()
-    config = tmp_path / "gateway.toml"
-    async with sim, CreditBureauSimulator(BureauConfig(api_key=BUREAU_KEY)) as bureau:
-        config.write_text(
-            f"""
-[gateway]
-port = {port}
-mode = "dev"
-[auth]
-jwt_key = {{ env = "TEST_JWT_KEY" }}
-[credit]
-bureau_url = "{bureau.base_url}"
-bureau_api_key = {{ env = "TEST_BUREAU_KEY" }}
-[ledger]
-database_url = "{ledger}"
-progress_poll_s = 0.5
-[[operators]]
-id = "{HZ}"
-protocol = "tcec"
-name = "Rails recovery test"
-base_url = "{sim.base_url}"
-our_operator_id = "{US}"
-operator_secret = {{ env = "TEST_OP_SECRET" }}
-data_secret = {{ env = "TEST_DATA_SECRET" }}
-data_iv = {{ env = "TEST_DATA_IV" }}
-sig_secret = {{ env = "TEST_SIG_SECRET" }}
-""",
-            encoding="utf-8",
-        )
-        env = os.environ | rail.env | {
-            "TEST_JWT_KEY": JWT_KEY, "TEST_BUREAU_KEY": BUREAU_KEY, "TEST_OP_SECRET": operator_secret(HZ),
-            "TEST_DATA_SECRET": secrets.data_secret, "TEST_DATA_IV": secrets.data_iv,
-            "TEST_SIG_SECRET": secrets.sig_secret, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        }  # fmt: skip
-        gateway = Gateway(config, port, env)
-        async with aiohttp.ClientSession(
-            headers={"Authorization": f"Bearer {issue_token('alice', JWT_KEY)}"}
-        ) as http:
-            try:
-                yield gateway, sim, http
-            finally:
-                if gateway.process is not None and gateway.process.poll() is None:
-                    gateway.process.terminate()
-                    gateway.process.wait(timeout=10)
+) -> AsyncIterator[tuple[GatewayProcess, TcecSimulator, aiohttp.ClientSession]]:
+    async with gateway_world(tmp_path, "Rails recovery test", **rail.env) as world:
+        # alice signs in as the provider's user who holds her account
+        store = await open_store(world[0].env["TEST_DATABASE_URL"])
+        try:
+            await store.ensure_driver("alice")
+            await IdentityStore(store.database).bind("alice", *rail.identity, How.LINK)
+        finally:
+            await store.close()
+        yield world
 
 
 async def books(http: aiohttp.ClientSession, rail: Rail, what: str = "ledger") -> Any:
@@ -160,7 +106,7 @@ async def books(http: aiohttp.ClientSession, rail: Rail, what: str = "ledger") -
 
 
 async def test_killed_between_authorise_and_complete_collects_once_and_applies_a_duplicate_once(
-    world: tuple[Gateway, TcecSimulator, aiohttp.ClientSession], rail: Rail
+    world: tuple[GatewayProcess, TcecSimulator, aiohttp.ClientSession], rail: Rail
 ) -> None:
     gateway, sim, http = world
     await gateway.start(http)

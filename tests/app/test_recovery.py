@@ -8,23 +8,21 @@ keep running while the gateway is dead.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
-from gateway.app.server import bind
 from gateway.identity.bearer import issue_token
 from gateway.rails.bureau.sim.config import BureauConfig
 from gateway.rails.bureau.sim.server import CreditBureauSimulator
 from operators.tcec.sim.server import SimulatorConfig, TcecSimulator
 from tests.app.conftest import CENTERS, HZ, US, operator_secret, poll, secrets_for
+from tests.servers import GatewayProcess, free_port, gateway_config, gateway_env
 
 JWT_KEY = "recovery-test-jwt-key-0123456789-abcdefgh"
 BUREAU_KEY = "recovery-bureau-key"
@@ -35,122 +33,45 @@ ME = """{ me { sessions { nodes { id status energyKwh } } bills { nodes { id tot
   lines { amount { amount } } } } } }"""
 
 
-def free_port() -> int:
-    sock = bind()
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+def operator(port: int, **overrides: Any) -> TcecSimulator:
+    """The Hangzhou operator (20 stations, time sped up), pushing to a gateway on ``port``."""
+    fields: dict[str, Any] = dict(
+        operator_id=HZ, operator_secret=operator_secret(HZ), secrets=secrets_for(HZ), stations=20, seed=7,
+        center=CENTERS[HZ], notify_url=f"http://127.0.0.1:{port}/push/tcec/{HZ}", aggregator_operator_id=US,
+        charge_push_interval_s=0.5, time_acceleration=60.0, start_delay_s=0.1, order_retry_s=0.5,
+        order_max_attempts=20,
+    )  # fmt: skip
+    return TcecSimulator(SimulatorConfig(**fields | overrides))
 
 
-class Gateway:
-    """One gateway process; ``start()`` again after ``kill()`` is a restart on the same ledger."""
-
-    def __init__(self, config: Path, port: int, env: dict[str, str]) -> None:
-        self.config, self.port, self.env = config, port, env
-        self.url = f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    async def start(self, http: aiohttp.ClientSession) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gateway.app.cli",
-                "serve",
-                "--config",
-                str(self.config),
-                "--log-level",
-                "warning",
-            ],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-        async def ready() -> bool:
-            assert self.process is not None and self.process.poll() is None, "gateway exited"
-            try:
-                async with http.get(f"{self.url}/readyz") as r:
-                    return r.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        await poll(ready, timeout_s=30, interval_s=0.1)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[tuple[Gateway, TcecSimulator, aiohttp.ClientSession]]:
+@asynccontextmanager
+async def gateway_world(
+    tmp_path: Path, name: str, **env: str
+) -> AsyncIterator[tuple[GatewayProcess, TcecSimulator, aiohttp.ClientSession]]:
+    """A gateway process (not started yet) on a SQLite ledger in ``tmp_path``, over the Hangzhou
+    operator and the credit bureau (simulators in this process, running while the gateway is dead),
+    with ``env`` added to its environment; and a client session signed in as alice."""
     port = free_port()
-    secrets = secrets_for(HZ)
-    sim = TcecSimulator(
-        SimulatorConfig(
-            operator_id=HZ,
-            operator_secret=operator_secret(HZ),
-            secrets=secrets,
-            stations=20,
-            seed=7,
-            center=CENTERS[HZ],
-            notify_url=f"http://127.0.0.1:{port}/push/tcec/{HZ}",
-            aggregator_operator_id=US,
-            charge_push_interval_s=0.5,
-            time_acceleration=60.0,
-            start_delay_s=0.1,
-            order_retry_s=0.5,
-            order_max_attempts=20,
-        )
-    )
+    sim = operator(port)
     config = tmp_path / "gateway.toml"
     async with sim, CreditBureauSimulator(BureauConfig(api_key=BUREAU_KEY)) as bureau:
-        config.write_text(
-            f"""
-[gateway]
-port = {port}
-mode = "dev"
-[auth]
-jwt_key = {{ env = "TEST_JWT_KEY" }}
-[credit]
-bureau_url = "{bureau.base_url}"
-bureau_api_key = {{ env = "TEST_BUREAU_KEY" }}
-[ledger]
-database_url = "sqlite+aiosqlite:///{tmp_path / "ledger.sqlite3"}"
-progress_poll_s = 0.5
-[[operators]]
-id = "{HZ}"
-protocol = "tcec"
-name = "Recovery test"
-base_url = "{sim.base_url}"
-our_operator_id = "{US}"
-operator_secret = {{ env = "TEST_OP_SECRET" }}
-data_secret = {{ env = "TEST_DATA_SECRET" }}
-data_iv = {{ env = "TEST_DATA_IV" }}
-sig_secret = {{ env = "TEST_SIG_SECRET" }}
-""",
-            encoding="utf-8",
-        )
-        env = os.environ | {
-            "TEST_JWT_KEY": JWT_KEY,
-            "TEST_BUREAU_KEY": BUREAU_KEY,
-            "TEST_OP_SECRET": operator_secret(HZ),
-            "TEST_DATA_SECRET": secrets.data_secret,
-            "TEST_DATA_IV": secrets.data_iv,
-            "TEST_SIG_SECRET": secrets.sig_secret,
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        }
-        gateway = Gateway(config, port, env)
+        config.write_text(gateway_config(port, sim, bureau.base_url, name), encoding="utf-8")
+        ledger = f"sqlite+aiosqlite:///{tmp_path / 'ledger.sqlite3'}"
+        environment = gateway_env(sim, database_url=ledger, jwt_key=JWT_KEY, bureau_key=BUREAU_KEY, **env)
+        gateway = GatewayProcess("gateway", config, port, environment, tmp_path / "gateway.log", "warning")
         async with aiohttp.ClientSession(
             headers={"Authorization": f"Bearer {issue_token('alice', JWT_KEY)}"}
         ) as http:
             try:
                 yield gateway, sim, http
             finally:
-                if gateway.process is not None and gateway.process.poll() is None:
-                    gateway.process.terminate()
-                    gateway.process.wait(timeout=10)
+                gateway.stop()
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[tuple[GatewayProcess, TcecSimulator, aiohttp.ClientSession]]:
+    async with gateway_world(tmp_path, "Recovery test") as world:
+        yield world
 
 
 async def gql(http: aiohttp.ClientSession, url: str, query: str, variables: dict | None = None) -> dict:

@@ -17,12 +17,8 @@ so a PATCH may reach the replica that never saw the PUT.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -30,12 +26,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 import pytest
 import redis.asyncio as aioredis
-from sqlalchemy.engine import make_url
 
-from gateway.app.server import bind
 from gateway.identity.bearer import issue_token
 from gateway.rails.bureau.sim.config import BureauConfig
 from gateway.rails.bureau.sim.server import CreditBureauSimulator
@@ -44,11 +37,12 @@ from gateway.settings.load import CacheSettings, Settings
 from operators.ocpi import auth as ocpi_auth
 from operators.ocpi import codec as ocpi_codec
 from operators.ocpi.sim.server import OcpiSimulator
-from operators.tcec.sim.server import SimulatorConfig, TcecSimulator
+from operators.tcec.sim.server import TcecSimulator
 from resolvers import ids
-from tests.app.conftest import CENTERS, HZ, OCPI, US, operator_secret, poll, running_stack, secrets_for
+from tests.app.conftest import CENTERS, HZ, OCPI, poll, running_stack
+from tests.app.test_recovery import operator
+from tests.servers import GatewayProcess, free_port, gateway_config, gateway_env, postgres_database
 
-ROOT = Path(__file__).resolve().parents[2]
 JWT_KEY = "replicas-test-jwt-key-0123456789-abcdefgh"
 BUREAU_KEY = "replicas-bureau-key"
 PEPPER = "replicas-test-key-pepper-0123456789"
@@ -66,61 +60,8 @@ MY_SESSIONS = "{ me { sessions { nodes { id status } } } }"
 SUBSCRIBE = """subscription($id: ID!) { chargingSession(id: $id) { status energyKwh } }"""
 
 
-def free_port() -> int:
-    sock = bind()
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
-class Replica:
-    """One gateway process; its log is kept in ``log`` for failure messages."""
-
-    def __init__(self, name: str, config: Path, port: int, env: dict[str, str], log: Path) -> None:
-        self.name, self.config, self.port, self.env, self.log = name, config, port, env, log
-        self.url = f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    async def start(self, http: aiohttp.ClientSession) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gateway.app.cli", "serve", "--config", str(self.config)],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-        async def ready() -> bool:
-            assert self.alive(), f"replica {self.name} exited:\n{self.tail()}"
-            try:
-                async with http.get(f"{self.url}/readyz") as r:
-                    return r.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        await poll(ready, timeout_s=30, interval_s=0.1)
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hook runs, the lease is not given back."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.alive():
-            assert self.process is not None
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+class Replica(GatewayProcess):
+    """One gateway process of the pair, with what the tests ask of a replica."""
 
     async def holds_lease(self, http: aiohttp.ClientSession) -> bool:
         async with http.get(f"{self.url}/metrics") as r:
@@ -150,68 +91,21 @@ class World:
 
 @pytest.fixture
 async def ledger_url(postgres_server_url: str) -> AsyncIterator[str]:
-    """A database of its own on the suite's PostgreSQL server (the store tests wipe theirs)."""
-    url = make_url(postgres_server_url)
-    name = f"replicas_{uuid.uuid4().hex[:10]}"
-    connect = dict(user=url.username, password=url.password, host=url.host, port=url.port)
-    admin = await asyncpg.connect(**connect, database=url.database)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield url.set(database=name).render_as_string(hide_password=False)
-    admin = await asyncpg.connect(**connect, database=url.database)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with postgres_database(postgres_server_url, "replicas") as url:
+        yield url
 
 
 @pytest.fixture
 async def world(tmp_path: Path, redis_server_url: str, ledger_url: str) -> AsyncIterator[World]:
     ports = {"a": free_port(), "b": free_port()}
     prefix = f"replicas-{uuid.uuid4().hex[:10]}"
-    secrets = secrets_for(HZ)
     limited = create_key(["stations:read"], PEPPER, name="Limited", key_id="limited")
-    sim = TcecSimulator(
-        SimulatorConfig(
-            operator_id=HZ,
-            operator_secret=operator_secret(HZ),
-            secrets=secrets,
-            stations=20,
-            seed=7,
-            center=CENTERS[HZ],
-            notify_url=f"http://127.0.0.1:{ports['a']}/push/tcec/{HZ}",  # pushes reach replica A only
-            aggregator_operator_id=US,
-            charge_push_interval_s=0.5,
-            time_acceleration=120.0,
-            start_delay_s=0.1,
-            order_retry_s=0.5,
-        )
-    )
-    env = os.environ | {
-        "TEST_REDIS_URL": redis_server_url,  # carries the server's password
-        "TEST_DATABASE_URL": ledger_url,  # and so does this one
-        "TEST_JWT_KEY": JWT_KEY,
-        "TEST_BUREAU_KEY": BUREAU_KEY,
-        "TEST_KEY_PEPPER": PEPPER,
-        "TEST_OP_SECRET": operator_secret(HZ),
-        "TEST_DATA_SECRET": secrets.data_secret,
-        "TEST_DATA_IV": secrets.data_iv,
-        "TEST_SIG_SECRET": secrets.sig_secret,
-        "PYTHONPATH": str(ROOT),
-    }
-    async with sim, CreditBureauSimulator(BureauConfig(api_key=BUREAU_KEY)) as bureau:
-        replicas = {}
-        for name, port in ports.items():
-            config = tmp_path / f"replica-{name}.toml"
-            config.write_text(
-                f"""
-[gateway]
-port = {port}
-mode = "dev"
-request_deadline_s = 3.0
-[cache]
+    sim = operator(ports["a"], time_acceleration=120.0, order_max_attempts=5)  # pushes reach replica A only
+    env = gateway_env(
+        sim, database_url=ledger_url, jwt_key=JWT_KEY, bureau_key=BUREAU_KEY,
+        TEST_REDIS_URL=redis_server_url, TEST_KEY_PEPPER=PEPPER,
+    )  # fmt: skip
+    sections = f"""[cache]
 backend = "redis"
 redis_url = {{ env = "TEST_REDIS_URL" }}
 redis_prefix = "{prefix}"
@@ -222,27 +116,20 @@ key_hash_secret = {{ env = "TEST_KEY_PEPPER" }}
 anonymous_rate_per_s = 0
 {limited.toml()}rate_per_s = 0.001
 burst = {LIMITED_BURST}
-[auth]
-jwt_key = {{ env = "TEST_JWT_KEY" }}
-[credit]
-bureau_url = "{bureau.base_url}"
-bureau_api_key = {{ env = "TEST_BUREAU_KEY" }}
-[ledger]
-database_url = {{ env = "TEST_DATABASE_URL" }}
-progress_poll_s = 0.5
-[[operators]]
-id = "{HZ}"
-protocol = "tcec"
-name = "Replicas test"
-base_url = "{sim.base_url}"
-our_operator_id = "{US}"
-operator_secret = {{ env = "TEST_OP_SECRET" }}
-data_secret = {{ env = "TEST_DATA_SECRET" }}
-data_iv = {{ env = "TEST_DATA_IV" }}
-sig_secret = {{ env = "TEST_SIG_SECRET" }}
-""",
-                encoding="utf-8",
+"""
+    async with sim, CreditBureauSimulator(BureauConfig(api_key=BUREAU_KEY)) as bureau:
+        replicas = {}
+        for name, port in ports.items():
+            config = tmp_path / f"replica-{name}.toml"
+            toml = gateway_config(
+                port,
+                sim,
+                bureau.base_url,
+                "Replicas test",
+                gateway="request_deadline_s = 3.0\n",
+                sections=sections,
             )
+            config.write_text(toml, encoding="utf-8")
             replicas[name] = Replica(name, config, port, env, tmp_path / f"replica-{name}.log")
         redis = aioredis.Redis.from_url(redis_server_url)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:

@@ -8,23 +8,21 @@ import base64
 import contextlib
 import json
 import subprocess
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
-from sqlalchemy.engine import make_url
 
 from gateway.app.asgi import create_app
 from gateway.app.server import bind, serving
 from gateway.runtime import Runtime
 from gateway.settings.load import Settings
+from tests.servers import postgres_database
 
 HERE = Path(__file__).resolve().parent
 OIDC_DIR = HERE / "oidc"
@@ -147,17 +145,5 @@ async def running_gateway(settings: Settings) -> AsyncIterator[Gateway]:
 @pytest.fixture
 async def ledger_url(postgres_server_url: str) -> AsyncIterator[str]:
     """A database of its own on the suite's PostgreSQL server, shared by the replicas of one test."""
-    url = make_url(postgres_server_url)
-    name = f"identity_{uuid.uuid4().hex[:10]}"
-    connect = dict(user=url.username, password=url.password, host=url.host, port=url.port)
-    admin = await asyncpg.connect(**connect, database=url.database)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield url.set(database=name).render_as_string(hide_password=False)
-    admin = await asyncpg.connect(**connect, database=url.database)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with postgres_database(postgres_server_url, "identity") as url:
+        yield url

@@ -1,5 +1,6 @@
 """Fixtures for the billing service: the ledger on SQLite and PostgreSQL (the store suite's fixtures),
-the credit bureau simulator on loopback, and the demo card, which keeps its own books."""
+the credit bureau simulator on loopback, the demo card, which keeps its own books, and the credit
+rails with their simulators (:mod:`tests.gateway.billing.rail_harness`, over the rail suite's)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,23 @@ from gateway.rails.card import DemoCard
 from gateway.rails.port import OrderState
 from gateway.settings.load import LedgerSettings
 from gateway.store import Store
+from tests.gateway.billing.rail_harness import alice_agreements, new_billing, rail
 from tests.gateway.store.conftest import new_bill, new_session, store
+from tests.rails.conftest import (
+    alipay,
+    alipay_sim,
+    http,
+    merchant,
+    merchant_keys,
+    provider_keys,
+    wechat,
+    wechat_sim,
+)
 
-__all__ = ["new_bill", "new_session", "store"]
+__all__ = [
+    "alice_agreements", "alipay", "alipay_sim", "http", "merchant", "merchant_keys", "new_bill",
+    "new_billing", "new_session", "provider_keys", "rail", "store", "wechat", "wechat_sim",
+]  # fmt: skip
 BUREAU_KEY = "test-bureau-key-0123456789"
 
 

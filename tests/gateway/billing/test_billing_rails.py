@@ -5,11 +5,8 @@ twice (counted in the simulator's own books)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import aiohttp
 import pytest
@@ -17,109 +14,36 @@ from aiohttp import web
 
 from gateway.billing import BillingService, BillRecord, BillStatus, KeyConflict, PaymentMode, PaymentStatus
 from gateway.billing.admin import Resolution
-from gateway.billing.rails import Enrolment, RailBilling
+from gateway.billing.rails import MAX_ATTEMPTS, RETRY_AFTER_S, Enrolment, RailBilling
 from gateway.rails.alipay import zhima
 from gateway.rails.alipay.client import AlipayClient
-from gateway.rails.alipay.rail import AlipayRail
 from gateway.rails.bureau.check import CreditCheck
 from gateway.rails.bureau.decision import DenialReason, Denied
 from gateway.rails.card import DemoCard
-from gateway.rails.port import CreditRail, OrderState
+from gateway.rails.port import OrderState
 from gateway.rails.reconcile import MismatchKind
 from gateway.rails.sim.faults import RailFaults
-from gateway.rails.wechatpay.client import WeChatPayClient
-from gateway.rails.wechatpay.rail import WeChatPayRail
 from gateway.settings.load import LedgerSettings
 from gateway.store import RefundRecord, Store
 from operators.domain import SessionPhase
-from tests.gateway.billing.test_billing_exposure import order, start
-from tests.rails.conftest import (
-    MerchantEndpoint,
-    Received,
-    alipay,
-    alipay_sim,
-    http,
-    merchant,
-    merchant_keys,
-    provider_keys,
-    stranger_keys,
-    wechat,
-    wechat_sim,
+from tests.gateway.billing.rail_harness import (
+    NewBilling,
+    Rail,
+    failed_collection,
+    open_postpaid,
+    port_of,
+    rails_of,
 )
-
-__all__ = [
-    "alipay", "alipay_sim", "http", "merchant", "merchant_keys", "provider_keys", "stranger_keys", "wechat",
-    "wechat_sim",
-]  # fmt: skip
-
-
-@dataclass
-class Rail:
-    sim: Any
-    name: str
-    good: str  # alice's account
-    declined: str
-    make: Callable[[aiohttp.ClientSession], CreditRail]
-
-    def collected(self) -> str:
-        return self.sim.ledger.to_json()["collected"]
-
-
-@pytest.fixture
-async def alice_agreements(alipay: AlipayClient) -> tuple[str, str]:
-    good = await zhima.sign_agreement(alipay, "AGRalice", "alice@example.com")
-    risky = await zhima.sign_agreement(alipay, "AGRrisky", "risky@example.com")
-    return good.credit_agreement_id, risky.credit_agreement_id
-
-
-@pytest.fixture(params=["alipay", "wechatpay"])
-def rail(request: pytest.FixtureRequest) -> Rail:
-    if request.param == "alipay":
-        client: AlipayClient = request.getfixturevalue("alipay")
-        good, risky = request.getfixturevalue("alice_agreements")
-        sim = request.getfixturevalue("alipay_sim")
-        return Rail(sim, "alipay", good, risky, lambda http: AlipayRail(AlipayClient(http, client.config)))
-    wechat_client: WeChatPayClient = request.getfixturevalue("wechat")
-    sim = request.getfixturevalue("wechat_sim")
-    return Rail(
-        sim,
-        "wechatpay",
-        "o-alice",
-        "o-risky",
-        lambda h: WeChatPayRail(WeChatPayClient(h, wechat_client.config)),
-    )
-
-
-@pytest.fixture
-async def new_billing(
-    store: Store, credit: CreditCheck, rail: Rail
-) -> AsyncIterator[Callable[[str], BillingService]]:
-    """A billing service as a fresh process builds it: its own client session, nothing shared."""
-    sessions: list[aiohttp.ClientSession] = []
-
-    def build(account: str = "") -> BillingService:
-        sessions.append(aiohttp.ClientSession())
-        rails = RailBilling(
-            store, {rail.name: rail.make(sessions[-1])}, {"alice": Enrolment(rail.name, account or rail.good)}
-        )
-        return BillingService(store, credit, DemoCard(), LedgerSettings(), "CNY", rails)
-
-    try:
-        yield build
-    finally:
-        for session in sessions:
-            await session.close()
+from tests.gateway.billing.test_billing_exposure import order, start
+from tests.rails.conftest import MerchantEndpoint, Received
 
 
 async def test_authorised_at_start_and_collected_at_settlement(
-    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+    new_billing: NewBilling, rail: Rail, store: Store
 ) -> None:
     billing = new_billing()
-    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
-    assert isinstance(opened, tuple)
-    session = opened[0]
-    assert billing.rails is not None
-    on_rail = billing.rails.rail_for(session)
+    session = await open_postpaid(billing)
+    on_rail = rails_of(billing).rail_for(session)
     assert on_rail is not None and (await on_rail.query(session.id)).state is OrderState.AUTHORISED
     booking = await billing.settle(session, order(session, "42.50"))
     assert booking.bill.status is BillStatus.UNPAID  # booked first, then collected
@@ -132,11 +56,9 @@ async def test_authorised_at_start_and_collected_at_settlement(
 
 
 async def test_kill_and_restart_between_authorise_and_complete(
-    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+    new_billing: NewBilling, rail: Rail, store: Store
 ) -> None:
-    opened = await new_billing().open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
-    assert isinstance(opened, tuple)
-    session = opened[0]
+    session = await open_postpaid(new_billing())
     # A new process books the bill, but the rail's answer to complete is lost: the payment stays PENDING.
     rail.sim.faults = RailFaults(timeout_rate=1.0)
     booking = await new_billing().settle(session, order(session, "20.00"))
@@ -153,25 +75,21 @@ async def test_kill_and_restart_between_authorise_and_complete(
 
 
 async def test_early_and_duplicate_notifications_are_applied_once(
-    new_billing: Callable[..., BillingService], rail: Rail, store: Store, merchant: MerchantEndpoint
+    new_billing: NewBilling, rail: Rail, store: Store, merchant: MerchantEndpoint
 ) -> None:
     billing = new_billing()
-    assert billing.rails is not None
-    on_rail = billing.rails.rail(rail.name)
-    assert on_rail is not None
+    on_rail = port_of(billing, rail)
     applied: list[str] = []
 
     async def apply_and_acknowledge(received: Received) -> web.Response:
         event = on_rail.notification(received.headers, received.body)
-        await billing.rails.apply(on_rail, event)  # type: ignore[union-attr]
+        await rails_of(billing).apply(on_rail, event)
         applied.append(event.event_id)
         ack = on_rail.acknowledgement
         return web.Response(status=ack.status, text=ack.body or None)
 
     merchant.answer = apply_and_acknowledge
-    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
-    assert isinstance(opened, tuple)
-    session = opened[0]
+    session = await open_postpaid(billing)
     rail.sim.faults = RailFaults(duplicate_notifications=True, notify_before_response=True)
     booking = await billing.settle(session, order(session, "15.00"))
     assert len(applied) == 2 and applied[0] == applied[1]  # the same notification, before the answer
@@ -182,7 +100,7 @@ async def test_early_and_duplicate_notifications_are_applied_once(
 
 
 async def test_declined_credit_starts_nothing_and_frees_the_reservation(
-    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+    new_billing: NewBilling, rail: Rail, store: Store
 ) -> None:
     billing = new_billing(rail.declined)
     before = (await billing.credit_status("alice")).available
@@ -195,25 +113,18 @@ async def test_declined_credit_starts_nothing_and_frees_the_reservation(
     assert session is None
 
 
-async def test_a_session_without_a_bill_cancels_its_order(
-    new_billing: Callable[..., BillingService], rail: Rail
-) -> None:
+async def test_a_session_without_a_bill_cancels_its_order(new_billing: NewBilling, rail: Rail) -> None:
     billing = new_billing()
-    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
-    assert isinstance(opened, tuple) and billing.rails is not None
-    await billing.release(opened[0].id)
-    on_rail = billing.rails.rail(rail.name)
-    assert on_rail is not None and (await on_rail.query(opened[0].id)).state is OrderState.CANCELLED
+    session = await open_postpaid(billing)
+    await billing.release(session.id)
+    assert (await port_of(billing, rail).query(session.id)).state is OrderState.CANCELLED
     assert rail.collected() == "0.00"
 
 
-async def test_a_disputed_bill_is_not_collected(
-    new_billing: Callable[..., BillingService], rail: Rail, store: Store
-) -> None:
+async def test_a_disputed_bill_is_not_collected(new_billing: NewBilling, rail: Rail, store: Store) -> None:
     billing = new_billing()
-    opened = await billing.open_session("alice", "k1", start("6.48", PaymentMode.POSTPAID))
-    assert isinstance(opened, tuple)
-    booking = await billing.settle(opened[0], order(opened[0], "11.20"))  # past the cap: held for review
+    session = await open_postpaid(billing, cap="6.48")
+    booking = await billing.settle(session, order(session, "11.20"))  # past the cap: held for review
     assert booking.bill.review and rail.collected() == "0.00"
     assert (await store.payments_for_bills([booking.bill.id]))[booking.bill.id] == []
 
@@ -224,12 +135,11 @@ def test_enrolment_on_an_unconfigured_rail_is_refused(store: Store) -> None:
 
 
 async def test_admin_refunds_go_back_through_the_rail_once(
-    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+    new_billing: NewBilling, rail: Rail, store: Store
 ) -> None:
     billing = new_billing()
-    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
-    assert isinstance(opened, tuple)
-    booking = await billing.settle(opened[0], order(opened[0], "30.00"))
+    session = await open_postpaid(billing)
+    booking = await billing.settle(session, order(session, "30.00"))
     [payment] = (await store.payments_for_bills([booking.bill.id]))[booking.bill.id]
     part = await billing.refund("admin", "r1", payment.id, Decimal("10.00"), "operator dispute")
     again = await billing.refund("admin", "r1", payment.id, Decimal("10.00"), "operator dispute")
@@ -241,12 +151,10 @@ async def test_admin_refunds_go_back_through_the_rail_once(
 
 
 async def test_a_resolved_dispute_is_collected_by_the_rail(
-    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+    new_billing: NewBilling, rail: Rail, store: Store
 ) -> None:
     billing = new_billing()
-    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
-    assert isinstance(opened, tuple)
-    session = opened[0]
+    session = await open_postpaid(billing)
     final = order(session, "18.00")
     due = datetime.now(UTC) + timedelta(days=14)
     booked = await store.book_bill(
@@ -264,45 +172,32 @@ async def test_a_resolved_dispute_is_collected_by_the_rail(
 
 
 async def test_collections_are_checked_against_the_ledger(
-    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+    new_billing: NewBilling, rail: Rail, store: Store
 ) -> None:
     billing = new_billing()
-    assert billing.rails is not None
-    on_rail = billing.rails.rail(rail.name)
-    assert on_rail is not None
-    sessions = []
-    for key in ("a", "b"):
-        opened = await billing.open_session("alice", key, start("300", PaymentMode.POSTPAID))
-        assert isinstance(opened, tuple)
-        sessions.append(opened[0])
-    booked, unbooked = sessions
+    booked, unbooked = [await open_postpaid(billing, key) for key in ("a", "b")]
     await billing.settle(booked, order(booked, "20.00"))  # collected and booked: agrees
-    await on_rail.complete(unbooked.id, Decimal("5.00"), "EV charging")  # collected behind the ledger's back
-    for session in sessions:
+    await port_of(billing, rail).complete(unbooked.id, Decimal("5.00"), "EV charging")  # behind the ledger
+    for session in (booked, unbooked):
         await store.apply_progress(session.id, status=SessionPhase.COMPLETED)
-    found = await billing.rails.check_collections()
+    found = await rails_of(billing).check_collections()
     assert [(m.reference, m.kind, m.theirs) for m in found] == [
         (unbooked.id, MismatchKind.UNBOOKED_COLLECTION, Decimal("5.00"))
     ]
 
 
 async def test_a_failed_collection_takes_nothing_and_is_flagged(
-    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+    new_billing: NewBilling, rail: Rail, store: Store
 ) -> None:
     billing = new_billing()
-    assert billing.rails is not None
-    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
-    assert isinstance(opened, tuple)
-    session = opened[0]
-    rail.sim.faults = RailFaults(collection_failure=True)
-    booking = await billing.settle(session, order(session, "12.00"))
-    bill = await store.get_bill(booking.bill.id)
+    session, booked = await failed_collection(billing, rail)
+    bill = await store.get_bill(booked.id)
     assert bill is not None and bill.status is BillStatus.UNPAID and rail.collected() == "0.00"
     [payment] = (await store.payments_for_bills([bill.id]))[bill.id]
     # Alipay closes the trade (the payment fails; the driver pays otherwise); WeChat Pay keeps trying.
     assert payment.status is (PaymentStatus.FAILED if rail.name == "alipay" else PaymentStatus.PENDING)
     await store.apply_progress(session.id, status=SessionPhase.COMPLETED)
-    [mismatch] = await billing.rails.check_collections()
+    [mismatch] = await rails_of(billing).check_collections()
     assert (mismatch.reference, mismatch.kind) == (session.id, MismatchKind.PENDING)
     assert await store.check_ledger() == []
 
@@ -338,59 +233,47 @@ async def test_an_account_is_used_only_by_the_driver_whose_sign_in_holds_it(
 
 
 async def test_a_failed_collection_is_retried_with_backoff_once_per_attempt(
-    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+    new_billing: NewBilling, rail: Rail, store: Store
 ) -> None:
     if rail.name != "alipay":
         pytest.skip("WeChat Pay keeps deducting a failed collection itself: the payment stays PENDING")
-    from gateway.billing.rails import RETRY_AFTER_S
-
     billing = new_billing()
-    assert billing.rails is not None
-    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
-    assert isinstance(opened, tuple)
-    session = opened[0]
-    rail.sim.faults = RailFaults(collection_failure=True)
-    booking = await billing.settle(session, order(session, "12.00"))
+    rails = rails_of(billing)
+    _, booked = await failed_collection(billing, rail)
     rail.sim.faults = RailFaults()
     now = datetime.now(UTC)
-    assert await billing.rails.retry_collections(now) == 0  # not due yet: backoff
+    assert await rails.retry_collections(now) == 0  # not due yet: backoff
     # Attempt 2 is due; its answer is lost (timeout), so its payment stays PENDING ...
     rail.sim.faults = RailFaults(timeout_rate=1.0)
     due = now + timedelta(seconds=RETRY_AFTER_S[0] + 1)
-    assert await billing.rails.retry_collections(due) == 1
-    assert await billing.rails.retry_collections(due) == 0  # a live payment: nothing more
+    assert await rails.retry_collections(due) == 1
+    assert await rails.retry_collections(due) == 0  # a live payment: nothing more
     rail.sim.faults = RailFaults()
     # ... and a restarted process resolves it as the same attempt (the same out_trade_no): once.
     assert await new_billing().reconcile_payments(grace=timedelta(0)) == 1
-    bill = await store.get_bill(booking.bill.id)
+    bill = await store.get_bill(booked.id)
     assert bill is not None and bill.status is BillStatus.PAID
     payments = (await store.payments_for_bills([bill.id]))[bill.id]
     assert [p.status for p in payments] == [PaymentStatus.FAILED, PaymentStatus.SETTLED]
     assert rail.collected() == "12.00"
-    assert await new_billing().rails.retry_collections(due + timedelta(days=1)) == 0  # type: ignore[union-attr]
+    assert await rails_of(new_billing()).retry_collections(due + timedelta(days=1)) == 0
     assert await store.check_ledger() == []
 
 
 async def test_a_collection_that_finally_fails_leaves_the_bill_unpaid_and_flagged(
-    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+    new_billing: NewBilling, rail: Rail, store: Store
 ) -> None:
     if rail.name != "alipay":
         pytest.skip("WeChat Pay keeps deducting a failed collection itself: the payment stays PENDING")
-    from gateway.billing.rails import MAX_ATTEMPTS
-
     billing = new_billing()
-    assert billing.rails is not None
-    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
-    assert isinstance(opened, tuple)
-    session = opened[0]
-    rail.sim.faults = RailFaults(collection_failure=True)
-    booking = await billing.settle(session, order(session, "12.00"))
+    rails = rails_of(billing)
+    session, booked = await failed_collection(billing, rail)
     later = datetime.now(UTC)
     for _ in range(MAX_ATTEMPTS - 1):
         later += timedelta(days=1)
-        assert await billing.rails.retry_collections(later) == 1
-    assert await billing.rails.retry_collections(later + timedelta(days=30)) == 0  # bounded
-    bill = await store.get_bill(booking.bill.id)
+        assert await rails.retry_collections(later) == 1
+    assert await rails.retry_collections(later + timedelta(days=30)) == 0  # bounded
+    bill = await store.get_bill(booked.id)
     assert bill is not None and bill.status is BillStatus.UNPAID and rail.collected() == "0.00"
     payments = (await store.payments_for_bills([bill.id]))[bill.id]
     assert [p.status for p in payments] == [PaymentStatus.FAILED] * MAX_ATTEMPTS
@@ -404,19 +287,14 @@ async def test_a_collection_that_finally_fails_leaves_the_bill_unpaid_and_flagge
 
 
 async def test_mismatches_are_kept_in_the_ledger_and_resolved_with_an_audit_row(
-    new_billing: Callable[..., BillingService], rail: Rail, store: Store
+    new_billing: NewBilling, rail: Rail, store: Store
 ) -> None:
     billing = new_billing()
-    assert billing.rails is not None
-    on_rail = billing.rails.rail(rail.name)
-    assert on_rail is not None
-    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
-    assert isinstance(opened, tuple)
-    unbooked = opened[0]
-    await on_rail.complete(unbooked.id, Decimal("5.00"), "EV charging")  # behind the ledger's back
+    unbooked = await open_postpaid(billing)
+    await port_of(billing, rail).complete(unbooked.id, Decimal("5.00"), "EV charging")  # behind our back
     await store.apply_progress(unbooked.id, status=SessionPhase.COMPLETED)
-    assert len(await billing.rails.check_collections()) == 1
-    assert len(await billing.rails.check_collections()) == 1  # found again: still one row
+    assert len(await rails_of(billing).check_collections()) == 1
+    assert len(await rails_of(billing).check_collections()) == 1  # found again: still one row
     [kept] = await store.mismatches()
     assert (kept.kind, kept.theirs, kept.open) == ("UNBOOKED_COLLECTION", Decimal("5.00"), True)
     resolved = await store.resolve_mismatch("admin:ops", kept.id, "refunded by hand")
@@ -445,9 +323,7 @@ async def test_a_driver_on_the_bureau_rail_is_authorised_by_the_bureau_and_colle
         )
         return BillingService(store, credit, card, LedgerSettings(), "CNY", rails)
 
-    opened = await billing().open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
-    assert isinstance(opened, tuple)
-    session = opened[0]
+    session = await open_postpaid(billing())
     assert books.orders[session.id].risk_amount == Decimal("300.00")  # the card holds the cap
     booking = await billing().settle(session, order(session, "42.50"))
     bill = await store.get_bill(booking.bill.id)
@@ -456,36 +332,30 @@ async def test_a_driver_on_the_bureau_rail_is_authorised_by_the_bureau_and_colle
     refund = await billing().refund("admin", "r1", payment.id, Decimal("2.50"), "dispute")
     assert isinstance(refund, RefundRecord) and refund.provider_reference == f"bureau:{refund.id}"
     assert (books.collected(), books.refunded()) == (Decimal("42.50"), Decimal("2.50"))
-    assert await billing().rails.check_collections() == []  # type: ignore[union-attr]
+    assert await rails_of(billing()).check_collections() == []
     assert await store.check_ledger() == []
 
 
 async def test_a_collection_the_provider_keeps_trying_is_flagged_once_stale_and_cleared_when_paid(
-    new_billing: Callable[..., BillingService], rail: Rail, store: Store, http: aiohttp.ClientSession
+    new_billing: NewBilling, rail: Rail, store: Store, http: aiohttp.ClientSession
 ) -> None:
     if rail.name != "wechatpay":
         pytest.skip("Alipay closes a failed collection: see the retry tests")
     billing = new_billing()
-    assert billing.rails is not None
-    opened = await billing.open_session("alice", "k1", start("300", PaymentMode.POSTPAID))
-    assert isinstance(opened, tuple)
-    session = opened[0]
-    rail.sim.faults = RailFaults(collection_failure=True)
-    booking = await billing.settle(session, order(session, "12.00"))
+    rails = rails_of(billing)
+    session, booked = await failed_collection(billing, rail)
     await store.apply_progress(session.id, status=SessionPhase.COMPLETED)
     assert await billing.reconcile_payments(grace=timedelta(0)) == 0  # WeChat Pay is deducting: wait
-    kinds = {m.kind for m in await billing.rails.check_collections()}
+    kinds = {m.kind for m in await rails.check_collections()}
     assert MismatchKind.COLLECTION_FAILED not in kinds  # not stale yet
     later = datetime.now(UTC) + timedelta(hours=2)
-    assert MismatchKind.COLLECTION_FAILED in {
-        m.kind for m in await billing.rails.check_collections(now=later)
-    }
+    assert MismatchKind.COLLECTION_FAILED in {m.kind for m in await rails.check_collections(now=later)}
     [kept] = [m for m in await store.mismatches() if m.kind == "COLLECTION_FAILED"]
     rail.sim.faults = RailFaults()
     await rail.make(http).complete(session.id, Decimal("12.00"), "EV charging", attempt=2)  # deducted now
     assert await billing.reconcile_payments(grace=timedelta(0)) == 1
-    bill = await store.get_bill(booking.bill.id)
+    bill = await store.get_bill(booked.id)
     assert bill is not None and bill.status is BillStatus.PAID and rail.collected() == "12.00"
-    assert await billing.rails.check_collections(now=later) == []
+    assert await rails.check_collections(now=later) == []
     cleared = await store.get_mismatch(kept.id)
     assert cleared is not None and cleared.resolved_by == "reconciliation"
