@@ -7,7 +7,8 @@ without them, ``subgraph.graphql`` (``_service { sdl }``) with them. See docs/fe
 from __future__ import annotations
 
 from strawberry.federation.schema_directives import Inaccessible, Key, Shareable
+from strawberry.federation.types import FieldSet
 
-KEY = (Key(fields="id"),)  # an entity: any subgraph may reference it by its global ID
+KEY = (Key(fields=FieldSet("id")),)  # an entity: any subgraph may reference it by its global ID
 SHAREABLE = (Shareable(),)  # a value type other subgraphs may define and resolve too
 INACCESSIBLE = (Inaccessible(),)  # in our API, hidden from the supergraph

@@ -8,17 +8,19 @@ from __future__ import annotations
 import base64
 import binascii
 
+from strawberry import ID
+
 SEP = "\x1f"
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
-def encode(kind: str, *parts: str) -> str:
+def encode(kind: str, *parts: str) -> ID:
     # binascii directly: base64.urlsafe_b64encode's wrappers cost more than the encoding itself,
     # and every station and connector of a search result gets an id.
     raw = SEP.join((kind, *parts)).encode("utf-8")
-    return binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).rstrip(b"=").decode("ascii")
+    return ID(binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).rstrip(b"=").decode("ascii"))
 
 
 def decode(global_id: str) -> tuple[str, list[str]] | None:
@@ -33,13 +35,13 @@ def decode(global_id: str) -> tuple[str, list[str]] | None:
     return (kind, parts) if parts else None
 
 
-def station_id(operator_id: str, station: str) -> str:
+def station_id(operator_id: str, station: str) -> ID:
     return encode("Station", operator_id, station)
 
 
-def connector_id(operator_id: str, connector: str) -> str:
+def connector_id(operator_id: str, connector: str) -> ID:
     return encode("Connector", operator_id, connector)
 
 
-def operator_id(operator: str) -> str:
+def operator_id(operator: str) -> ID:
     return encode("Operator", operator)

@@ -85,7 +85,7 @@ class StopChargingInput:
 @strawberry.input
 class PayBillInput:
     bill_id: strawberry.ID
-    method: ct.PaymentMethod = b.PaymentMethod.WALLET  # type: ignore[valid-type]
+    method: ct.PaymentMethod = b.PaymentMethod.WALLET
     idempotency_key: str | None = None
 
 
@@ -111,6 +111,13 @@ def _refused(
     if refusal.kind == "OperatorUnavailable":
         return ct.OperatorUnavailable(message=refusal.message, operator_id=refusal.operator_id)
     return ct.ConnectorUnavailable(message=refusal.message)
+
+
+def _stop_refused(refusal: Refused) -> ct.NotFound | ct.OperatorUnavailable:
+    """A stop is refused for no such session, or for its operator (the service's two refusals)."""
+    if refusal.kind == "NotFound":
+        return ct.NotFound(message=refusal.message)
+    return ct.OperatorUnavailable(message=refusal.message, operator_id=refusal.operator_id)
 
 
 def _connector_ref(info: Info, data: StartChargingInput) -> tuple[str, str] | ct.InvalidInput | ct.NotFound:
@@ -142,12 +149,12 @@ class Mutation(AdminMutation, IdentityMutation):
         if bad := sessions.billing.invalid_limits(limit.max_cost, limit.max_energy_kwh):
             return invalid_amount(bad)
         quote = None
-        if input.quote_id is not None and input.connector_id is None and input.qr_code is None:
-            ref = None
-        else:
-            ref = _connector_ref(info, input)
-            if not isinstance(ref, tuple):
-                return ref
+        ref: tuple[str, str] | None = None
+        if input.quote_id is None or input.connector_id is not None or input.qr_code is not None:
+            found = _connector_ref(info, input)
+            if not isinstance(found, tuple):
+                return found
+            ref = found
         if input.quote_id is not None:
             quote = await quote_for_start(info, driver_id, input.quote_id, ref, input.idempotency_key)
             if isinstance(quote, QuoteUnavailable):
@@ -191,7 +198,7 @@ class Mutation(AdminMutation, IdentityMutation):
         if decoded is None or decoded[0] != "ChargingSession" or len(decoded[1]) != 1:
             return ct.NotFound(message="no such charging session")
         outcome = await info.context.runtime.sessions.stop(driver_id, decoded[1][0])
-        return _refused(outcome) if isinstance(outcome, Refused) else ct.session(outcome)
+        return _stop_refused(outcome) if isinstance(outcome, Refused) else ct.session(outcome)
 
     @strawberry.mutation(description="Pay a bill from the wallet or with the payment provider. Idempotent.")
     async def pay_bill(self, info: Info, input: PayBillInput) -> PayBillResult:
@@ -217,4 +224,4 @@ class Mutation(AdminMutation, IdentityMutation):
         result = await billing.top_up(driver_id, input.amount, input.idempotency_key)
         if isinstance(result, Decimal):
             return await driver(info, driver_id)
-        return money_error(result)  # type: ignore[return-value]
+        return money_error(result)

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.catalogue import ranking
+from operators import domain
 from resolvers import ids
 from resolvers.context import RequestContext
 from resolvers.drivers.admin import AdminQuery
@@ -92,7 +93,7 @@ class Query(AdminQuery):
         return [operator(op.info) for op in ctx.runtime.operators.values()]
 
 
-async def _connector(info: Info, found: tuple) -> t.Connector:  # type: ignore[type-arg]
+async def _connector(info: Info, found: tuple[domain.Station, domain.Connector]) -> t.Connector:
     station, connector = found
     node = (await hydrate(info.context, [station], Wants.of(info)))[0]
     return next(c for c, d in zip(node.connectors, station.connectors, strict=True) if d.id == connector.id)

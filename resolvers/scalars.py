@@ -72,5 +72,5 @@ DECIMAL: ScalarDefinition = strawberry.scalar(
     parse_value=parse_decimal,
 )
 
-SCALARS = {datetime: DATETIME, Decimal: DECIMAL}
+SCALARS: dict[object, ScalarDefinition] = {datetime: DATETIME, Decimal: DECIMAL}
 """For ``StrawberryConfig(scalar_map=...)`` of every schema we build."""

@@ -9,7 +9,7 @@ answers a router (``subgraph.graphql``), with the federation directives.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
@@ -36,7 +36,7 @@ from resolvers.query import Query
 from resolvers.scalars import SCALARS
 from resolvers.stations import types as t
 
-FEDERATION_VERSION = "2.5"  # the @link version; routers and composition libraries all know it
+FEDERATION_VERSION: Final = "2.5"  # the @link version; routers and composition libraries all know it
 
 
 class GatewaySchema(strawberry.federation.Schema):
@@ -44,7 +44,9 @@ class GatewaySchema(strawberry.federation.Schema):
     like BAD_USER_INPUT) and the client's own mistakes (validation, no original exception) are the
     client's business, not an operator's alarm."""
 
-    async def entities_resolver(  # Federation's `_entities`, batched per entity type
+    # Federation's `_entities`, batched per entity type. Ignored: Strawberry types this resolver as
+    # synchronous, but graphql-core awaits what a resolver returns, so a coroutine works as well.
+    async def entities_resolver(  # type: ignore[override]
         self, info: Info, representations: list[FederationAny]
     ) -> list[FederationAny]:
         return await resolve_entities(info, representations)

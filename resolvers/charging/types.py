@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -25,11 +26,19 @@ from resolvers.federation_directives import KEY
 from resolvers.stations import types as t
 from resolvers.stations.hydrate import Wants, hydrate, money
 
-SessionStatus = strawberry.enum(SessionPhase, name="SessionStatus")
-PaymentMode = strawberry.enum(StorePaymentMode, name="PaymentMode")
-BillStatus = strawberry.enum(StoreBillStatus, name="BillStatus")
-SessionEndReason = strawberry.enum(
-    StoreSessionEndReason,
+# strawberry.enum registers the GraphQL enum on the class itself and returns it: the aliases are
+# the classes, named as the schema names them.
+SessionStatus: TypeAlias = SessionPhase
+PaymentMode: TypeAlias = StorePaymentMode
+BillStatus: TypeAlias = StoreBillStatus
+SessionEndReason: TypeAlias = StoreSessionEndReason
+PaymentMethod: TypeAlias = StorePaymentMethod
+PaymentStatus: TypeAlias = StorePaymentStatus
+strawberry.enum(SessionStatus, name="SessionStatus")
+strawberry.enum(PaymentMode, name="PaymentMode")
+strawberry.enum(BillStatus, name="BillStatus")
+strawberry.enum(
+    SessionEndReason,
     name="SessionEndReason",
     description="Why a session ended. DRIVER_STOP: stopCharging, or the driver at the pile. COST_CAP: "
     "it was about to pass its cost cap (the driver's maxCost or the postpay cap). BALANCE: a prepaid "
@@ -39,9 +48,9 @@ SessionEndReason = strawberry.enum(
     "session (see `failure`). START_FAILED: the start was refused or charging never began (see "
     "`failure`). UNKNOWN: it ended before the gateway recorded reasons.",
 )
-PaymentMethod = strawberry.enum(StorePaymentMethod, name="PaymentMethod")
-PaymentStatus = strawberry.enum(
-    StorePaymentStatus,
+strawberry.enum(PaymentMethod, name="PaymentMethod")
+strawberry.enum(
+    PaymentStatus,
     name="PaymentStatus",
     description="PENDING while the payment provider is asked, then SETTLED or FAILED.",
 )
@@ -121,7 +130,7 @@ class ChargingSession(t.Node):
     ended_at: datetime | None = strawberry.field(
         description="When charging ended; set while the session is still STOPPING, awaiting its bill."
     )
-    end_reason: SessionEndReason | None = strawberry.field(  # type: ignore[valid-type]
+    end_reason: SessionEndReason | None = strawberry.field(
         description="Why the session ended: set once an end is asked for or reported, and on every "
         "COMPLETED or FAILED session; null while it charges."
     )
@@ -233,7 +242,7 @@ def ledger_money(amount: Decimal, currency: str) -> t.Money:
     return money(to_minor(amount, currency), currency)
 
 
-def page_info(page: Page, after: str | None) -> t.PageInfo:  # type: ignore[type-arg]
+def page_info(page: Page, after: str | None) -> t.PageInfo:
     return t.PageInfo(
         has_next_page=page.has_next,
         has_previous_page=after is not None,

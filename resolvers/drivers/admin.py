@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeAlias
 
 import strawberry
 from graphql import GraphQLError
@@ -23,7 +23,8 @@ from resolvers import ids
 from resolvers.charging import types as ct
 from resolvers.charging.money_errors import MAX_KEY, money_error
 
-ResolutionEnum = strawberry.enum(Resolution, name="DisputeResolution")
+ResolutionEnum: TypeAlias = Resolution  # strawberry.enum returns the class it registers
+strawberry.enum(ResolutionEnum, name="DisputeResolution")
 MISMATCHES_MAX = 500
 
 
@@ -95,7 +96,7 @@ RefundPaymentResult = Annotated[
 @strawberry.input
 class ResolveBillInput:
     bill_id: strawberry.ID
-    resolution: ResolutionEnum  # type: ignore[valid-type]
+    resolution: ResolutionEnum
     note: str = strawberry.field(description="Why: kept in the ledger's audit trail.")
     idempotency_key: str
     amount: Decimal | None = strawberry.field(default=None, description="The corrected total (CORRECTED).")
@@ -144,7 +145,7 @@ class AdminMutation:
         result = await billing.resolve_bill(
             actor, input.idempotency_key, bill_id, input.resolution, input.amount, input.note
         )
-        return ct.bill(result) if isinstance(result, b.BillRecord) else money_error(result)  # type: ignore[return-value]
+        return ct.bill(result) if isinstance(result, b.BillRecord) else money_error(result)
 
     @strawberry.mutation(
         description="Admin: refund a settled payment in part or whole, with a note. Idempotent."
@@ -163,7 +164,7 @@ class AdminMutation:
                 status=result.status,
                 provider_reference=result.provider_reference,
             )
-        return money_error(result)  # type: ignore[return-value]
+        return money_error(result)
 
     @strawberry.mutation(
         description="Admin: resolve a rail reconciliation mismatch with a note (audited). Idempotent: "
@@ -178,7 +179,7 @@ class AdminMutation:
             return ct.NotFound(message="no such mismatch")
         billing = info.context.runtime.sessions.billing
         result = await billing.resolve_rail_mismatch(actor, mismatch_id, input.note)
-        return mismatch(result) if isinstance(result, b.MismatchRecord) else money_error(result)  # type: ignore[return-value]
+        return mismatch(result) if isinstance(result, b.MismatchRecord) else money_error(result)
 
 
 @strawberry.type

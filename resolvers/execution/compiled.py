@@ -136,7 +136,7 @@ def _applies(schema: GraphQLSchema, parent: GraphQLObjectType, condition: NamedT
     conditional = schema.get_type(condition.name.value)
     if conditional is parent:
         return True
-    return is_abstract_type(conditional) and schema.is_sub_type(conditional, parent)  # type: ignore[arg-type]
+    return is_abstract_type(conditional) and schema.is_sub_type(conditional, parent)
 
 
 def _getter(gfield: Any) -> str | Callable[[Any], Any]:
@@ -305,7 +305,7 @@ class _Codegen:
         except (SyntaxError, RecursionError, MemoryError) as exc:  # e.g. too deeply nested
             raise NotCompilable("does not compile", type(exc).__name__) from exc
         exec(code, namespace)  # noqa: S102 - our own generated source, from the schema and a parsed AST
-        return namespace[root]  # type: ignore[no-any-return]
+        return namespace[root]
 
 
 def _bad_list(v: Any) -> bool:
@@ -331,7 +331,7 @@ def _named_members(gtype: GraphQLEnumType, names: dict[Any, str]) -> type | None
     members = list(getattr(cls, "__members__", {}).values())
     if not members or any(names.get(m) != m._name_ for m in members):
         return None
-    return cls  # type: ignore[no-any-return]
+    return cls
 
 
 def _enum_names(gtype: GraphQLEnumType) -> dict[Any, str]:

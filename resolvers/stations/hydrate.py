@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from strawberry import ID
 from strawberry.types import Info
 
 from operators import domain
@@ -83,8 +85,7 @@ def ast_names(nodes: Iterable[Any], fragments: Mapping[str, Any]) -> set[str]:
         for sel in stack.pop().selections:
             name = sel.name.value if getattr(sel, "name", None) is not None else None
             if sel.kind == "fragment_spread":
-                fragment = fragments.get(name)
-                if fragment is not None and name not in seen:
+                if name is not None and name not in seen and (fragment := fragments.get(name)) is not None:
                     seen.add(name)
                     stack.append(fragment.selection_set)
                 continue
@@ -113,8 +114,8 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def money(amount: object, currency: str) -> t.Money:
-    return t.Money(amount=amount, currency=currency)  # type: ignore[arg-type]
+def money(amount: Decimal, currency: str) -> t.Money:
+    return t.Money(amount=amount, currency=currency)
 
 
 def tariff(tf: domain.Tariff) -> t.Tariff:
@@ -146,7 +147,7 @@ def operator(info: OperatorInfo) -> t.Operator:
 # every request that reads them. Bounded: a table is cleared when full.
 MAX_MEMO = 20_000
 # station → (its global id, its connectors' global ids in order, its location)
-_STATIONS: dict[int, tuple[domain.Station, tuple[str, tuple[str, ...], t.GeoPoint]]] = {}
+_STATIONS: dict[int, tuple[domain.Station, tuple[ID, tuple[ID, ...], t.GeoPoint]]] = {}
 _OPERATORS: dict[int, tuple[OperatorInfo, t.Operator]] = {}
 # tariff period → its per-kWh price now, in the currency of the tariff that holds it
 _PRICES: dict[int, tuple[domain.TariffPeriod, str, t.Price]] = {}
@@ -158,7 +159,7 @@ def _remember(table: dict[int, tuple[Any, ...]], key: object, entry: tuple[Any, 
     table[id(key)] = entry
 
 
-def _station_static(s: domain.Station) -> tuple[str, tuple[str, ...], t.GeoPoint]:
+def _station_static(s: domain.Station) -> tuple[ID, tuple[ID, ...], t.GeoPoint]:
     hit = _STATIONS.get(id(s))
     if hit is not None and hit[0] is s:
         return hit[1]
