@@ -12,11 +12,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 from strawberry.types.execution import PreExecutionError
 
 log = logging.getLogger(__name__)
@@ -54,22 +54,21 @@ def _shape(error: GraphQLError) -> GraphQLError:
     )
 
 
-class ErrorShaping(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is None:
-            return
-        errors = [_shape(e) for e in (result.errors or [])]
-        operator_errors = getattr(self.execution_context.context, "operator_errors", None) or {}
-        for op_id, exc in sorted(operator_errors.items()):
-            errors.append(
-                GraphQLError(
-                    f"Operator {op_id} is unavailable: {exc.message}",
-                    extensions={"code": "OPERATOR_UNAVAILABLE", "operator": op_id, "reason": exc.code},
-                )
+def shape_errors(execution_context: ExecutionContext) -> None:
+    """The operation's errors shaped as above, once it has run."""
+    result = execution_context.result
+    if result is None:
+        return
+    errors = [_shape(e) for e in (result.errors or [])]
+    operator_errors = getattr(execution_context.context, "operator_errors", None) or {}
+    for op_id, exc in sorted(operator_errors.items()):
+        errors.append(
+            GraphQLError(
+                f"Operator {op_id} is unavailable: {exc.message}",
+                extensions={"code": "OPERATOR_UNAVAILABLE", "operator": op_id, "reason": exc.code},
             )
-        result.errors = errors or None
+        )
+    result.errors = errors or None
 
 
 async def shaped_stream(source: AsyncIterator[Any]) -> AsyncIterator[Any]:

@@ -8,28 +8,26 @@ answers a router (``subgraph.graphql``), with the federation directives.
 
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Final
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, ValidationCache
 from strawberry.federation.schema import FederationAny
 from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.types import Info
 
-from gateway.security.authz import ScopeCheck
-from gateway.security.documents import CachedParsing, document_cache
+from gateway.security.documents import document_cache
 from gateway.security.limits import QueryLimits, limit_rule
 from resolvers.charging import types as ct
 from resolvers.charging.subscription import Subscription
 from resolvers.descriptions import describe
-from resolvers.drivers.authentication import Authentication
 from resolvers.drivers.driver import Driver
-from resolvers.errors import ErrorShaping, shaped_stream
+from resolvers.errors import shaped_stream
 from resolvers.execution.errors import GatewayExecutionContext
-from resolvers.execution.timing import OperationTiming
+from resolvers.execution.phases import GatewayPhases
 from resolvers.federation import public_sdl, resolve_entities
 from resolvers.mutation import Mutation
 from resolvers.query import Query
@@ -83,13 +81,13 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
         subscription=Subscription,
         types=[t.Station, t.Connector, t.Operator, ct.ChargingSession, ct.Bill, Driver],
         extensions=[
-            ErrorShaping,
-            Authentication,
-            OperationTiming,
-            partial(CachedParsing, document_cache(limits.max_tokens, DOCUMENT_CACHE_SIZE), limits.max_tokens),
-            partial(AddValidationRules, rules),
-            partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
-            ScopeCheck,
+            partial(
+                GatewayPhases,
+                document_cache(limits.max_tokens, DOCUMENT_CACHE_SIZE),
+                limits.max_tokens,
+                rules,
+                lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(validate_document),
+            )
         ],
         # Plain-data selections are completed by compiled closures (documents are cached above);
         # variables that do not coerce are the client's error.

@@ -1,5 +1,5 @@
 """Who is calling (the :class:`Principal` the middleware puts in the ASGI scope) and what they may
-run: :class:`ScopeCheck` compares the operation's root fields with the key's scopes once per
+run: :func:`check_scopes` compares the operation's root fields with the key's scopes once per
 operation, before execution, so no per-field hook sits on the hot path.
 """
 
@@ -20,7 +20,7 @@ from graphql import (
     SelectionSetNode,
 )
 from graphql.utilities import get_operation_ast
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from gateway.security.apikeys import ApiKey, Scope
 
@@ -101,33 +101,31 @@ def _mode(context: Any) -> str | None:
     return settings.gateway.mode if settings is not None else None
 
 
-class ScopeCheck(SchemaExtension):
+def check_scopes(execution_context: ExecutionContext) -> None:
     """Refuses, with ``FORBIDDEN``, an operation whose root fields need a scope the caller lacks;
-    with ``UNAUTHENTICATED`` and what to send when all it lacks is a driver to act for."""
-
-    def on_execute(self) -> Iterator[None]:
-        ec = self.execution_context
-        document = ec.graphql_document
-        operation = get_operation_ast(document, ec.operation_name) if document else None
-        if document is not None and operation is not None:
-            definitions = document.definitions
-            fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
-            principal = principal_of(getattr(ec.context, "request", None))
-            needed = required_scopes(operation, fragments)
-            if getattr(ec.context, "has_driver_credentials", False):
-                # A driver's own bearer token lets them act for themselves; the resolvers verify it
-                # and scope every read and write to that driver.
-                needed.discard(Scope.DRIVERS_ACT)
-            if _mode(ec.context) in OPEN_TO_ROUTERS:
-                needed.discard(Scope.ROUTER)
-            missing = sorted(s.value for s in needed if not principal.allows(s))
-            if missing == [Scope.DRIVERS_ACT.value]:
-                # Nobody to act for: what the caller lacks is a driver's token, not a scope.
-                error = GraphQLError(SIGN_IN, extensions={"code": "UNAUTHENTICATED"})
-                ec.result = ExecutionResult(data=None, errors=[error])
-            elif missing:
-                who = f"API key {principal.key.id}" if principal.key else "Anonymous callers"
-                message = f"{who} may not run this operation: it needs scope {', '.join(missing)}."
-                error = GraphQLError(message, extensions={"code": "FORBIDDEN", "scopes": missing})
-                ec.result = ExecutionResult(data=None, errors=[error])
-        yield
+    with ``UNAUTHENTICATED`` and what to send when all it lacks is a driver to act for: the refusal
+    becomes the operation's result before it executes."""
+    ec = execution_context
+    document = ec.graphql_document
+    operation = get_operation_ast(document, ec.operation_name) if document else None
+    if document is not None and operation is not None:
+        definitions = document.definitions
+        fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
+        principal = principal_of(getattr(ec.context, "request", None))
+        needed = required_scopes(operation, fragments)
+        if getattr(ec.context, "has_driver_credentials", False):
+            # A driver's own bearer token lets them act for themselves; the resolvers verify it
+            # and scope every read and write to that driver.
+            needed.discard(Scope.DRIVERS_ACT)
+        if _mode(ec.context) in OPEN_TO_ROUTERS:
+            needed.discard(Scope.ROUTER)
+        missing = sorted(s.value for s in needed if not principal.allows(s))
+        if missing == [Scope.DRIVERS_ACT.value]:
+            # Nobody to act for: what the caller lacks is a driver's token, not a scope.
+            error = GraphQLError(SIGN_IN, extensions={"code": "UNAUTHENTICATED"})
+            ec.result = ExecutionResult(data=None, errors=[error])
+        elif missing:
+            who = f"API key {principal.key.id}" if principal.key else "Anonymous callers"
+            message = f"{who} may not run this operation: it needs scope {', '.join(missing)}."
+            error = GraphQLError(message, extensions={"code": "FORBIDDEN", "scopes": missing})
+            ec.result = ExecutionResult(data=None, errors=[error])

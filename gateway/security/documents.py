@@ -1,7 +1,8 @@
 """Parsing with a token limit and a bounded cache of parsed documents.
 
-The cache returns the same ``DocumentNode`` for the same text, so Strawberry's ``ValidationCache``
-(keyed by document) runs the validation rules, query limits included, once per distinct text.
+The cache returns the same ``DocumentNode`` for the same text, so the schema's validation cache
+(keyed by document, :mod:`resolvers.execution.phases`) runs the validation rules, query limits
+included, once per distinct text.
 A text that does not parse is not cached; Strawberry parses it again itself, which is where it
 turns the syntax error (or the token limit) into a normal GraphQL error response.
 """
@@ -9,11 +10,11 @@ turns the syntax error (or the token limit) into a normal GraphQL error response
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import lru_cache
 
 from graphql import DocumentNode, GraphQLError, parse
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 Parser = Callable[[str], DocumentNode]
 
@@ -48,25 +49,19 @@ class CachedDocument(DocumentNode):
 CachedDocument.kind = "document"  # not "cached_document": visitors dispatch on the kind
 
 
-class CachedParsing(SchemaExtension):
-    """Use with ``functools.partial(CachedParsing, document_cache(...))``: one cache per schema."""
+def limit_parsing(execution_context: ExecutionContext, max_tokens: int) -> None:
+    """The token limit, for when Strawberry parses the text itself (after a failure of the cache)."""
+    # Ignored: Strawberry's ParseOptions names only max_tokens, but it passes every key on to
+    # graphql-core's parse.
+    options: dict[str, object] = execution_context.parse_options  # type: ignore[assignment]
+    options["max_lexical_tokens"] = options["max_comments"] = max_tokens
 
-    def __init__(self, parser: Parser, max_tokens: int) -> None:
-        super().__init__()
-        self.parser = parser
-        self.max_tokens = max_tokens
 
-    def on_operation(self) -> Iterator[None]:
-        # Applies when Strawberry parses the text itself (after a failure here). Ignored: Strawberry's
-        # ParseOptions names only max_tokens, but it passes every key on to graphql-core's parse.
-        options: dict[str, object] = self.execution_context.parse_options  # type: ignore[assignment]
-        options["max_lexical_tokens"] = options["max_comments"] = self.max_tokens
-        yield
-
-    def on_parse(self) -> Iterator[None]:
-        ec = self.execution_context
-        if ec.query and ec.graphql_document is None:
-            # Raised here, the error would escape Strawberry's handling: let it parse again.
-            with contextlib.suppress(GraphQLError):
-                ec.graphql_document = self.parser(ec.query)
-        yield
+def parse_cached(execution_context: ExecutionContext, parser: Parser) -> None:
+    """The operation's document from ``parser`` (a :func:`document_cache`), before Strawberry's own
+    parse step, which then has nothing left to do."""
+    ec = execution_context
+    if ec.query and ec.graphql_document is None:
+        # Raised here, the error would escape Strawberry's handling: let it parse again.
+        with contextlib.suppress(GraphQLError):
+            ec.graphql_document = parser(ec.query)

@@ -1,7 +1,7 @@
 """Limits checked before anything executes: tokens, depth, aliases and a list-size-aware cost.
 
 Tokens are counted by the parser (:mod:`.documents`, which stops at the limit). Depth, aliases and
-cost are one graphql-core validation rule; Strawberry's ``ValidationCache`` keeps its verdict per
+cost are one graphql-core validation rule; the schema's validation cache keeps its verdict per
 parsed document (and :mod:`.documents` returns the same document for the same text), so the rule
 runs once per distinct query text, never per field or per request.
 
