@@ -219,7 +219,7 @@ class Estimate:
     power_kw: Decimal
     start: datetime
     end: datetime
-    lines: tuple[tuple[Line, datetime | None, datetime | None], ...]  # line, its start and end
+    lines: tuple[tuple[Line, datetime, datetime], ...]  # line, its start and end
     total: Decimal
 
 
