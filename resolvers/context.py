@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from gateway.identity.bearer import AuthError
 from gateway.runtime import Runtime
@@ -26,7 +26,7 @@ class RequestContext:
     now: datetime
     operator_errors: dict[str, OperatorError] = field(default_factory=dict)
     connection_params: Any = None  # graphql-transport-ws connection_init payload (subscriptions)
-    statuses: loaders.BatchLoader[tuple[str, str], dict[str, ConnectorState]] = field(init=False)
+    statuses: loaders.BatchLoader[tuple[str, str], Mapping[str, ConnectorState]] = field(init=False)
     tariffs: loaders.BatchLoader[tuple[str, str], Tariff | None] = field(init=False)
     # Federation's _entities: one loader per entity type (and selection), made on first use.
     entity_loaders: dict[Any, loaders.BatchLoader[str, Any]] = field(default_factory=dict)
@@ -88,12 +88,15 @@ class RequestContext:
             self.operator_errors.setdefault(op_id, error)
 
 
+V = TypeVar("V")
+
+
 async def _batch(
     ctx: RequestContext,
     keys: Sequence[tuple[str, str]],
     capability: Capability,
-    method: Callable[[str, list[str]], Awaitable[Mapping[str, object]]],
-) -> dict[str, Mapping[str, object]]:
+    method: Callable[[str, list[str]], Awaitable[Mapping[str, V]]],
+) -> dict[str, Mapping[str, V]]:
     ops = ctx.runtime.operators
     grouped = {
         op_id: ids
@@ -108,18 +111,18 @@ async def _batch(
 
 async def load_statuses(
     ctx: RequestContext, keys: Sequence[tuple[str, str]]
-) -> list[dict[str, ConnectorState]]:
+) -> list[Mapping[str, ConnectorState]]:
     """Keys are ``(operator_id, station_id)``; each value maps connector id to state."""
     ops = ctx.runtime.operators
     values = await _batch(
         ctx, keys, Capability.LIVE_STATUS, lambda op_id, ids: ops[op_id].connector_statuses(ids)
     )
-    return [values.get(op_id, {}) for op_id, _ in keys]  # type: ignore[misc]
+    return [values.get(op_id, {}) for op_id, _ in keys]
 
 
 async def load_tariffs(ctx: RequestContext, keys: Sequence[tuple[str, str]]) -> list[Tariff | None]:
     """Keys are ``(operator_id, connector_id)``."""
     ops = ctx.runtime.operators
     values = await _batch(ctx, keys, Capability.TARIFFS, lambda op_id, ids: ops[op_id].tariffs(ids))
-    empty: Mapping[str, object] = {}
-    return [values.get(op_id, empty).get(cid) for op_id, cid in keys]  # type: ignore[misc]
+    empty: Mapping[str, Tariff] = {}
+    return [values.get(op_id, empty).get(cid) for op_id, cid in keys]

@@ -146,7 +146,7 @@ def load(path: str | Path | None, env: Mapping[str, str] | None = None, **gatewa
     overrides = {k: v for k, v in gateway.items() if v is not None}
     with _inputs(None if path is None else Path(path), os.environ if env is None else env):
         try:
-            model = SettingsFile(**({"gateway": overrides} if overrides else {}))
+            model = SettingsFile(gateway=overrides) if overrides else SettingsFile()
         except ValidationError as exc:
             raise _config_error(exc) from None
     built = {name: getattr(model, name) for name in SECTIONS}
@@ -212,9 +212,11 @@ class EnvironmentOverrides(PydanticBaseSettingsSource):
                 section, _, name = key[len(ENV_PREFIX) :].lower().partition("__")
                 if section not in SECTIONS or not name:
                     raise ConfigError(key, "unknown environment override")
-                if isinstance(_default(section, name), tuple):
-                    value = tuple(part.strip() for part in value.split(",") if part.strip())
-                out.setdefault(section, {})[name] = value
+                out.setdefault(section, {})[name] = (
+                    tuple(part.strip() for part in value.split(",") if part.strip())
+                    if isinstance(_default(section, name), tuple)
+                    else value
+                )
         return out
 
 

@@ -202,7 +202,7 @@ async def hydrate(
 ) -> list[t.Station]:
     """GraphQL stations for ``stations``, in the same order; ``matches`` is the search's connector
     filter, which the station's summary and estimate consider."""
-    statuses: list[dict[str, domain.ConnectorState]] | None = None
+    statuses: list[Mapping[str, domain.ConnectorState]] | None = None
     tariffs: list[domain.Tariff | None] | None = None
     if stations:
         # Both batches join their loaders before either is awaited, so they run concurrently.
@@ -308,8 +308,7 @@ def summary(
     kinds: dict[domain.ConnectorType, list[int]] = {}
     for n in chosen:
         free = int(n.status is available)
-        for table, key in ((powers, n.power_type), (kinds, n.type)):
-            counts = table.setdefault(key, [0, 0])
+        for counts in (powers.setdefault(n.power_type, [0, 0]), kinds.setdefault(n.type, [0, 0])):
             counts[0] += 1
             counts[1] += free
     priced = [n.current_price for n in chosen if n.current_price is not None]

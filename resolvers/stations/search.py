@@ -35,7 +35,7 @@ def _validate(ctx: RequestContext, near: t.GeoPointInput, radius_km: float, firs
         raise bad_input(f"first must be between 1 and {g.max_page_size}", "first")
 
 
-def _operator_ids(ctx: RequestContext, given: list[str] | None) -> set[str] | None:
+def _operator_ids(ctx: RequestContext, given: Sequence[str] | None) -> set[str] | None:
     if given is None:
         return None
     out = set()
@@ -53,11 +53,14 @@ def _connector_test(f: t.StationFilter | None) -> ConnectorTest | None:
     if f.min_power_kw is not None:
         if not math.isfinite(f.min_power_kw):
             raise bad_input("filter.minPowerKw must be a finite number", "filter.minPowerKw")
-        tests.append(lambda c, v=f.min_power_kw: c.max_power_kw >= v)
+        min_power_kw = f.min_power_kw
+        tests.append(lambda c: c.max_power_kw >= min_power_kw)
     if f.connector_types:
-        tests.append(lambda c, v=frozenset(f.connector_types): c.type in v)
+        connector_types = frozenset(f.connector_types)
+        tests.append(lambda c: c.type in connector_types)
     if f.power_types:
-        tests.append(lambda c, v=frozenset(f.power_types): c.power_type in v)
+        power_types = frozenset(f.power_types)
+        tests.append(lambda c: c.power_type in power_types)
     if not tests:
         return None
     return lambda c: all(test(c) for test in tests)

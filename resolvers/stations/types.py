@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeAlias
 
 import strawberry
 from graphql import GraphQLError
@@ -25,9 +26,13 @@ from operators import domain
 from resolvers.federation_directives import INACCESSIBLE, KEY, SHAREABLE
 from resolvers.stations import estimates
 
-ConnectorStatus = strawberry.enum(domain.ConnectorStatus, description="Live state of a connector.")
-ConnectorType = strawberry.enum(domain.ConnectorType, description="Physical plug standard.")
-PowerType = strawberry.enum(domain.PowerType)
+# strawberry.enum registers the GraphQL enum on the class itself and returns it: the aliases are the classes.
+ConnectorStatus: TypeAlias = domain.ConnectorStatus
+ConnectorType: TypeAlias = domain.ConnectorType
+PowerType: TypeAlias = domain.PowerType
+strawberry.enum(ConnectorStatus, description="Live state of a connector.")
+strawberry.enum(ConnectorType, description="Physical plug standard.")
+strawberry.enum(PowerType)
 
 
 @strawberry.enum(description="How `stations` orders its results; ties go to the nearer station.")

@@ -168,8 +168,8 @@ class SimSessions:
         return live.max_kw * (1.0 if live.soc < 80 else max(0.1, (100 - live.soc) / 20))
 
     async def _tick(self, live: _Live, final: bool = False) -> None:
-        wall = self.sim.config.push_interval_s * self.sim.config.time_acceleration
-        now = live.clock + timedelta(seconds=wall)
+        step_s = self.sim.config.push_interval_s * self.sim.config.time_acceleration  # simulated
+        now = live.clock + timedelta(seconds=step_s)
         if final:
             now = max(live.clock, datetime.now(UTC))
         hours = (now - live.clock).total_seconds() / 3600

@@ -180,9 +180,9 @@ def query_station_stats(
         raise BusinessParamError("统计时间范围非法")
     days = (end - start).days + 1
     extra_kwh = session_kwh(start, end)
-    equipment_stats = []
+    equipment_stats: list[dict[str, Any]] = []
     for e in station.equipments:
-        connector_stats = []
+        connector_stats: list[dict[str, Any]] = []
         for c in e.connectors:
             # Deterministic per connector and range: a day's energy is 20–60% of a 24 h duty cycle
             # divided by ten, i.e. a plausibly busy pile.

@@ -209,7 +209,7 @@ class ChargingDesk:
     async def send_check_charge_orders(self, day: date) -> dict[str, Any] | None:
         """§5.12 reconciliation of the sessions that ended on ``day``; the aggregator's answer."""
         sessions = self.book.ended_on(day)
-        orders = []
+        orders: list[dict[str, Any]] = []
         for s in sessions:
             kwh, elec, service = s.totals(s.charge_details())
             orders.append({"StartChargeSeq": s.seq, "TotalPower": kwh, "TotalMoney": elec + service})
