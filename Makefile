@@ -1,5 +1,5 @@
 # The two commands: `make run` (gateway + embedded simulators) and `make test` (ruff, import contracts,
-# pytest).
+# mypy, pytest).
 # Both create or refresh .venv from pyproject.toml first; no manual step.
 PYTHON ?= python3
 VENV := .venv
@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports  # the layers, docs/architecture.md; cycles: tests/test_import_cycles.py
+	$(BIN)/mypy  # gateway, resolvers and operators, as [tool.mypy] in pyproject.toml says
 
 test: lint
 	$(BIN)/python -m pytest
@@ -42,4 +43,4 @@ schema: $(STAMP)
 	$(BIN)/chargegate export-schema --federation
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
