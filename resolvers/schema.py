@@ -27,6 +27,7 @@ from resolvers.descriptions import describe
 from resolvers.drivers.driver import Driver
 from resolvers.errors import shaped_stream
 from resolvers.execution.errors import GatewayExecutionContext
+from resolvers.execution.names import RememberedNames
 from resolvers.execution.phases import GatewayPhases
 from resolvers.federation import public_sdl, resolve_entities
 from resolvers.mutation import Mutation
@@ -94,6 +95,7 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
         execution_context_class=GatewayExecutionContext,
         config=StrawberryConfig(
             auto_camel_case=True,
+            name_converter=RememberedNames(),
             scalar_map=SCALARS,
             disable_field_suggestions=not limits.field_suggestions,
             batching_config={"max_operations": limits.max_batch} if limits.max_batch else None,
