@@ -26,8 +26,9 @@ def not_after(moment: datetime, now: datetime) -> datetime:
     moment = moment.astimezone(UTC)
     if moment <= now:
         return moment
-    log.debug("operator time %s is %.0f s ahead of ours; using ours", moment.isoformat(),
-             (moment - now).total_seconds())  # fmt: skip
+    if log.isEnabledFor(logging.DEBUG):  # not formatted for nothing: this runs per connector state
+        log.debug("operator time %s is %.0f s ahead of ours; using ours", moment.isoformat(),
+                  (moment - now).total_seconds())  # fmt: skip
     return now
 
 

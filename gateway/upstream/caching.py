@@ -76,11 +76,11 @@ class CachedOperator(WrappedOperator):
     async def _fetch_statuses(
         self, station_ids: list[str], cached: Mapping[str, ConnectorState]
     ) -> dict[str, ConnectorState]:
+        polled = await self.inner.connector_statuses(station_ids)
+        # Bounded by our clock once the answer is in: an operator that stamps its answer on
+        # arrival is not "ahead" of a clock read before the call (each state would be copied).
         now = utc_now()
-        fresh = {
-            cid: bounded_state(s, now)
-            for cid, s in (await self.inner.connector_statuses(station_ids)).items()
-        }
+        fresh = {cid: bounded_state(s, now) for cid, s in polled.items()}
         # A pushed status newer than what the poll saw wins: keep it rather than overwrite.
         fetched = {
             cid: state

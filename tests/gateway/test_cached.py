@@ -1,9 +1,11 @@
-"""The caching wrapper's tariffs: fetched once, and equal tariffs kept as one object."""
+"""The caching wrapper: tariffs fetched once and equal ones kept as one object; polled statuses bounded
+by our clock once the answer is in."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
-from datetime import time
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from gateway.observability.metrics import Metrics
@@ -12,7 +14,7 @@ from gateway.settings.load import CacheSettings
 from gateway.upstream.cache import Cache
 from gateway.upstream.caching import CachedOperator
 from operators.base import OperatorInfo
-from operators.domain import Capability, Tariff, TariffPeriod
+from operators.domain import Capability, ConnectorState, ConnectorStatus, Tariff, TariffPeriod
 
 
 class Parsing:
@@ -69,3 +71,26 @@ async def test_known_tariffs_are_refused_with_a_shared_cache():
     await op.tariffs(["a"])
     assert op.known_tariffs() is None
     assert set(await op.cached_tariffs(["a", "b"])) == {"a"}
+
+
+class Stamping:
+    """Answers with statuses stamped on arrival of the answer, as the T/CEC adapter does."""
+
+    info = OperatorInfo("OP", "Op", "tcec", frozenset({Capability.LIVE_STATUS}))
+
+    async def connector_statuses(self, station_ids: Sequence[str]) -> Mapping[str, ConnectorState]:
+        await asyncio.sleep(0.05)  # the upstream call
+        now = datetime.now(UTC)
+        return {cid: ConnectorState(cid, ConnectorStatus.AVAILABLE, now) for cid in ("c1", "c2")}
+
+
+async def test_a_poll_stamped_on_arrival_keeps_its_time():
+    """Bounded by our clock once the answer is in: an operator stamping its answer on arrival is
+    not ahead of us, so its states are kept as they came (one time for the poll, not clamped)."""
+    op = CachedOperator(
+        Stamping(), Cache(build_backend("memory"), Metrics()), CacheSettings(), lambda sid: ["c1", "c2"]
+    )  # type: ignore[arg-type]
+    before = datetime.now(UTC)
+    states = await op.connector_statuses(["S1"])
+    assert states["c1"].observed_at is states["c2"].observed_at
+    assert before + timedelta(seconds=0.03) <= states["c1"].observed_at <= datetime.now(UTC)
