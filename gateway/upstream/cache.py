@@ -9,6 +9,7 @@ shared by every replica) as tagged JSON (:mod:`gateway.replicas.codec`) under
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -36,12 +37,14 @@ class Cache:
         # The in-memory backend's own dict, read directly by get_many: what its multi_get reads,
         # without aiocache's per-call machinery (plugins, timeouts, key builders we do not use),
         # which cost more than the reads themselves when a search weighs hundreds of tariffs.
-        # Expiry is the backend's (timers that delete keys), so the reads are the same.
+        # Writes go to it the same way (:meth:`_set_local`), with expiry timers per batch.
         self._memory: dict[str, Any] | None = (
             backend._cache  # noqa: SLF001
             if type(backend) is SimpleMemoryCache and backend.namespace is None and not backend.plugins
             else None
         )
+        self._latest: dict[str, int] = {}  # key → the batch that wrote it last (in-memory backend)
+        self._batches = 0
 
     @property
     def local(self) -> bool:
@@ -71,12 +74,46 @@ class Cache:
         return found
 
     async def set_many(self, kind: str, operator_id: str, values: Mapping[str, Any], ttl: float) -> None:
-        if values:
+        if values and self._memory is not None:
+            self._set_local(f"{kind}:{operator_id}:", values, ttl)
+        elif values:
             pairs = [(self.key(kind, operator_id, i), v) for i, v in values.items()]
             try:
                 await self.backend.multi_set(pairs, ttl=ttl)
             except SHARED_BACKEND_ERRORS as exc:
                 self._unavailable("write", exc)
+
+    def _set_local(self, prefix: str, values: Mapping[str, Any], ttl: float) -> None:
+        """What the in-memory backend's ``multi_set`` does (each value stored, gone ``ttl`` seconds
+        later; no ``ttl``, kept), with one timer per batch instead of one per key: aiocache's
+        costs a coroutine call, a cancelled timer and a new one per key, which for a 16-operator
+        live search was more than its station list. A batch's timer removes only the keys no later
+        write has taken over."""
+        memory, latest, handlers = self._memory, self._latest, self.backend._handlers  # type: ignore[attr-defined]  # noqa: SLF001
+        assert memory is not None
+        self._batches += 1
+        batch, expiring = self._batches, []
+        for native_id, value in values.items():
+            key = prefix + native_id
+            memory[key] = value
+            handle = handlers.pop(key, None)  # a timer of aiocache's own, from a write through it
+            if handle is not None:
+                handle.cancel()
+            if ttl:
+                latest[key] = batch
+                expiring.append(key)
+            else:
+                latest.pop(key, None)
+        if expiring:
+            asyncio.get_running_loop().call_later(ttl, self._expire, expiring, batch)
+
+    def _expire(self, keys: list[str], batch: int) -> None:
+        memory, latest = self._memory, self._latest
+        assert memory is not None
+        for key in keys:
+            if latest.get(key) == batch:
+                del latest[key]
+                memory.pop(key, None)
 
     def _unavailable(self, what: str, exc: BaseException) -> None:
         now = time.monotonic()
