@@ -4,7 +4,7 @@ A token is routed by its header's ``alg`` and its unverified ``iss``: HS256 toke
 (``chargegate token``, the sign-in mutations), verified with the shared key; RS256, ES256 and EdDSA
 tokens belong to the configured OpenID Connect provider, and any other issuer is refused as
 ``unknown_issuer``. A token from a sign-in carries a ``sid`` that must still be live in the ledger
-(sign-out revokes it for every replica). An identity linked to a driver (:mod:`gateway.identity.links`)
+(sign-out revokes it for every replica). An identity linked to a driver (:mod:`gateway.identity.store`)
 names that driver, whatever the token's own claim says.
 """
 
