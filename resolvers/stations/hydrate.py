@@ -229,6 +229,9 @@ async def hydrate(
         wants.summary,
     )
     local_times: dict[str, time] = {}  # station time zone → local time now
+    # station time zone → {id of a tariff (alive in ``tariffs``) → its price now}: cached tariffs
+    # are interned, so a page's connectors share a handful of them
+    prices_now: dict[str, dict[int, t.Price]] = {}
     no_states: dict[str, domain.ConnectorState] = {}
     tariff_index = 0
     out = []
@@ -243,6 +246,8 @@ async def hydrate(
             local_now = local_times.get(s.timezone)
             if local_now is None:
                 local_now = local_times[s.timezone] = ctx.now.astimezone(_zone(s.timezone)).time()
+                prices_now[s.timezone] = {}
+            prices_here = prices_now[s.timezone]
         states = statuses[index] if statuses else no_states
         connectors = []
         first_tariff = None
@@ -256,12 +261,15 @@ async def hydrate(
             state = states.get(c.id)
             current_price = None
             if tf is not None and local_now is not None:
-                period, currency = tf.period_at(local_now), tf.currency
-                priced = price_memo.get(id(period))
-                if priced is not None and priced[0] is period and priced[1] == currency:
-                    current_price = priced[2]
-                else:
-                    current_price = _period_price(period, currency)
+                current_price = prices_here.get(id(tf))
+                if current_price is None:
+                    period, currency = tf.period_at(local_now), tf.currency
+                    priced = price_memo.get(id(period))
+                    if priced is not None and priced[0] is period and priced[1] == currency:
+                        current_price = priced[2]
+                    else:
+                        current_price = _period_price(period, currency)
+                    prices_here[id(tf)] = current_price
             connectors.append(
                 Connector(
                     id=connector_id,
