@@ -10,6 +10,7 @@ import base64
 import binascii
 import hmac
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -116,8 +117,20 @@ def loads_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
+TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
+# The TimeStamp of the current second, formatted once per second rather than once per call.
+_this_second: list[tuple[int, str]] = [(-1, "")]
+
+
 def timestamp(now: datetime | None = None) -> str:
-    return (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI).strftime("%Y%m%d%H%M%S")
+    """§2.1 ``TimeStamp``: ``yyyyMMddHHmmss`` in Beijing time, of ``now`` or of this second."""
+    if now is not None:
+        return now.astimezone(SHANGHAI).strftime(TIMESTAMP_FORMAT)
+    second = int(time.time())
+    last = _this_second[0]
+    if last[0] != second:
+        last = _this_second[0] = (second, datetime.fromtimestamp(second, SHANGHAI).strftime(TIMESTAMP_FORMAT))
+    return last[1]
 
 
 class SeqCounter:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -117,3 +118,12 @@ def test_bad_padding_is_a_codec_error(last_block: bytes) -> None:
 def test_data_that_is_not_whole_blocks_of_base64_is_refused(data: str) -> None:
     with pytest.raises(codec.CodecError):
         codec.decrypt(data, EXAMPLE)
+
+
+def test_timestamp_is_this_second_in_beijing_time():
+    for _ in range(3):  # the second's text is remembered: still right on the next calls
+        before = datetime.now(codec.SHANGHAI).replace(microsecond=0)
+        stamp = codec.timestamp()
+        after = datetime.now(codec.SHANGHAI)
+        assert before <= datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=codec.SHANGHAI) <= after
+    assert codec.timestamp(datetime(2026, 12, 2, 16, 0, 5, tzinfo=UTC)) == "20261203000005"
