@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.store.admin import audit
@@ -24,6 +24,7 @@ from gateway.store.types import new_id, utcnow
 
 RESOLVE_MISMATCH = "resolveRailMismatch"
 RECONCILIATION = "reconciliation"  # the actor when a mismatch went away by itself
+ORDER_LOCKS = 0x726D6D  # "rmm": the advisory-lock class of one order's mismatches (PostgreSQL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,13 @@ def _record(row: Any) -> MismatchRecord:
 async def _open(
     conn: AsyncConnection, rail: str, reference: str, *, lock: bool = False
 ) -> list[MismatchRecord]:
+    """The order's open mismatches. With ``lock``, the order's mismatches are the transaction's until
+    it ends, found or not: on PostgreSQL a row lock cannot hold a row not written yet, so two
+    replicas that both found none would both insert one; an advisory lock per order serialises them
+    (SQLite's write transactions are serial already)."""
+    if lock and conn.dialect.name == "postgresql":
+        order = func.hashtext(f"{rail}:{reference}")
+        await conn.execute(select(func.pg_advisory_xact_lock(ORDER_LOCKS, order)))
     query = select(rail_mismatches).where(
         rail_mismatches.c.rail == rail,
         rail_mismatches.c.reference == reference,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -81,8 +82,9 @@ class MerchantEndpoint:
         return self.received
 
 
-@pytest.fixture
-async def merchant() -> AsyncIterator[MerchantEndpoint]:
+@asynccontextmanager
+async def merchant_endpoint() -> AsyncIterator[MerchantEndpoint]:
+    """A merchant endpoint serving on loopback until the block ends."""
     endpoint = MerchantEndpoint(url="")
 
     async def receive(request: web.Request) -> web.Response:
@@ -103,6 +105,12 @@ async def merchant() -> AsyncIterator[MerchantEndpoint]:
         yield endpoint
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def merchant() -> AsyncIterator[MerchantEndpoint]:
+    async with merchant_endpoint() as endpoint:
+        yield endpoint
 
 
 # ---- Alipay ----------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from gateway.rails.card import DemoCard
 from gateway.rails.port import OrderState
 from gateway.settings.load import LedgerSettings
 from gateway.store import Store
-from tests.gateway.billing.rail_harness import alice_agreements, new_billing, rail
+from tests.gateway.billing.rail_harness import alice_agreements, ledgers, new_billing, rail
 from tests.gateway.store.conftest import new_bill, new_session, store
 from tests.rails.conftest import (
     alipay,
@@ -33,7 +33,7 @@ from tests.rails.conftest import (
 )
 
 __all__ = [
-    "alice_agreements", "alipay", "alipay_sim", "http", "merchant", "merchant_keys", "new_bill",
+    "alice_agreements", "alipay", "alipay_sim", "http", "ledgers", "merchant", "merchant_keys", "new_bill",
     "new_billing", "new_session", "provider_keys", "rail", "store", "wechat", "wechat_sim",
 ]  # fmt: skip
 BUREAU_KEY = "test-bureau-key-0123456789"

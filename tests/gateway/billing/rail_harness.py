@@ -5,12 +5,13 @@ rail, a bill whose collection failed). The fixtures are registered in this folde
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from gateway.billing import BillingService, BillRecord, PaymentMode, SessionRecord
 from gateway.billing.rails import Enrolment, RailBilling
@@ -24,10 +25,12 @@ from gateway.rails.sim.faults import RailFaults
 from gateway.rails.wechatpay.client import WeChatPayClient
 from gateway.rails.wechatpay.rail import WeChatPayRail
 from gateway.settings.load import LedgerSettings
-from gateway.store import Store
+from gateway.store import Store, open_store
 from tests.gateway.billing.test_billing_exposure import order, start
+from tests.rails.conftest import Received
 
 NewBilling = Callable[..., BillingService]
+REPLICAS = 2  # gateway processes sharing one ledger
 
 
 @dataclass
@@ -69,17 +72,34 @@ def rail(request: pytest.FixtureRequest) -> Rail:
 
 
 @pytest.fixture
+async def ledgers(store: Store) -> AsyncIterator[list[Store]]:
+    """The ledger as each of :data:`REPLICAS` processes opens it: the test's store, and more on the
+    same database, each with its own connection pool."""
+    url = store.database.engine.url.render_as_string(hide_password=False)
+    more = [await open_store(url) for _ in range(REPLICAS - 1)]
+    try:
+        yield [store, *more]
+    finally:
+        for ledger in more:
+            await ledger.close()
+
+
+@pytest.fixture
 async def new_billing(store: Store, credit: CreditCheck, rail: Rail) -> AsyncIterator[NewBilling]:
     """A billing service as a fresh process builds it: its own client session, nothing shared."""
     sessions: list[aiohttp.ClientSession] = []
 
-    def build(account: str = "", ledger: Store | None = None) -> BillingService:
+    def build(
+        account: str = "", ledger: Store | None = None, wrap: Callable[[CreditRail], CreditRail] | None = None
+    ) -> BillingService:
+        """``ledger``: the process's own connection to the ledger; ``wrap``: what it puts around its
+        port to the rail."""
         sessions.append(aiohttp.ClientSession())
-        on = ledger or store
-        rails = RailBilling(
-            on, {rail.name: rail.make(sessions[-1])}, {"alice": Enrolment(rail.name, account or rail.good)}
-        )
-        return BillingService(on, credit, DemoCard(), LedgerSettings(), "CNY", rails)
+        port = rail.make(sessions[-1])
+        books = ledger or store
+        enrolled = {"alice": Enrolment(rail.name, account or rail.good)}
+        rails = RailBilling(books, {rail.name: wrap(port) if wrap else port}, enrolled)
+        return BillingService(books, credit, DemoCard(), LedgerSettings(), "CNY", rails)
 
     try:
         yield build
@@ -108,11 +128,33 @@ async def open_postpaid(billing: BillingService, key: str = "k1", cap: str = "30
 
 
 async def failed_collection(
-    billing: BillingService, rail: Rail, total: str = "12.00", key: str = "k1", cap: str = "300"
+    billing: BillingService,
+    rail: Rail,
+    total: str = "12.00",
+    key: str = "k1",
+    cap: str = "300",
+    **faults: bool,
 ) -> tuple[SessionRecord, BillRecord]:
     """A session billed ``total`` whose collection the provider could not make (the simulator's
-    ``collection_failure`` fault, left on); the bill as booked."""
+    ``collection_failure`` fault, left on, with ``faults``); the bill as booked."""
     session = await open_postpaid(billing, key, cap)
-    rail.sim.faults = RailFaults(collection_failure=True)
+    rail.sim.faults = RailFaults(collection_failure=True, **faults)
     booking = await billing.settle(session, order(session, total))
     return session, booking.bill
+
+
+def acknowledging(
+    billing: BillingService, rail: Rail, applied: list[str]
+) -> Callable[[Received], Awaitable[web.Response]]:
+    """A merchant endpoint's answer: verify and apply the notification through ``billing``, then
+    acknowledge it; each applied notification's id in ``applied``."""
+    port = port_of(billing, rail)
+
+    async def answer(received: Received) -> web.Response:
+        event = port.notification(received.headers, received.body)
+        await rails_of(billing).apply(port, event)
+        applied.append(event.event_id)
+        ack = port.acknowledgement
+        return web.Response(status=ack.status, text=ack.body or None)
+
+    return answer

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from gateway.billing import BillingService, BillRecord, BillStatus, KeyConflict, PaymentMode, PaymentStatus
 from gateway.billing.admin import Resolution
@@ -29,13 +28,14 @@ from operators.domain import SessionPhase
 from tests.gateway.billing.rail_harness import (
     NewBilling,
     Rail,
+    acknowledging,
     failed_collection,
     open_postpaid,
     port_of,
     rails_of,
 )
 from tests.gateway.billing.test_billing_exposure import order, start
-from tests.rails.conftest import MerchantEndpoint, Received
+from tests.rails.conftest import MerchantEndpoint
 
 
 async def test_authorised_at_start_and_collected_at_settlement(
@@ -78,17 +78,8 @@ async def test_early_and_duplicate_notifications_are_applied_once(
     new_billing: NewBilling, rail: Rail, store: Store, merchant: MerchantEndpoint
 ) -> None:
     billing = new_billing()
-    on_rail = port_of(billing, rail)
     applied: list[str] = []
-
-    async def apply_and_acknowledge(received: Received) -> web.Response:
-        event = on_rail.notification(received.headers, received.body)
-        await rails_of(billing).apply(on_rail, event)
-        applied.append(event.event_id)
-        ack = on_rail.acknowledgement
-        return web.Response(status=ack.status, text=ack.body or None)
-
-    merchant.answer = apply_and_acknowledge
+    merchant.answer = acknowledging(billing, rail, applied)
     session = await open_postpaid(billing)
     rail.sim.faults = RailFaults(duplicate_notifications=True, notify_before_response=True)
     booking = await billing.settle(session, order(session, "15.00"))
