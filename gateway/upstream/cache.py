@@ -89,7 +89,7 @@ class Cache:
         costs a coroutine call, a cancelled timer and a new one per key, which for a 16-operator
         live search was more than its station list. A batch's timer removes only the keys no later
         write has taken over."""
-        memory, latest, handlers = self._memory, self._latest, self.backend._handlers  # type: ignore[attr-defined]  # noqa: SLF001
+        memory, latest, handlers = self._memory, self._latest, self.backend._handlers  # noqa: SLF001
         assert memory is not None
         self._batches += 1
         batch, expiring = self._batches, []
