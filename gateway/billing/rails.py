@@ -70,6 +70,13 @@ RETRY_AFTER_S = (60.0, 600.0, 3600.0)  # attempt n+1 of a failed collection wait
 MAX_ATTEMPTS = len(RETRY_AFTER_S) + 1
 
 
+def collection_key(session_id: str, attempt: int = 1) -> str:
+    """The ledger key of a collection attempt. It sits in the driver's own key space, so it starts with
+    a control character no client key may hold (the API takes printable keys only): a key a driver
+    chose can never take a collection's place and stop it."""
+    return f"\x1frail-{session_id}" if attempt == 1 else f"\x1frail-{session_id}-{attempt}"
+
+
 @dataclass(frozen=True, slots=True)
 class Enrolment:
     """A driver's account on a rail: ``rail`` names it (``alipay``, ``wechatpay``); ``account`` is
@@ -163,7 +170,7 @@ class RailBilling:
         if bill.total == 0:
             await self._cancel_quietly(rail, session.id)
         result = await self._store.begin_bill_payment(
-            session.driver_id, bill.id, PaymentMethod.PROVIDER, f"rail-{session.id}", f"rail:{bill.id}"
+            session.driver_id, bill.id, PaymentMethod.PROVIDER, collection_key(session.id), f"rail:{bill.id}"
         )
         if result.outcome is PaymentOutcome.PENDING and result.payment is not None:
             await self._complete(rail, session.id, result.payment, await self._attempt(result.payment))
@@ -185,7 +192,7 @@ class RailBilling:
                 continue
             attempt = done + 1
             result = await self._store.begin_bill_payment(
-                session.driver_id, bill.id, PaymentMethod.PROVIDER, f"rail-{session.id}-{attempt}",
+                session.driver_id, bill.id, PaymentMethod.PROVIDER, collection_key(session.id, attempt),
                 f"rail:{bill.id}:{attempt}",
             )  # fmt: skip
             if result.outcome is PaymentOutcome.PENDING and result.payment is not None:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.billing import BillRecord, BillStatus, PaymentMethod, PaymentRecord, PaymentStatus
-from gateway.billing.rails import MAX_ATTEMPTS
+from gateway.billing.rails import MAX_ATTEMPTS, collection_key
 from gateway.rails.alipay.rail import out_trade_no
 from gateway.rails.amounts import from_fen
 from gateway.store import Store
@@ -56,7 +56,7 @@ async def collection(store: Store, sim: Any, bill_id: str) -> Collection:
     paid = (await store.payments_for_bills([bill_id]))[bill_id]
     payments = [p for p in paid if p.method is PaymentMethod.PROVIDER]
     keys = await _keys(store, bill.driver_id)
-    prefix = f"rail-{bill.session_id}"
+    prefix = collection_key(bill.session_id)
     attempts = [_attempt(keys.get(p.id), prefix) for p in payments]
     failed = [m for m in await store.mismatches() if m.kind == "COLLECTION_FAILED"]
     mismatches = sum(m.reference == bill.session_id for m in failed)
