@@ -10,6 +10,10 @@ money was collected — in its answer, in a notification, or when reconciliation
 ends without a bill cancels its order. A DISPUTED bill, or one past the cap held for review, is not
 collected until a person resolves it.
 
+A payment the rail collects is marked with the rail's name in the ledger (``PaymentRecord.rail``); the
+driver's own payments of the same bill (the wallet, the card) are not the rail's: they are never
+resolved, retried, counted as attempts, compared with the rail or refunded through it.
+
 A failed collection (the provider could not take the money) is tried again on the same order, as
 attempt n+1 with its own merchant number (Alipay ``out_trade_no`` ``{session}_{n}``; WeChat Pay asks
 for the deduction again), each attempt a new PROVIDER payment of the bill written first with a key
@@ -170,8 +174,9 @@ class RailBilling:
         if bill.total == 0:
             await self._cancel_quietly(rail, session.id)
         result = await self._store.begin_bill_payment(
-            session.driver_id, bill.id, PaymentMethod.PROVIDER, collection_key(session.id), f"rail:{bill.id}"
-        )
+            session.driver_id, bill.id, PaymentMethod.PROVIDER, collection_key(session.id), f"rail:{bill.id}",
+            rail.name,
+        )  # fmt: skip
         if result.outcome is PaymentOutcome.PENDING and result.payment is not None:
             await self._complete(rail, session.id, result.payment, await self._attempt(result.payment))
 
@@ -193,7 +198,7 @@ class RailBilling:
             attempt = done + 1
             result = await self._store.begin_bill_payment(
                 session.driver_id, bill.id, PaymentMethod.PROVIDER, collection_key(session.id, attempt),
-                f"rail:{bill.id}:{attempt}",
+                f"rail:{bill.id}:{attempt}", rail.name,
             )  # fmt: skip
             if result.outcome is PaymentOutcome.PENDING and result.payment is not None:
                 log.info("bill %s: %s collection attempt %d", bill.id, rail.name, attempt)
@@ -211,8 +216,8 @@ class RailBilling:
         """Give back ``amount`` of a payment a rail collected, once per ``refund_id``; the refund's
         reference, or None when the payment is not a rail's. Raises the port's errors."""
         session = await self._session_of(payment)
-        rail = self.rail_for(session) if session is not None else None
-        if rail is None or session is None or payment.method is not PaymentMethod.PROVIDER:
+        rail = self._rail_of(payment)
+        if rail is None or session is None:
             return None
         await rail.refund(session.id, refund_id, amount, "refund")
         return f"{rail.name}:{refund_id}"
@@ -232,7 +237,7 @@ class RailBilling:
         """
         if event.kind not in (EventKind.COLLECTED, EventKind.COLLECTION_FAILED) or event.reference is None:
             return
-        payment = await self._pending_payment(event.reference)
+        payment = await self._pending_payment(rail, event.reference)
         if payment is not None:
             attempt = await self._attempt(payment)
             await self._record(payment, await rail.query(event.reference, attempt), rail, attempt)
@@ -240,10 +245,13 @@ class RailBilling:
     async def resolve(self, payment: PaymentRecord) -> bool:
         """Resolve a payment left pending (a crash, a lost answer) by asking its rail; False if the
         payment is not a rail's."""
-        session = await self._session_of(payment)
-        rail = self.rail_for(session) if session is not None else None
-        if rail is None or session is None:
+        if payment.rail is None:
             return False
+        session = await self._session_of(payment)
+        rail = self._rail_of(payment)
+        if rail is None or session is None:
+            log.error("payment %s: rail %s is not configured; left pending", payment.id, payment.rail)
+            return True
         attempt = await self._attempt(payment)
         try:
             order = await rail.query(session.id, attempt)
@@ -275,7 +283,7 @@ class RailBilling:
                 bill = bills.get(session.id)
                 settled = [
                     p.amount for p in (paid.get(bill.id, []) if bill else [])
-                    if p.method is PaymentMethod.PROVIDER and p.status is PaymentStatus.SETTLED
+                    if p.rail == rail.name and p.status is PaymentStatus.SETTLED
                 ]  # fmt: skip
                 expected.append(Expected(session.id, sum(settled, Decimal("0.00"))))
             mismatches = await reconcile(rail, expected)
@@ -298,7 +306,7 @@ class RailBilling:
         found = []
         stale = now - timedelta(seconds=sum(RETRY_AFTER_S))
         for bill in bills:
-            attempts = [p for p in paid.get(bill.id, []) if p.method is PaymentMethod.PROVIDER]
+            attempts = [p for p in paid.get(bill.id, []) if p.rail == rail.name]
             failed = len(attempts) >= MAX_ATTEMPTS and all(p.status is PaymentStatus.FAILED for p in attempts)
             stuck = (
                 bool(attempts)
@@ -375,14 +383,14 @@ class RailBilling:
                                               mismatch.ours, mismatch.theirs, mismatch.detail)  # fmt: skip
 
     async def _attempt(self, payment: PaymentRecord) -> int:
-        """Which collection attempt ``payment`` is: one more than the bill's provider payments that
+        """Which collection attempt ``payment`` is: one more than the bill's rail payments that
         failed before it (read from the ledger, so the same after a restart)."""
         if payment.bill_id is None:
             return 1
         earlier = (await self._store.payments_for_bills([payment.bill_id])).get(payment.bill_id, [])
         return 1 + sum(
             1 for p in earlier
-            if p.id != payment.id and p.method is PaymentMethod.PROVIDER and p.status is PaymentStatus.FAILED
+            if p.id != payment.id and p.rail is not None and p.status is PaymentStatus.FAILED
             and p.created_at <= payment.created_at
         )  # fmt: skip
 
@@ -401,15 +409,17 @@ class RailBilling:
         bill = await self._store.get_bill(payment.bill_id) if payment.bill_id else None
         return await self._store.get_session(bill.session_id) if bill is not None else None
 
-    async def _pending_payment(self, session_id: str) -> PaymentRecord | None:
+    def _rail_of(self, payment: PaymentRecord) -> CreditRail | None:
+        """The rail whose collection ``payment`` is (None for the driver's own payments)."""
+        return self._rails.get(payment.rail) if payment.rail is not None else None
+
+    async def _pending_payment(self, rail: CreditRail, session_id: str) -> PaymentRecord | None:
+        """The pending collection by ``rail`` of the bill of ``session_id`` (the order's name)."""
         bill = (await self._store.bills_for_sessions([session_id])).get(session_id)
         if bill is None:
             return None
         payments = (await self._store.payments_for_bills([bill.id])).get(bill.id, [])
-        return next(
-            (p for p in payments if p.status is PaymentStatus.PENDING and p.method is PaymentMethod.PROVIDER),
-            None,
-        )
+        return next((p for p in payments if p.status is PaymentStatus.PENDING and p.rail == rail.name), None)
 
     @staticmethod
     async def _cancel_quietly(rail: CreditRail, reference: str) -> None:

@@ -108,9 +108,16 @@ class Payments:
     _db: Database
 
     async def begin_bill_payment(
-        self, driver_id: str, bill_id: str, method: PaymentMethod, key: str, request_hash: str
+        self,
+        driver_id: str,
+        bill_id: str,
+        method: PaymentMethod,
+        key: str,
+        request_hash: str,
+        rail: str | None = None,
     ) -> PaymentResult:
-        """Pay from the wallet, or record a PENDING provider payment; see :class:`PaymentOutcome`."""
+        """Pay from the wallet, or record a PENDING provider payment; see :class:`PaymentOutcome`.
+        With ``rail``, the provider payment is that credit rail's collection of the bill."""
         async with self._db.write() as conn:
             if not await lock_driver(conn, driver_id):
                 return PaymentResult(PaymentOutcome.NOT_FOUND)
@@ -142,6 +149,7 @@ class Payments:
                 payment = await _insert(
                     conn, driver_id=driver_id, bill_id=bill_id, purpose=PaymentPurpose.BILL,
                     amount=bill.total, currency=bill.currency, method=method, status=PaymentStatus.PENDING,
+                    rail=rail,
                 )  # fmt: skip
                 result = PaymentResult(PaymentOutcome.PENDING, bill, payment)
             if result.payment is not None:
@@ -226,13 +234,13 @@ class Payments:
     async def failed_collections(
         self, driver_ids: Iterable[str]
     ) -> list[tuple[BillRecord, list[PaymentRecord]]]:
-        """Bills of these drivers that a provider failed to collect and nothing else is paying: UNPAID
-        or OVERDUE, not held for review, with a FAILED provider payment and no live one; each with its
-        provider payments, oldest first."""
+        """Bills of these drivers that a credit rail failed to collect and nothing else is paying:
+        UNPAID or OVERDUE, not held for review, with a FAILED rail payment and no live payment; each
+        with its rail payments (the attempts; not the driver's own), oldest first."""
         wanted = list(driver_ids)
         failed = (
             select(payments.c.bill_id)
-            .where(payments.c.method == PaymentMethod.PROVIDER.value, payments.c.status == "FAILED")
+            .where(payments.c.rail.is_not(None), payments.c.status == "FAILED")
             .scalar_subquery()
         )
         live = (
@@ -255,9 +263,7 @@ class Payments:
         async with self._db.read() as conn:
             for bill_id in (await conn.execute(query)).scalars().all():
                 bill = await load_bill(conn, bill_id)
-                attempts = select(payments).where(
-                    payments.c.bill_id == bill_id, payments.c.method == PaymentMethod.PROVIDER.value
-                )
+                attempts = select(payments).where(payments.c.bill_id == bill_id, payments.c.rail.is_not(None))
                 rows = await conn.execute(attempts.order_by(payments.c.created_at))
                 if bill is not None:
                     found.append((bill, [payment_record(row) for row in rows]))

@@ -280,6 +280,7 @@ class PaymentRecord:
     provider_reference: str | None
     created_at: datetime
     settled_at: datetime | None
+    rail: str | None = None  # the credit rail collecting it; None for the driver's own (wallet, card)
 
 
 @dataclass(frozen=True, slots=True)

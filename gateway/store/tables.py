@@ -173,6 +173,7 @@ payments = Table(
     Column("provider_reference", String(128)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("settled_at", UtcDateTime),
+    Column("rail", String(32)),  # v9: the credit rail whose collection it is (None: the driver's own)
     # A bill has at most one payment that is not FAILED: the database refuses a second.
     Index(
         "uq_payments_live_bill", "bill_id", unique=True, sqlite_where=NOT_FAILED, postgresql_where=NOT_FAILED

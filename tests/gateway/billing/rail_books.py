@@ -1,11 +1,11 @@
 """One bill's collection as both sides keep it, and the money rules they must obey together.
 
-The ledger's side: the bill, its PROVIDER payments (one per collection attempt) and the attempt each
-was written for, read back from the idempotency key that wrote it (``rail-{session}`` for the first,
-``rail-{session}-{n}`` for attempt n). The provider's side, from the simulator's own books: what it
+The ledger's side: the bill, the payments the rail collects (one per collection attempt) and the
+attempt each was written for, read back from the idempotency key that wrote it
+(:func:`~gateway.billing.rails.collection_key`), and the bill's other payments (the driver's own,
+from the wallet or by card). The provider's side, from the simulator's own books: what it
 collected for the order and, on Alipay, the merchant number (``out_trade_no``) of every collection
-it was asked to make.
-"""
+it was asked to make."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.billing import BillRecord, BillStatus, PaymentMethod, PaymentRecord, PaymentStatus
+from gateway.billing import BillRecord, BillStatus, PaymentRecord, PaymentStatus
 from gateway.billing.rails import MAX_ATTEMPTS, collection_key
 from gateway.rails.alipay.rail import out_trade_no
 from gateway.rails.amounts import from_fen
@@ -28,8 +28,9 @@ ZERO = Decimal("0.00")
 @dataclass(frozen=True)
 class Collection:
     bill: BillRecord
-    payments: list[PaymentRecord]  # the bill's PROVIDER payments, oldest first
-    attempts: list[int | None]  # the attempt each payment was written for (None: not by the rail)
+    payments: list[PaymentRecord]  # the rail's collections of the bill, oldest first
+    attempts: list[int]  # the attempt each was written for
+    others: list[PaymentRecord]  # the bill's payments made otherwise (the driver's, by wallet or card)
     trades: list[str]  # Alipay: the out_trade_no of every collection asked for (WeChat Pay: none)
     collected: Decimal  # what the provider took for the order
     mismatches: int  # open COLLECTION_FAILED mismatches of the order
@@ -53,26 +54,33 @@ async def collection(store: Store, sim: Any, bill_id: str) -> Collection:
     """The collection of ``bill_id`` as the ledger and the simulator ``sim`` have it now."""
     bill = await store.get_bill(bill_id)
     assert bill is not None
-    paid = (await store.payments_for_bills([bill_id]))[bill_id]
-    payments = [p for p in paid if p.method is PaymentMethod.PROVIDER]
     keys = await _keys(store, bill.driver_id)
     prefix = collection_key(bill.session_id)
-    attempts = [_attempt(keys.get(p.id), prefix) for p in payments]
+    payments, attempts, others = [], [], []
+    for payment in (await store.payments_for_bills([bill_id]))[bill_id]:
+        attempt = _attempt(keys.get(payment.id), prefix)
+        if attempt is None:
+            others.append(payment)
+        else:
+            payments.append(payment)
+            attempts.append(attempt)
     failed = [m for m in await store.mismatches() if m.kind == "COLLECTION_FAILED"]
     mismatches = sum(m.reference == bill.session_id for m in failed)
     trades, collected = _books(sim, bill.session_id)
-    return Collection(bill, payments, attempts, trades, collected, mismatches)
+    return Collection(bill, payments, attempts, others, trades, collected, mismatches)
 
 
 def check(c: Collection) -> None:
-    """The rules: collected at most once and never more than the bill; one settled payment at most,
-    equal to what the provider took once nothing is in flight; one payment per attempt, attempts
-    numbered 1, 2, … in order, at most :data:`MAX_ATTEMPTS`, each with its own merchant number
-    and no collection asked for that the ledger did not write first; a bill PAID exactly when a
-    payment settled; one COLLECTION_FAILED mismatch kept once every attempt failed."""
+    """The rules: collected at most once and never more than the bill; one settled payment at most
+    (the rail's or another), the rail's equal to what the provider took once none is in flight; one
+    payment per attempt, attempts numbered 1, 2, … in order, at most :data:`MAX_ATTEMPTS`, each with
+    its own merchant number and no collection asked for that the ledger did not write first; a bill
+    PAID exactly when a payment settled; one COLLECTION_FAILED mismatch kept once every attempt
+    failed."""
     session = c.bill.session_id
+    settled = c.settled + [p for p in c.others if p.status is PaymentStatus.SETTLED]
     assert c.collected <= c.bill.total, (session, c.collected, c.bill.total)
-    assert len(c.settled) <= 1, c.payments
+    assert len(settled) <= 1, (c.payments, c.others)
     assert c.attempts == list(range(1, len(c.payments) + 1)), (c.attempts, c.payments)
     assert len(c.payments) <= MAX_ATTEMPTS, c.payments
     assert len(set(c.trades)) == len(c.trades), c.trades
@@ -80,7 +88,7 @@ def check(c: Collection) -> None:
     assert all(p.amount == c.bill.total for p in c.payments), c.payments
     if not c.pending:
         assert sum((p.amount for p in c.settled), ZERO) == c.collected, (c.payments, c.collected)
-    assert (c.bill.status is BillStatus.PAID) == bool(c.settled), (c.bill.status, c.payments)
+    assert (c.bill.status is BillStatus.PAID) == bool(settled), (c.bill.status, c.payments, c.others)
     if c.exhausted and c.bill.status is not BillStatus.PAID:
         assert c.mismatches == 1, (session, c.mismatches)
     assert c.mismatches <= 1, (session, c.mismatches)

@@ -90,16 +90,19 @@ async def new_billing(store: Store, credit: CreditCheck, rail: Rail) -> AsyncIte
     sessions: list[aiohttp.ClientSession] = []
 
     def build(
-        account: str = "", ledger: Store | None = None, wrap: Callable[[CreditRail], CreditRail] | None = None
+        account: str = "",
+        ledger: Store | None = None,
+        wrap: Callable[[CreditRail], CreditRail] | None = None,
+        card: DemoCard | None = None,
     ) -> BillingService:
         """``ledger``: the process's own connection to the ledger; ``wrap``: what it puts around its
-        port to the rail."""
+        port to the rail; ``card``: its card (a demo card with books of its own by default)."""
         sessions.append(aiohttp.ClientSession())
         port = rail.make(sessions[-1])
         books = ledger or store
         enrolled = {"alice": Enrolment(rail.name, account or rail.good)}
         rails = RailBilling(books, {rail.name: wrap(port) if wrap else port}, enrolled)
-        return BillingService(books, credit, DemoCard(), LedgerSettings(), "CNY", rails)
+        return BillingService(books, credit, card or DemoCard(), LedgerSettings(), "CNY", rails)
 
     try:
         yield build

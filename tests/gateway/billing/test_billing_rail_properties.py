@@ -31,20 +31,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 
-from gateway.billing import BillingService, BillStatus, PaymentMode
+from gateway.billing import BillingService, BillStatus, PaymentMethod, PaymentMode, PaymentStatus
 from gateway.billing.rails import MAX_ATTEMPTS, Enrolment, RailBilling
+from gateway.billing.requests import request_hash
 from gateway.rails.alipay.client import AlipayClient, AlipayConfig
 from gateway.rails.alipay.rail import AlipayRail
 from gateway.rails.alipay.sim.config import AlipaySimConfig
 from gateway.rails.alipay.sim.server import AlipaySimulator
 from gateway.rails.bureau.check import CreditCheck
 from gateway.rails.bureau.policy import CreditPolicy
-from gateway.rails.card import DemoCard
+from gateway.rails.card import CardBooks, DemoCard
 from gateway.rails.port import CreditRail, RailError, RailOrder, RailUnavailable
 from gateway.rails.sim.faults import RailFaults
 from gateway.settings.load import LedgerSettings
-from gateway.store import SessionClose, SessionEndReason, Store, open_store
-from tests.gateway.billing.rail_books import check, collection
+from gateway.store import PaymentOutcome, SessionClose, SessionEndReason, Store, open_store
+from tests.gateway.billing.rail_books import ZERO, check, collection
 from tests.gateway.billing.rail_doubles import Call, Intercepted, Lockstep
 from tests.gateway.billing.test_billing_exposure import order, start
 from tests.gateway.billing.test_billing_properties import ScoreTable
@@ -64,6 +65,7 @@ STEP = st.one_of(
     st.tuples(st.just("retry"), st.sampled_from([1, 2]), BEHAVES),  # on replica A, or on both at once
     st.tuples(st.just("reconcile"), st.integers(0, 1), BEHAVES),  # pending payments, on A or B
     st.tuples(st.just("notify"), st.integers(0, 63), BEHAVES),  # one the provider sent, to A or B
+    st.tuples(st.just("pay"), st.integers(0, 63), st.booleans()),  # alice pays by card (and A dies)
     st.tuples(st.just("advance"), st.sampled_from([61, 601, 3601, 86400])),
 )
 
@@ -77,6 +79,7 @@ class World:
     notes: MerchantEndpoint  # acknowledges every notification, keeps them all
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     bills: list[str] = field(default_factory=list)
+    card: CardBooks = field(default_factory=CardBooks)  # the acquirer's books, every replica's card
     charges: int = 0
     losing: bool = False  # the provider acts on a collection, but its answer never arrives
 
@@ -89,6 +92,9 @@ class World:
         kind, a = action[0], self.replicas[0]
         if kind == "advance":
             self.now += timedelta(seconds=action[1])
+            return
+        if kind == "pay":
+            await self.pay(*action[1:])
             return
         if kind == "charge":  # opened on a provider that answers, billed on one that behaves so
             self.charges += 1
@@ -141,9 +147,33 @@ class World:
         with contextlib.suppress(RailError):
             await replica.rails.apply(port, port.notification(sent.headers, sent.body))
 
+    async def pay(self, n: int, dies: bool) -> None:
+        """Alice pays the ``n``-th bill by card herself; when ``dies``, replica A dies after the card
+        captured and before the ledger heard (the payment is left pending)."""
+        if not self.bills:
+            return
+        a, bill_id = self.replicas[0], self.bills[n % len(self.bills)]
+        key, method = f"pay-{bill_id}", PaymentMethod.PROVIDER
+        if not dies:
+            await a.pay_bill("alice", bill_id, method, key)
+            return
+        started = await self.store.begin_bill_payment("alice", bill_id, method, key, paying(bill_id, method))
+        if started.outcome is PaymentOutcome.PENDING and started.payment is not None:
+            payment, card = started.payment, DemoCard(self.card)
+            await card.authorise(payment.id, "alice", payment.amount, "EV charging")
+            await card.complete(payment.id, payment.amount, "EV charging")
+
     async def check(self) -> None:
         for bill_id in self.bills:
-            check(await collection(self.store, self.sim, bill_id))
+            found = await collection(self.store, self.sim, bill_id)
+            check(found)
+            # What the card took for the bill: with the rail's, at most the bill, and as booked.
+            orders = [self.card.orders[p.id] for p in found.others if p.id in self.card.orders]
+            taken = sum((order.collected for order in orders), ZERO)
+            assert found.collected + taken <= found.bill.total, (found, taken)
+            if not any(p.status is PaymentStatus.PENDING for p in found.others):
+                booked = [p.amount for p in found.others if p.status is PaymentStatus.SETTLED]
+                assert taken == sum(booked, ZERO), (found, taken)
         assert await self.store.check_ledger() == []
 
     async def drain(self, ending: str) -> None:
@@ -159,6 +189,11 @@ class World:
             done = await collection(self.store, self.sim, bill_id)
             assert not done.pending, done.payments
             assert done.bill.status is BillStatus.PAID or (done.exhausted and done.mismatches == 1), done
+
+
+def paying(bill_id: str, method: PaymentMethod) -> str:
+    """What payBill binds its key to (so a key the driver reuses answers the same)."""
+    return request_hash("pay", bill_id, method.value)
 
 
 async def emptied(url: str) -> None:
@@ -198,7 +233,8 @@ async def run(url: str, keys: tuple[KeyPair, KeyPair], actions: list[tuple[Any, 
             http = await stack.enter_async_context(aiohttp.ClientSession())
             port = Intercepted(AlipayRail(AlipayClient(http, config)), world.lost_answers)
             rails = RailBilling(ledger, {"alipay": port}, enrolments)
-            world.replicas.append(BillingService(ledger, credit, DemoCard(), LedgerSettings(), "CNY", rails))
+            card = DemoCard(world.card)
+            world.replicas.append(BillingService(ledger, credit, card, LedgerSettings(), "CNY", rails))
             world.ports.append(port)
         for action in actions:
             await world.step(action)

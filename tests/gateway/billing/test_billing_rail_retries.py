@@ -18,10 +18,20 @@ from decimal import Decimal
 import aiohttp
 import pytest
 
-from gateway.billing import BillingService, BillStatus, PaymentStatus
+from gateway.billing import (
+    BillingService,
+    BillStatus,
+    Declined,
+    PaymentMethod,
+    PaymentStatus,
+    RefundRecord,
+)
 from gateway.billing.rails import MAX_ATTEMPTS, RETRY_AFTER_S
+from gateway.rails.card import CardBooks, DemoCard
+from gateway.rails.reconcile import MismatchKind
 from gateway.rails.sim.faults import RailFaults
-from gateway.store import Store
+from gateway.store import PaymentOutcome, Store
+from operators.domain import SessionPhase
 from tests.gateway.billing.rail_books import Collection, check, collection
 from tests.gateway.billing.rail_doubles import Lockstep
 from tests.gateway.billing.rail_harness import NewBilling, Rail, acknowledging, failed_collection, rails_of
@@ -159,4 +169,53 @@ async def test_wechat_pay_deducting_by_itself_is_settled_once_by_notifications_a
     assert [p.status for p in after.payments] == [PaymentStatus.SETTLED]
     assert after.collected == TOTAL and after.bill.status is BillStatus.PAID
     assert len(applied) == 2 and applied[0] == applied[1]
+    assert await store.check_ledger() == []
+
+
+async def test_a_bill_the_driver_pays_by_card_is_left_to_the_card(
+    new_billing: NewBilling, rail: Rail, store: Store
+) -> None:
+    """After a failed collection alice pays the bill by card, and the gateway dies after the card
+    captured it, before the ledger heard. Reconciliation asks the card, not the rail; the bill is
+    paid once, by the card; the rail's retries and checks leave it alone; a refund goes back to
+    the card."""
+    only_alipay(rail)
+    books = CardBooks()  # the acquirer's: every process's card reaches the same books
+    _, booked = await failed_collection(new_billing(card=DemoCard(books)), rail)
+    rail.sim.faults = RailFaults()
+    started = await store.begin_bill_payment("alice", booked.id, PaymentMethod.PROVIDER, "pay-1", "by card")
+    payment = started.payment
+    assert started.outcome is PaymentOutcome.PENDING and payment is not None
+    await DemoCard(books).authorise(payment.id, "alice", payment.amount, "EV charging")
+    await DemoCard(books).complete(payment.id, payment.amount, "EV charging")  # then the process died
+    billing = new_billing(card=DemoCard(books))
+    assert await billing.reconcile_payments(grace=timedelta(0)) == 1
+    assert await rails_of(billing).retry_collections(due(2)) == 0
+    [after] = await checked(store, rail, [booked.id])
+    assert [p.status for p in after.others] == [PaymentStatus.SETTLED]  # the card's, once
+    assert after.bill.status is BillStatus.PAID
+    assert (books.collected(), after.collected) == (TOTAL, 0)  # the card took it; Alipay nothing
+    refund = await billing.refund("admin", "r1", payment.id, None, "goodwill")
+    assert isinstance(refund, RefundRecord) and refund.status is PaymentStatus.SETTLED
+    assert books.refunded() == TOTAL and rail.sim.ledger.to_json()["refunded"] == "0.00"
+    await store.apply_progress(after.bill.session_id, status=SessionPhase.COMPLETED)
+    kinds = {m.kind for m in await rails_of(billing).check_collections()}
+    assert MismatchKind.MISSING_COLLECTION not in kinds  # the rail was never meant to have it
+    assert await store.check_ledger() == []
+
+
+async def test_a_declined_card_payment_is_not_one_of_the_rails_attempts(
+    new_billing: NewBilling, rail: Rail, store: Store
+) -> None:
+    """A card payment the card declined between two collections is the driver's, not an attempt:
+    the rail's second attempt still comes a minute after its first, as attempt 2."""
+    only_alipay(rail)
+    billing = new_billing(card=DemoCard(CardBooks(limit=Decimal("1"))))  # declines the bill
+    session, booked = await failed_collection(billing, rail)
+    assert isinstance(await billing.pay_bill("alice", booked.id, PaymentMethod.PROVIDER, "pay-1"), Declined)
+    rail.sim.faults = RailFaults()
+    assert await rails_of(billing).retry_collections(due(2)) == 1
+    [after] = await checked(store, rail, [booked.id])
+    assert after.attempts == [1, 2] and after.trades == [session.id, f"{session.id}_2"]
+    assert [p.status for p in after.others] == [PaymentStatus.FAILED] and after.bill.status is BillStatus.PAID
     assert await store.check_ledger() == []
