@@ -78,7 +78,7 @@ class RequestContext:
         """The driver the bearer token names; None when anonymous. Raises ``AuthError`` for a token
         that is present but not valid (expired, forged, revoked, from an unknown issuer)."""
         if not self._authenticated:
-            raise RuntimeError("driver_id() before authenticate(): the Authentication extension is missing")
+            raise RuntimeError("driver_id() before authenticate(): the schema runs without GatewayPhases")
         if isinstance(self._auth, AuthError):
             raise self._auth
         return self._auth
