@@ -24,6 +24,8 @@ BUILTIN: dict[str, str] = {
     "ocpi": "operators.ocpi.adapter:build",
     "fake": "operators.testing:build",  # in memory, for tests and trying the gateway without simulators
 }
+# Protocols refused in production mode: the fake's push app takes status changes from anyone.
+NOT_IN_PRODUCTION = frozenset({"fake"})
 # The settings parser of each built-in protocol: a table is checked when the config is loaded,
 # before anything starts (adapters from entry points are checked when they are built).
 SETTINGS: dict[str, str] = {

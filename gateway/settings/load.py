@@ -341,9 +341,9 @@ def _check_operators(settings: Settings) -> None:
     from operators.base import OperatorConfigError
 
     for index, table in enumerate(settings.operators):
-        if table.get("protocol") == "fake" and settings.gateway.mode == "production":
-            # Its push app takes status changes from anyone: for tests, demos and trying things only.
-            raise ConfigError(f"operators[{index}].protocol", "'fake' is refused in production mode")
+        protocol = table.get("protocol")
+        if protocol in registry.NOT_IN_PRODUCTION and settings.gateway.mode == "production":
+            raise ConfigError(f"operators[{index}].protocol", f"{protocol!r} is refused in production mode")
         try:
             registry.check(table, settings.public_url)
         except OperatorConfigError as exc:

@@ -28,18 +28,31 @@ class Priced:
     index: int = 0
 
 
+def energy_problem(energy_kwh: Decimal) -> str | None:
+    """Why ``energyKwh`` cannot be priced, or None."""
+    if energy_kwh.is_finite() and 0 < energy_kwh <= MAX_ENERGY_KWH:
+        return None
+    return f"energyKwh must be greater than 0 and at most {MAX_ENERGY_KWH}"
+
+
+def power_problem(vehicle_max_power_kw: float | None) -> str | None:
+    """Why ``vehicleMaxPowerKw`` cannot be used, or None (it may be left out)."""
+    limit = vehicle_max_power_kw
+    if limit is None or (math.isfinite(limit) and 0 < limit <= 10_000):
+        return None
+    return "vehicleMaxPowerKw must be greater than 0 and at most 10000"
+
+
 def charge_of(
     energy_kwh: Decimal | None, vehicle_max_power_kw: float | None, start_at: datetime | None = None
 ) -> ranking.Charge | None:
     """The charge an estimate or the ``ESTIMATED_COST`` ordering prices, validated."""
-    if vehicle_max_power_kw is not None and not (
-        math.isfinite(vehicle_max_power_kw) and 0 < vehicle_max_power_kw <= 10_000
-    ):
-        raise bad_input("vehicleMaxPowerKw must be greater than 0 and at most 10000", "vehicleMaxPowerKw")
+    if problem := power_problem(vehicle_max_power_kw):
+        raise bad_input(problem, "vehicleMaxPowerKw")
     if energy_kwh is None:
         return None
-    if not (energy_kwh.is_finite() and 0 < energy_kwh <= MAX_ENERGY_KWH):
-        raise bad_input(f"energyKwh must be greater than 0 and at most {MAX_ENERGY_KWH}", "energyKwh")
+    if problem := energy_problem(energy_kwh):
+        raise bad_input(problem, "energyKwh")
     return ranking.Charge(energy_kwh, vehicle_max_power_kw, start_at)
 
 

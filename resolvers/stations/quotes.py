@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from typing import Annotated
 
@@ -16,7 +15,7 @@ from resolvers.charging import types as ct
 from resolvers.context import RequestContext
 from resolvers.drivers.driver import require_driver
 from resolvers.stations import types as t
-from resolvers.stations.estimates import MAX_ENERGY_KWH
+from resolvers.stations.estimates import energy_problem, power_problem
 from resolvers.stations.hydrate import Wants, hydrate
 
 QuoteResult = Annotated[
@@ -43,13 +42,11 @@ async def quote(
     decoded = ids.decode(str(connector_id))
     if decoded is None or decoded[0] != "Connector" or len(decoded[1]) != 2:
         return ct.InvalidInput(message="connectorId is not a Connector id", field="connectorId")
-    if not (energy_kwh.is_finite() and 0 < energy_kwh <= MAX_ENERGY_KWH):
-        return ct.InvalidInput(message=f"energyKwh must be greater than 0 and at most {MAX_ENERGY_KWH}",
-                               field="energyKwh")  # fmt: skip
+    if problem := energy_problem(energy_kwh):
+        return ct.InvalidInput(message=problem, field="energyKwh")
+    if problem := power_problem(vehicle_max_power_kw):
+        return ct.InvalidInput(message=problem, field="vehicleMaxPowerKw")
     limit = vehicle_max_power_kw
-    if limit is not None and not (math.isfinite(limit) and 0 < limit <= 10_000):
-        return ct.InvalidInput(message="vehicleMaxPowerKw must be greater than 0 and at most 10000",
-                               field="vehicleMaxPowerKw")  # fmt: skip
     vehicle = Decimal(repr(limit)) if limit is not None else Decimal(0)
     op_id, native = decoded[1]
     try:
