@@ -59,16 +59,22 @@ def shape_errors(execution_context: ExecutionContext) -> None:
     result = execution_context.result
     if result is None:
         return
-    errors = [_shape(e) for e in (result.errors or [])]
-    operator_errors = getattr(execution_context.context, "operator_errors", None) or {}
-    for op_id, exc in sorted(operator_errors.items()):
-        errors.append(
-            GraphQLError(
-                f"Operator {op_id} is unavailable: {exc.message}",
-                extensions={"code": "OPERATOR_UNAVAILABLE", "operator": op_id, "reason": exc.code},
+    result.errors = shaped(result.errors, execution_context.context)
+
+
+def shaped(errors: list[GraphQLError] | None, context: Any) -> list[GraphQLError] | None:
+    """``errors`` shaped as above, then one error per operator that failed while they were made."""
+    out = [_shape(e) for e in errors] if errors else []
+    operator_errors = getattr(context, "operator_errors", None)
+    if operator_errors:
+        for op_id, exc in sorted(operator_errors.items()):
+            out.append(
+                GraphQLError(
+                    f"Operator {op_id} is unavailable: {exc.message}",
+                    extensions={"code": "OPERATOR_UNAVAILABLE", "operator": op_id, "reason": exc.code},
+                )
             )
-        )
-    result.errors = errors or None
+    return out or None
 
 
 async def shaped_stream(source: AsyncIterator[Any]) -> AsyncIterator[Any]:

@@ -29,6 +29,7 @@ from resolvers.errors import shaped_stream
 from resolvers.execution.errors import GatewayExecutionContext
 from resolvers.execution.names import RememberedNames
 from resolvers.execution.phases import GatewayPhases
+from resolvers.execution.prepared import PreparedOperations
 from resolvers.federation import public_sdl, resolve_entities
 from resolvers.mutation import Mutation
 from resolvers.query import Query
@@ -42,6 +43,8 @@ class GatewaySchema(strawberry.federation.Schema):
     """Logs only what is unexpected: errors we raised on purpose (they carry an ``extensions.code``,
     like BAD_USER_INPUT) and the client's own mistakes (validation, no original exception) are the
     client's business, not an operator's alarm."""
+
+    prepared: PreparedOperations | None = None  # set by build_schema
 
     # Federation's `_entities`, batched per entity type. Ignored: Strawberry types this resolver as
     # synchronous, but graphql-core awaits what a resolver returns, so a coroutine works as well.
@@ -71,25 +74,19 @@ class GatewaySchema(strawberry.federation.Schema):
 DOCUMENT_CACHE_SIZE = 1024  # parsed and validated documents kept (LRU), so limits run once per text
 
 
-def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
+def build_schema(limits: QueryLimits | None = None) -> GatewaySchema:
     limits = limits or QueryLimits()
     rules: list[type[ASTValidationRule]] = [limit_rule(limits)]
     if not limits.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
+    parser = document_cache(limits.max_tokens, DOCUMENT_CACHE_SIZE)
+    validate = lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(validate_document)
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[t.Station, t.Connector, t.Operator, ct.ChargingSession, ct.Bill, Driver],
-        extensions=[
-            partial(
-                GatewayPhases,
-                document_cache(limits.max_tokens, DOCUMENT_CACHE_SIZE),
-                limits.max_tokens,
-                rules,
-                lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(validate_document),
-            )
-        ],
+        extensions=[partial(GatewayPhases, parser, limits.max_tokens, rules, validate)],
         # Plain-data selections are completed by compiled closures (documents are cached above);
         # variables that do not coerce are the client's error.
         execution_context_class=GatewayExecutionContext,
@@ -103,6 +100,8 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
         federation_version=FEDERATION_VERSION,
     )
     describe(schema._schema)  # every element the code leaves undescribed, from one table
+    # Queries seen before skip Strawberry's per-request wrapping, through the same caches.
+    schema.prepared = PreparedOperations(schema, parser, rules, validate)
     return schema
 
 

@@ -37,6 +37,7 @@ from gateway.security.middleware import security_middleware
 from gateway.security.persisted import PersistedQueries, PersistedQueryError
 from gateway.settings.load import Settings
 from resolvers.context import RequestContext
+from resolvers.execution.prepared import PreparedOperations
 from resolvers.schema import build_schema
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         super().__init__(*args, **kwargs)
         self.persisted = persisted
         self.max_batch = max_batch
+        self.prepared: PreparedOperations | None = getattr(self.schema, "prepared", None)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
         runtime: Runtime = request.app.state.runtime
@@ -84,11 +86,51 @@ class GraphQLApp(GraphQL[RequestContext, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
-        try:
-            response = await self.run(request)
-        except HTTPException as exc:  # Strawberry answers these in plain text
-            response = self.request_refused(request, exc)
+        response = await self.prepared_response(request) if scope["method"] == "POST" else None
+        if response is None:
+            try:
+                response = await self.run(request)
+            except HTTPException as exc:  # Strawberry answers these in plain text
+                response = self.request_refused(request, exc)
         await response(scope, receive, send)
+
+    async def prepared_response(self, request: Request) -> Response | None:
+        """The response to a plain JSON POST of a prepared query (:mod:`resolvers.execution.prepared`);
+        None for anything else, which Strawberry's view then handles (the body stays readable).
+
+        Plain means: ``Content-Type: application/json``, no streaming transport asked for in
+        ``Accept``, and a body that is one JSON object with a string ``query``, optional
+        ``variables`` (an object) and ``operationName`` (a string), and no ``extensions``
+        (persisted queries). The response is what the view answers: the same negotiation, status,
+        media type and JSON encoding."""
+        prepared = self.prepared
+        headers = request.headers
+        if prepared is None or headers.get("content-type", "").partition(";")[0].strip() != negotiation.JSON:
+            return None
+        accept = headers.get("accept")
+        if accept is not None and negotiation.may_stream(accept):
+            return None
+        try:
+            data = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return None
+        if type(data) is not dict:
+            return None
+        query, variables, name = data.get("query"), data.get("variables"), data.get("operationName")
+        if (
+            type(query) is not str
+            or not (variables is None or type(variables) is dict)
+            or not (name is None or type(name) is str)
+            or data.get("extensions") is not None
+        ):
+            return None
+        operation = prepared.get(query, name)
+        if operation is None:
+            return None
+        context = RequestContext.create(request.app.state.runtime, request)
+        media = negotiation.media_type(accept)
+        body, status = negotiation.shape(await prepared.run(operation, context, variables), media)
+        return Response(orjson.dumps(body), status, media_type=f"{media}; charset=utf-8")
 
     def request_refused(self, request: Request, exc: HTTPException) -> Response:
         """A request that is not a GraphQL request at all (body not JSON, too deep, not an object):

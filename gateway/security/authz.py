@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
@@ -102,30 +103,37 @@ def _mode(context: Any) -> str | None:
 
 
 def check_scopes(execution_context: ExecutionContext) -> None:
-    """Refuses, with ``FORBIDDEN``, an operation whose root fields need a scope the caller lacks;
-    with ``UNAUTHENTICATED`` and what to send when all it lacks is a driver to act for: the refusal
-    becomes the operation's result before it executes."""
+    """Refuses, before it executes, an operation the caller may not run: the refusal
+    (:func:`scope_refusal`) becomes the operation's result."""
     ec = execution_context
     document = ec.graphql_document
-    operation = get_operation_ast(document, ec.operation_name) if document else None
-    if document is not None and operation is not None:
-        definitions = document.definitions
-        fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
-        principal = principal_of(getattr(ec.context, "request", None))
-        needed = required_scopes(operation, fragments)
-        if getattr(ec.context, "has_driver_credentials", False):
-            # A driver's own bearer token lets them act for themselves; the resolvers verify it
-            # and scope every read and write to that driver.
-            needed.discard(Scope.DRIVERS_ACT)
-        if _mode(ec.context) in OPEN_TO_ROUTERS:
-            needed.discard(Scope.ROUTER)
-        missing = sorted(s.value for s in needed if not principal.allows(s))
-        if missing == [Scope.DRIVERS_ACT.value]:
-            # Nobody to act for: what the caller lacks is a driver's token, not a scope.
-            error = GraphQLError(SIGN_IN, extensions={"code": "UNAUTHENTICATED"})
+    if document is not None:
+        error = scope_refusal(document, ec.operation_name, ec.context)
+        if error is not None:
             ec.result = ExecutionResult(data=None, errors=[error])
-        elif missing:
-            who = f"API key {principal.key.id}" if principal.key else "Anonymous callers"
-            message = f"{who} may not run this operation: it needs scope {', '.join(missing)}."
-            error = GraphQLError(message, extensions={"code": "FORBIDDEN", "scopes": missing})
-            ec.result = ExecutionResult(data=None, errors=[error])
+
+
+def scope_refusal(document: DocumentNode, operation_name: str | None, context: Any) -> GraphQLError | None:
+    """``FORBIDDEN`` for an operation whose root fields need a scope the caller lacks;
+    ``UNAUTHENTICATED`` and what to send when all it lacks is a driver to act for; else None."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return None
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    principal = principal_of(getattr(context, "request", None))
+    needed = required_scopes(operation, fragments)
+    if getattr(context, "has_driver_credentials", False):
+        # A driver's own bearer token lets them act for themselves; the resolvers verify it
+        # and scope every read and write to that driver.
+        needed.discard(Scope.DRIVERS_ACT)
+    if _mode(context) in OPEN_TO_ROUTERS:
+        needed.discard(Scope.ROUTER)
+    missing = sorted(s.value for s in needed if not principal.allows(s))
+    if missing == [Scope.DRIVERS_ACT.value]:
+        # Nobody to act for: what the caller lacks is a driver's token, not a scope.
+        return GraphQLError(SIGN_IN, extensions={"code": "UNAUTHENTICATED"})
+    if missing:
+        who = f"API key {principal.key.id}" if principal.key else "Anonymous callers"
+        message = f"{who} may not run this operation: it needs scope {', '.join(missing)}."
+        return GraphQLError(message, extensions={"code": "FORBIDDEN", "scopes": missing})
+    return None

@@ -41,6 +41,15 @@ def media_type(accept: str | None) -> str:
     return best if best_q > 0 else JSON
 
 
+STREAMING = ("text/event-stream", "multipart/")  # Strawberry's SSE and multipart transports
+
+
+def may_stream(accept: str) -> bool:
+    """Does ``Accept`` mention a streaming transport? (Then the GraphQL view decides how to answer.)"""
+    lowered = accept.lower()
+    return any(media in lowered for media in STREAMING)
+
+
 def is_request_error(response: Mapping[str, Any]) -> bool:
     """Nothing executed: no data, and no error carries a path (field errors always do)."""
     errors = response.get("errors") or ()

@@ -39,6 +39,7 @@ class Stack:
     sims: dict[str, TcecSimulator]
     runtime: Runtime
     ocpi: OcpiSimulator | None = None
+    app: Any = None  # the Starlette app
 
     async def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         async with self.http.post(f"{self.url}/graphql", json={"query": query, "variables": variables}) as r:
@@ -184,7 +185,7 @@ async def running_stack(
             return all(runtime.catalogue.synced(op_id) for op_id in runtime.operators)
 
         await poll(synced, timeout_s=10)
-        yield Stack(url, http, sims, runtime, ocpi)
+        yield Stack(url, http, sims, runtime, ocpi, app)
 
 
 @pytest.fixture
