@@ -98,6 +98,11 @@ class TcecOperator:
     async def connector_statuses(self, station_ids: Sequence[str]) -> Mapping[str, ConnectorState]:
         ids = list(dict.fromkeys(station_ids))
         size = self._settings.status_batch  # §2.4: at most 50 stations per query_station_status
+        if not ids:
+            return {}
+        if len(ids) <= size:  # one query (the common case): no task, no gather
+            async with self._limit:
+                return await self._statuses(ids)
         parts = await self._gather(self._statuses, (ids[i : i + size] for i in range(0, len(ids), size)))
         return {cid: state for part in parts for cid, state in part.items()}
 

@@ -5,8 +5,8 @@ The client owns three things the adapter should not care about:
 * **tokens** (§3.4) — fetched with ``query_token``, cached, refreshed ``token_refresh_margin_s``
   before ``TokenAvailableTime`` runs out; on ``Ret`` 4002 refreshed and the call retried once.
   Concurrent callers share one refresh through a lock.
-* **deadlines and retries** — every attempt runs under the per-operator timeout (an aiohttp
-  ``ClientTimeout`` for the transport plus ``asyncio.timeout`` around the whole exchange); only
+* **deadlines and retries** — every attempt runs under the per-operator timeout (one
+  ``asyncio.timeout`` around the whole exchange: connect, send, answer, body, decoding); only
   idempotent calls are retried, only on "busy" (``Ret`` -1/500), bounded and jittered. Starting and
   stopping a charge are never retried.
 * **error translation** — :func:`translate_errors` and :func:`ret_error` are the one place where
@@ -25,6 +25,8 @@ from types import MappingProxyType
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict
+from yarl import URL
 
 from operators.base import (
     OperatorAuthError,
@@ -56,6 +58,10 @@ RET_ERRORS: Mapping[int, tuple[type[OperatorError], str]] = MappingProxyType(
 )
 
 CONTENT_TYPE = "application/json;charset=utf-8"
+# aiohttp's own per-request timer switched off: the exchange's ``asyncio.timeout`` is the deadline
+# (it covers everything aiohttp's ``total`` would, and our decoding too). Two timers per call cost
+# two timer handles and aiohttp's timer context on the hot path for no extra protection.
+NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout()
 
 
 @contextmanager
@@ -109,7 +115,11 @@ class TcecClient:
         self._base_url = base_url
         self._profile = profile
         self._timeout_s = timeout_s
-        self._client_timeout = aiohttp.ClientTimeout(total=timeout_s)
+        # Built once, not per call: aiohttp parses a str URL and converts a dict of headers on
+        # every request, and takes a yarl URL and a CIMultiDict as they are.
+        self._urls: dict[str, URL] = {}
+        self._token_headers: CIMultiDict[str] = CIMultiDict({"Content-Type": CONTENT_TYPE})
+        self._bearer: tuple[str, CIMultiDict[str]] | None = None  # a token and its headers
         self._retries = retries
         self._backoff_s = backoff_s
         self._clock = clock
@@ -188,14 +198,13 @@ class TcecClient:
             ts=ts,
             seq=self._seq.next(ts),
         )
-        headers = {"Content-Type": CONTENT_TYPE}
-        if token is not None:  # §2: every call but query_token carries the bearer token
-            headers["Authorization"] = f"Bearer {token}"
-        url = self._profile.url(self._base_url, interface)
         with translate_errors(self._operator_id, interface):
             async with asyncio.timeout(self._timeout_s):
                 async with self._http.post(
-                    url, data=codec.dumps(envelope), headers=headers, timeout=self._client_timeout
+                    self._url(interface),
+                    data=codec.dumps(envelope),
+                    headers=self._headers_for(token),
+                    timeout=NO_AIOHTTP_TIMEOUT,
                 ) as resp:
                     if resp.status >= 500:
                         raise OperatorUnavailable(self._operator_id, f"{interface}: HTTP {resp.status}")
@@ -203,6 +212,21 @@ class TcecClient:
                         raise OperatorProtocolError(self._operator_id, f"{interface}: HTTP {resp.status}")
                     body = codec.loads(await resp.read())
             return codec.parse_response(body, self._secrets)
+
+    def _url(self, interface: str) -> URL:
+        url = self._urls.get(interface)
+        if url is None:  # one entry per interface the adapter calls: a dozen at most
+            url = self._urls[interface] = URL(self._profile.url(self._base_url, interface))
+        return url
+
+    def _headers_for(self, token: str | None) -> CIMultiDict[str]:
+        """§2: every call but query_token carries the bearer token. aiohttp copies what it is given."""
+        if token is None:
+            return self._token_headers
+        if self._bearer is None or self._bearer[0] != token:
+            headers = CIMultiDict({"Content-Type": CONTENT_TYPE, "Authorization": f"Bearer {token}"})
+            self._bearer = (token, headers)
+        return self._bearer[1]
 
     def _redact(self, text: str) -> str:
         for secret in (
