@@ -19,6 +19,11 @@ API, so pyproject.toml pins graphql-core to the minor version that test runs aga
 
 Extensions with per-field ``resolve`` hooks (middleware) switch compilation off: every field would
 have to pass through them.
+
+Shared values (types declared with :func:`shared`: objects built once, read by many requests,
+never changed, like a tariff period's price) go one step further: their response to a selection
+of attributes only is remembered per object and selection, so a warm search completes a price or
+an operator once, not once per connector and request (``tests/resolvers/test_compiled_shared.py``).
 """
 
 from __future__ import annotations
@@ -60,6 +65,20 @@ MAX_PLANS = 1024
 MAX_INT = 2**31 - 1
 
 Complete = Callable[[Any], Any]
+
+# Classes whose objects are shared by requests and never change once built (see :func:`shared`).
+SHARED: set[type] = set()
+MAX_SHARED = 20_000  # responses remembered per shared type and selection; cleared when full
+
+
+def shared(cls: type) -> type:
+    """Declare a GraphQL object type's Python objects shared values: built once, read by every
+    request that reaches them, never changed (e.g. a tariff period's price, an operator). Their
+    response to a selection of attributes only is then remembered per object (keyed by its id, the
+    object held) and reused, instead of completed again; a selection that calls a resolver below
+    the object is completed every time. Use above ``@strawberry.type``."""
+    SHARED.add(cls)
+    return cls
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +190,15 @@ class _Codegen:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, Any]) -> None:
         self.schema = schema
         self.fragments = fragments
-        self.env: dict[str, Any] = {"Bail": Bail, "_isfinite": math.isfinite, "_bad_list": _bad_list}
+        self.env: dict[str, Any] = {
+            "Bail": Bail,
+            "_isfinite": math.isfinite,
+            "_bad_list": _bad_list,
+            "_remember": _remember,
+        }
         self.functions: list[str] = []
         self.size = 0
+        self.resolvers = 0  # resolvers called by the code generated so far
         self._n = 0
 
     def name(self, prefix: str) -> str:
@@ -268,14 +293,33 @@ class _Codegen:
     def obj(
         self, gtype: GraphQLObjectType, nodes: Sequence[FieldNode], var: str, out: list[str], ind: str
     ) -> None:
-        selections = [n.selection_set for n in nodes if n.selection_set is not None]
-        fields = _collect(self.schema, gtype, selections, self.fragments, {}, set())
+        origin = getattr((gtype.extensions or {}).get(DEFINITION), "origin", None)
         if gtype.is_type_of is not None:
             # graphql-core asks is_type_of (strawberry sets it on types with interfaces); the exact
             # class is the common case and always passes.
-            origin = self.const(getattr((gtype.extensions or {}).get(DEFINITION), "origin", None), "origin_")
-            check = self.const(gtype.is_type_of, "is_type_of_")
-            out.append(f"{ind}if type({var}) is not {origin} and not {check}({var}, None): raise Bail")
+            cls, check = self.const(origin, "origin_"), self.const(gtype.is_type_of, "is_type_of_")
+            out.append(f"{ind}if type({var}) is not {cls} and not {check}({var}, None): raise Bail")
+        body: list[str] = []
+        resolvers = self.resolvers
+        self.fields(gtype, nodes, var, body, ind + "    ")
+        if origin not in SHARED or self.resolvers != resolvers:
+            out.append(f"{ind}if True:")  # the body, as it is (a resolver below may read anything)
+            out.extend(body)
+            return
+        # A shared value with only attributes below: its response is a function of the object.
+        memo, hit, source = self.const({}, "memo_"), self.name("hit"), self.name("source")
+        out.append(f"{ind}{hit} = {memo}.get(id({var}))")
+        out.append(f"{ind}if {hit} is not None and {hit}[0] is {var}: {var} = {hit}[1]")
+        out.append(f"{ind}else:")
+        out.append(f"{ind}    {source} = {var}")
+        out.extend(body)
+        out.append(f"{ind}    _remember({memo}, {source}, {var})")
+
+    def fields(
+        self, gtype: GraphQLObjectType, nodes: Sequence[FieldNode], var: str, out: list[str], ind: str
+    ) -> None:
+        selections = [n.selection_set for n in nodes if n.selection_set is not None]
+        fields = _collect(self.schema, gtype, selections, self.fragments, {}, set())
         entries = []
         for key, group in fields.items():
             name = group[0].name.value
@@ -292,6 +336,7 @@ class _Codegen:
             if isinstance(getter, str):
                 out.append(f"{ind}{field_var} = {var}.{getter}")
             else:
+                self.resolvers += 1
                 out.append(f"{ind}{field_var} = {self.const(getter, 'resolve_')}({var})")
             self.value(gfield.type, group, field_var, out, ind)
             entries.append(f"{key!r}: {field_var}")
@@ -306,6 +351,12 @@ class _Codegen:
             raise NotCompilable("does not compile", type(exc).__name__) from exc
         exec(code, namespace)  # noqa: S102 - our own generated source, from the schema and a parsed AST
         return namespace[root]
+
+
+def _remember(memo: dict[int, tuple[Any, Any]], source: Any, response: Any) -> None:
+    if len(memo) >= MAX_SHARED:
+        memo.clear()
+    memo[id(source)] = (source, response)
 
 
 def _bad_list(v: Any) -> bool:

@@ -23,6 +23,7 @@ from gateway.catalogue import pricing, ranking
 from gateway.security.apikeys import Scope
 from gateway.security.authz import principal_of
 from operators import domain
+from resolvers.execution.compiled import shared
 from resolvers.federation_directives import INACCESSIBLE, KEY, SHAREABLE
 from resolvers.stations import estimates
 
@@ -76,6 +77,7 @@ class Error:
 UNIT_PRICE = "A unit price: it keeps the places the operator gave (e.g. 0.8765 per kWh)."
 
 
+@shared  # never changed once built; hydrate.py shares them between requests
 @strawberry.type(
     description="An amount of money. Amounts (costs, caps, bills, balances) are at the currency's "
     "minor unit (CNY: 2 decimals), rounded half up; unit prices (per kWh, per hour) may keep more "
@@ -87,6 +89,7 @@ class Money:
     currency: str = strawberry.field(description="ISO 4217 code, e.g. `CNY`.")
 
 
+@shared  # never changed once built; hydrate.py shares them between requests
 @strawberry.type(description="Per-kWh price in force now, in the station's local time.", directives=SHAREABLE)
 class Price:
     energy_per_kwh: Money = strawberry.field(description=UNIT_PRICE)
@@ -94,6 +97,7 @@ class Price:
     total_per_kwh: Money = strawberry.field(description=UNIT_PRICE)
 
 
+@shared  # never changed once built; hydrate.py shares them between requests
 @strawberry.type(directives=SHAREABLE)
 class GeoPoint:
     lat: float
@@ -117,6 +121,7 @@ class OperatorHealth:
     last_error: str | None = strawberry.field(description="The latest upstream error, if any.")
 
 
+@shared  # never changed once built; hydrate.py shares them between requests
 @strawberry.type(directives=KEY)
 class Operator(Node):
     id: strawberry.ID
