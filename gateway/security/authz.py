@@ -107,27 +107,32 @@ def check_scopes(execution_context: ExecutionContext) -> None:
     (:func:`scope_refusal`) becomes the operation's result."""
     ec = execution_context
     document = ec.graphql_document
-    if document is not None:
-        error = scope_refusal(document, ec.operation_name, ec.context)
+    needed = operation_scopes(document, ec.operation_name) if document is not None else None
+    if needed is not None:
+        error = scope_refusal(needed, ec.context)
         if error is not None:
             ec.result = ExecutionResult(data=None, errors=[error])
 
 
-def scope_refusal(document: DocumentNode, operation_name: str | None, context: Any) -> GraphQLError | None:
-    """``FORBIDDEN`` for an operation whose root fields need a scope the caller lacks;
-    ``UNAUTHENTICATED`` and what to send when all it lacks is a driver to act for; else None."""
+def operation_scopes(document: DocumentNode, operation_name: str | None) -> frozenset[Scope] | None:
+    """The scopes the operation's root fields need (None when the document has no such operation)."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return None
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    return frozenset(required_scopes(operation, fragments))
+
+
+def scope_refusal(needed: frozenset[Scope], context: Any) -> GraphQLError | None:
+    """``FORBIDDEN`` for an operation needing a scope the caller lacks; ``UNAUTHENTICATED`` and
+    what to send when all it lacks is a driver to act for; else None."""
     principal = principal_of(getattr(context, "request", None))
-    needed = required_scopes(operation, fragments)
-    if getattr(context, "has_driver_credentials", False):
+    if Scope.DRIVERS_ACT in needed and getattr(context, "has_driver_credentials", False):
         # A driver's own bearer token lets them act for themselves; the resolvers verify it
         # and scope every read and write to that driver.
-        needed.discard(Scope.DRIVERS_ACT)
-    if _mode(context) in OPEN_TO_ROUTERS:
-        needed.discard(Scope.ROUTER)
+        needed = needed - {Scope.DRIVERS_ACT}
+    if Scope.ROUTER in needed and _mode(context) in OPEN_TO_ROUTERS:
+        needed = needed - {Scope.ROUTER}
     missing = sorted(s.value for s in needed if not principal.allows(s))
     if missing == [Scope.DRIVERS_ACT.value]:
         # Nobody to act for: what the caller lacks is a driver's token, not a scope.

@@ -47,7 +47,8 @@ from graphql.utilities import get_operation_ast
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.http import GraphQLHTTPResponse
 
-from gateway.security.authz import scope_refusal
+from gateway.security.apikeys import Scope
+from gateway.security.authz import operation_scopes, scope_refusal
 from resolvers.errors import shaped
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Prepared:
     document: DocumentNode
     operation_name: str | None  # as Strawberry passes it: the one asked for, or the operation's own
     label: str  # the operation's name in ``/metrics``
+    scopes: frozenset[Scope]  # what its root fields need (gateway.security.authz)
 
 
 _NOT_PREPARED = object()  # seen, and not a query this path runs
@@ -89,6 +91,7 @@ class PreparedOperations:
         self.capacity = capacity
         self._seen: dict[tuple[str, str | None], Prepared | object] = {}
         self.runs = 0  # operations run by this path (tests and debugging)
+        self._timers: dict[str, tuple[Any, Any]] = {}
 
     def get(self, query: str, operation_name: str | None) -> Prepared | None:
         """The prepared operation for this text, or None: not seen before (prepared now, for the
@@ -118,7 +121,10 @@ class PreparedOperations:
         name = operation_name
         if name is None and operation.name is not None:
             name = operation.name.value
-        return Prepared(document, name, (name or "anonymous")[:64])
+        scopes = operation_scopes(document, name)
+        if scopes is None:
+            return None
+        return Prepared(document, name, (name or "anonymous")[:64], scopes)
 
     async def run(
         self, prepared: Prepared, context: Any, variables: dict[str, Any] | None
@@ -127,18 +133,29 @@ class PreparedOperations:
         self.runs += 1
         start = time.perf_counter()
         await context.authenticate()
-        refusal = scope_refusal(prepared.document, prepared.operation_name, context)
+        refusal = scope_refusal(prepared.scopes, context)
         if refusal is not None:
             result = ExecutionResult(None, [refusal])
         else:
             result = await self._execute(prepared, context, variables)
             if result.errors:
                 self.schema.process_errors(result.errors)
-        context.runtime.metrics.request_seconds.labels(prepared.label).observe(time.perf_counter() - start)
+        self._timer(context.runtime.metrics.request_seconds, prepared.label).observe(
+            time.perf_counter() - start
+        )
         errors = shaped(result.errors, context)
         if errors:
             return {"data": result.data, "errors": [e.formatted for e in errors]}
         return {"data": result.data}
+
+    def _timer(self, histogram: Any, label: str) -> Any:
+        """The histogram's child for ``label`` (prometheus_client looks it up under a lock per call)."""
+        found = self._timers.get(label)
+        if found is None or found[0] is not histogram:
+            if len(self._timers) >= self.capacity:
+                self._timers.clear()
+            found = self._timers[label] = (histogram, histogram.labels(label))
+        return found[1]
 
     async def _execute(
         self, prepared: Prepared, context: Any, variables: dict[str, Any] | None
