@@ -79,7 +79,9 @@ def _lookup(table: Mapping[int, Any], value: object, what: str, fallback: Any) -
 
 
 def parse_connector_status(value: object) -> ConnectorStatus:
-    return _lookup(CONNECTOR_STATUSES, value, "connector status", ConnectorStatus.UNKNOWN)
+    # A plain integer code (nearly every status) is looked up at once; the rest is read liberally.
+    status = CONNECTOR_STATUSES.get(value) if type(value) is int else None
+    return status or _lookup(CONNECTOR_STATUSES, value, "connector status", ConnectorStatus.UNKNOWN)
 
 
 def parse_connector_type(value: object) -> ConnectorType:
