@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Generator, Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
@@ -42,8 +44,7 @@ class _Collect(Generic[V]):
     def __await__(self) -> Generator[Any, None, list[V]]:
         for batch in self.waits:
             yield from asyncio.shield(batch.done).__await__()
-        values = self.values
-        return [values[k] for k in self.keys]
+        return list(map(self.values.__getitem__, self.keys))
 
 
 class BatchLoader(Generic[K, V]):
@@ -61,6 +62,14 @@ class BatchLoader(Generic[K, V]):
         """The values of ``keys``, in order. The keys join the current batch now (call it before
         awaiting anything else, so that sibling resolvers' keys share the batch)."""
         values, inflight = self._values, self._inflight
+        if not values and not inflight and keys:
+            # The request's first ask (the usual one): every key is new, so the page's keys join
+            # a batch without a look-up each.
+            joined = self._pending or self._open()
+            fresh = dict.fromkeys(keys, joined)
+            joined.keys += fresh
+            inflight.update(fresh)
+            return _Collect(keys, [joined], values)
         waits: list[_Batch] = []
         for key in keys:
             if key in values:
@@ -72,7 +81,7 @@ class BatchLoader(Generic[K, V]):
                 inflight[key] = batch
             if not waits or waits[-1] is not batch and batch not in waits:
                 waits.append(batch)
-        return _Collect(keys, waits, self._values)
+        return _Collect(keys, waits, values)
 
     async def load(self, key: K) -> V:
         return (await self.load_many((key,)))[0]
@@ -105,16 +114,25 @@ class BatchLoader(Generic[K, V]):
             batch.done.set_result(None)
         finally:
             inflight = self._inflight
-            for key in keys:
-                if inflight.get(key) is batch:
-                    del inflight[key]
+            if len(inflight) == len(keys):  # only this batch's keys (each is there once) are in flight
+                inflight.clear()
+            else:
+                for key in keys:
+                    if inflight.get(key) is batch:
+                        del inflight[key]
 
 
 def by_operator(keys: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """Native ids by operator, each once, in the order of ``keys``. A run of one operator's keys
+    (a station's connectors, a page of one operator's stations) is taken in one step."""
     grouped: dict[str, dict[str, None]] = {}
-    for op_id, native_id in keys:
+    for op_id, run in groupby(keys, _operator):
         ids = grouped.get(op_id)
         if ids is None:
-            ids = grouped[op_id] = {}
-        ids[native_id] = None
+            grouped[op_id] = dict.fromkeys(map(_native, run))
+        else:
+            ids.update(dict.fromkeys(map(_native, run)))
     return {op_id: list(ids) for op_id, ids in grouped.items()}
+
+
+_operator, _native = itemgetter(0), itemgetter(1)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
 from functools import lru_cache
+from itertools import chain, repeat
+from operator import is_ as operator_is
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,19 +63,23 @@ class Wants:
     @classmethod
     def of_names(cls, names: set[str]) -> Wants:
         summary = bool(names & SUMMARY_FIELDS)
-        return cls(
+        wants = cls(
             summary or bool(names & STATUS_FIELDS),
             summary or bool(names & PRICE_FIELDS),
             bool(names & TARIFF_FIELDS),
             bool(names & PARENT_FIELDS),
             summary,
         )
+        # One object per combination (32 at most): hydrate compares the wants of what it built by
+        # identity first.
+        return _INTERNED.setdefault(wants, wants)
 
 
 MAX_WANTS = 1024
 # What each selection wants, keyed by the ids of its field nodes (identity-checked): documents are
 # cached after parsing, so the same query text reuses the same nodes.
 _WANTS: dict[tuple[int, ...], tuple[list[Any], Wants]] = {}
+_INTERNED: dict[Wants, Wants] = {}
 
 
 def ast_names(nodes: Iterable[Any], fragments: Mapping[str, Any]) -> set[str]:
@@ -140,34 +146,74 @@ def operator(info: OperatorInfo) -> t.Operator:
     return t.Operator(id=ids.operator_id(info.id), name=info.name, protocol=info.protocol, key=info.id)
 
 
-# What hydration builds that no request changes, once per catalogue entry, operator and tariff
-# period instead of once per request: each table is keyed by the id of the object its value is
-# built from and holds that object, so an id is never reused while its entry lives, and a re-synced
-# station (a new object) gets new entries. The values are plain data that nothing mutates, shared by
-# every request that reads them. Bounded: a table is cleared when full.
+# What hydration builds that no request changes, once per catalogue entry, operator, tariff and
+# tariff period instead of once per request: each table is keyed by the id of the object its value
+# is built from and holds that object, so an id is never reused while its entry lives, and a
+# re-synced station (a new object) gets new entries. The values are plain data that nothing
+# mutates, shared by every request that reads them. Bounded: a table is cleared when full.
 MAX_MEMO = 20_000
-# station → (its global id, its connectors' global ids in order, its location)
-_STATIONS: dict[int, tuple[domain.Station, tuple[ID, tuple[ID, ...], t.GeoPoint]]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Static:
+    """What hydration reads of a catalogue entry on every request, computed once."""
+
+    id: ID
+    connector_ids: tuple[ID, ...]  # global, in order
+    location: t.GeoPoint
+    native_ids: tuple[str, ...]  # the connectors' own ids, in order
+    status_key: tuple[str, str]  # the station's key in the status loader
+    tariff_keys: tuple[tuple[str, str], ...]  # its connectors' keys in the tariff loader
+
+
+_STATIONS: dict[int, tuple[domain.Station, _Static]] = {}
 _OPERATORS: dict[int, tuple[OperatorInfo, t.Operator]] = {}
 # tariff period → its per-kWh price now, in the currency of the tariff that holds it
 _PRICES: dict[int, tuple[domain.TariffPeriod, str, t.Price]] = {}
+# tariff → its GraphQL form
+_TARIFFS: dict[int, tuple[domain.Tariff, t.Tariff]] = {}
+# station → the GraphQL station last built from it, with what it was built from: the wants, the
+# operator's object, its tariff's object and each connector's state and price now (all held). A
+# request whose inputs are the same objects gets that station back instead of building its own:
+# cached statuses and tariffs hand out the same objects while fresh and prices are memoised per
+# tariff period, so a warm search builds nothing; a new status, price, tariff or catalogue entry
+# is a new object, hence a new station. Only outside a filtered search (a filter is the request's
+# own: summaries and estimates read it). Smaller than the other tables: its values are larger.
+MAX_BUILT = 8_192
+_BUILT: dict[
+    int,
+    tuple[
+        domain.Station,
+        Wants,
+        t.Operator,
+        t.Tariff | None,
+        list[domain.ConnectorState | None],
+        list[t.Price | None],
+        t.Station,
+    ],
+] = {}
 
 
-def _remember(table: dict[int, tuple[Any, ...]], key: object, entry: tuple[Any, ...]) -> None:
-    if len(table) >= MAX_MEMO:
+def _remember(
+    table: dict[int, tuple[Any, ...]], key: object, entry: tuple[Any, ...], size: int = MAX_MEMO
+) -> None:
+    if len(table) >= size:
         table.clear()
     table[id(key)] = entry
 
 
-def _station_static(s: domain.Station) -> tuple[ID, tuple[ID, ...], t.GeoPoint]:
+def _static(s: domain.Station) -> _Static:
     hit = _STATIONS.get(id(s))
     if hit is not None and hit[0] is s:
         return hit[1]
     op_id, location = s.operator_id, s.location
-    static = (
-        ids.station_id(op_id, s.id),
-        tuple(ids.connector_id(op_id, c.id) for c in s.connectors),
-        t.GeoPoint(lat=location.lat, lon=location.lon),
+    static = _Static(
+        id=ids.station_id(op_id, s.id),
+        connector_ids=tuple(ids.connector_id(op_id, c.id) for c in s.connectors),
+        location=t.GeoPoint(lat=location.lat, lon=location.lon),
+        native_ids=tuple(c.id for c in s.connectors),
+        status_key=(op_id, s.id),
+        tariff_keys=tuple((op_id, c.id) for c in s.connectors),
     )
     _remember(_STATIONS, s, (s, static))
     return static
@@ -179,6 +225,15 @@ def _operator(info: OperatorInfo) -> t.Operator:
         return hit[1]
     node = operator(info)
     _remember(_OPERATORS, info, (info, node))
+    return node
+
+
+def _tariff(tf: domain.Tariff) -> t.Tariff:
+    hit = _TARIFFS.get(id(tf))
+    if hit is not None and hit[0] is tf:
+        return hit[1]
+    node = tariff(tf)
+    _remember(_TARIFFS, tf, (tf, node))
     return node
 
 
@@ -194,6 +249,29 @@ def _period_price(period: domain.TariffPeriod, currency: str) -> t.Price:
     return node
 
 
+def _prices_now(
+    tariffs: Sequence[domain.Tariff | None], local_now: time, prices_here: dict[int, t.Price | None]
+) -> list[t.Price | None]:
+    """The price now of each tariff (None for None), remembered in ``prices_here`` by its id."""
+    out = []
+    for tf in tariffs:
+        price = prices_here.get(id(tf), _UNPRICED)
+        if price is _UNPRICED:
+            assert tf is not None  # prices_here always holds None's
+            period, currency = tf.period_at(local_now), tf.currency
+            priced = _PRICES.get(id(period))
+            if priced is not None and priced[0] is period and priced[1] == currency:
+                price = priced[2]
+            else:
+                price = _period_price(period, currency)
+            prices_here[id(tf)] = price
+        out.append(price)
+    return out
+
+
+_UNPRICED: Any = object()
+
+
 async def hydrate(
     ctx: RequestContext,
     stations: Sequence[domain.Station],
@@ -202,15 +280,17 @@ async def hydrate(
 ) -> list[t.Station]:
     """GraphQL stations for ``stations``, in the same order; ``matches`` is the search's connector
     filter, which the station's summary and estimate consider."""
+    memo = _STATIONS
+    statics = [
+        hit[1] if (hit := memo.get(id(s))) is not None and hit[0] is s else _static(s) for s in stations
+    ]
     statuses: list[Mapping[str, domain.ConnectorState]] | None = None
     tariffs: list[domain.Tariff | None] | None = None
     if stations:
         # Both batches join their loaders before either is awaited, so they run concurrently.
-        status_wait = (
-            ctx.statuses.load_many([(s.operator_id, s.id) for s in stations]) if wants.status else None
-        )
+        status_wait = ctx.statuses.load_many([st.status_key for st in statics]) if wants.status else None
         tariff_wait = (
-            ctx.tariffs.load_many([(s.operator_id, c.id) for s in stations for c in s.connectors])
+            ctx.tariffs.load_many(list(chain.from_iterable([st.tariff_keys for st in statics])))
             if wants.price or wants.tariff
             else None
         )
@@ -219,88 +299,105 @@ async def hydrate(
         if tariff_wait is not None:
             tariffs = await tariff_wait
     operators = {op.info.id: _operator(op.info) for op in ctx.runtime.operators.values()}
-    # Hoisted: this loop runs for every station and connector of the page.
-    Station, Connector = t.Station, t.Connector  # noqa: N806
-    unknown, station_memo, price_memo = domain.ConnectorStatus.UNKNOWN, _STATIONS, _PRICES
-    want_price, want_tariff, want_parent, want_summary = (
-        wants.price,
-        wants.tariff,
-        wants.station,
-        wants.summary,
-    )
+    # Hoisted: this loop runs for every station of the page.
+    built, same, unpriced = _BUILT, operator_is, repeat(_UNPRICED)
+    want_price = bool(tariffs) and wants.price
+    want_tariff = bool(tariffs) and wants.tariff
     local_times: dict[str, time] = {}  # station time zone → local time now
     # station time zone → {id of a tariff (alive in ``tariffs``) → its price now}: cached tariffs
     # are interned, so a page's connectors share a handful of them
-    prices_now: dict[str, dict[int, t.Price]] = {}
+    prices_now: dict[str, dict[int, t.Price | None]] = {}
     no_states: dict[str, domain.ConnectorState] = {}
     tariff_index = 0
     out = []
-    for index, s in enumerate(stations):
-        op_id = s.operator_id
-        hit = station_memo.get(id(s))
-        station_id, connector_ids, location = (
-            hit[1] if hit is not None and hit[0] is s else _station_static(s)
-        )
-        local_now = None
-        if tariffs and want_price:
-            local_now = local_times.get(s.timezone)
-            if local_now is None:
-                local_now = local_times[s.timezone] = ctx.now.astimezone(_zone(s.timezone)).time()
-                prices_now[s.timezone] = {}
-            prices_here = prices_now[s.timezone]
-        states = statuses[index] if statuses else no_states
-        connectors = []
-        first_tariff = None
-        for c, connector_id in zip(s.connectors, connector_ids, strict=True):
-            tf = None
-            if tariffs:
-                tf = tariffs[tariff_index]
-                tariff_index += 1
-                if first_tariff is None:
-                    first_tariff = tf
-            state = states.get(c.id)
-            current_price = None
-            if tf is not None and local_now is not None:
-                current_price = prices_here.get(id(tf))
-                if current_price is None:
-                    period, currency = tf.period_at(local_now), tf.currency
-                    priced = price_memo.get(id(period))
-                    if priced is not None and priced[0] is period and priced[1] == currency:
-                        current_price = priced[2]
-                    else:
-                        current_price = _period_price(period, currency)
-                    prices_here[id(tf)] = current_price
-            connectors.append(
-                Connector(
-                    id=connector_id,
-                    type=c.type,
-                    power_type=c.power_type,
-                    max_power_kw=c.max_power_kw,
-                    status=state.status if state else unknown,
-                    status_updated_at=state.observed_at if state else None,
-                    current_price=current_price,
-                    qr_code=c.qr_code,
-                    source=c,
-                    operator_key=op_id,
-                )
-            )
-        node = Station(
-            id=station_id,
-            name=s.name,
-            operator=operators[op_id],
-            location=location,
-            address=s.address,
-            connectors=connectors,
-            tariff=tariff(first_tariff) if (want_tariff and first_tariff) else None,
-            connector_summary=summary(s, connectors, matches) if want_summary else None,
-            source=s,
-            matches=matches,
-        )
-        if want_parent:
-            for connector in connectors:
-                connector.parent = node
+    for index, (s, static) in enumerate(zip(stations, statics, strict=True)):
+        native_ids = static.native_ids
+        count = len(native_ids)
+        states = list(map((statuses[index] if statuses else no_states).get, native_ids))
+        station_tariffs: Sequence[domain.Tariff | None] = ()
+        if tariffs:
+            station_tariffs = tariffs[tariff_index : tariff_index + count]
+            tariff_index += count
+        if want_price:
+            prices_here = prices_now.get(s.timezone)
+            if prices_here is None:
+                local_times[s.timezone] = ctx.now.astimezone(_zone(s.timezone)).time()
+                prices_here = prices_now[s.timezone] = {id(None): None}
+            prices = list(map(prices_here.get, map(id, station_tariffs), unpriced))
+            if any(map(same, prices, unpriced)):  # a tariff not priced yet in this request
+                prices = _prices_now(station_tariffs, local_times[s.timezone], prices_here)
+        else:
+            prices = [None] * count
+        tariff_node = None
+        if want_tariff:
+            first = next((tf for tf in station_tariffs if tf is not None), None)
+            tariff_node = _tariff(first) if first else None
+        operator_node = operators[s.operator_id]
+        if matches is None:
+            prior = built.get(id(s))
+            if (
+                prior is not None
+                and prior[0] is s
+                and (prior[1] is wants or prior[1] == wants)
+                and prior[2] is operator_node
+                and prior[3] is tariff_node
+                and all(map(same, prior[4], states))
+                and all(map(same, prior[5], prices))
+            ):
+                out.append(prior[6])
+                continue
+        node = _station(s, static, wants, operator_node, tariff_node, states, prices, matches)
+        if matches is None:
+            _remember(built, s, (s, wants, operator_node, tariff_node, states, prices, node), MAX_BUILT)
         out.append(node)
     return out
+
+
+def _station(
+    s: domain.Station,
+    static: _Static,
+    wants: Wants,
+    operator_node: t.Operator,
+    tariff_node: t.Tariff | None,
+    states: Sequence[domain.ConnectorState | None],
+    prices: Sequence[t.Price | None],
+    matches: Callable[[domain.Connector], bool] | None,
+) -> t.Station:
+    """A GraphQL station from its parts (its connectors' states and prices in order)."""
+    op_id, unknown, Connector = s.operator_id, domain.ConnectorStatus.UNKNOWN, t.Connector  # noqa: N806
+    connectors = [
+        Connector(
+            id=connector_id,
+            type=c.type,
+            power_type=c.power_type,
+            max_power_kw=c.max_power_kw,
+            status=state.status if state else unknown,
+            status_updated_at=state.observed_at if state else None,
+            current_price=price,
+            qr_code=c.qr_code,
+            source=c,
+            operator_key=op_id,
+        )
+        for c, connector_id, state, price in zip(
+            s.connectors, static.connector_ids, states, prices, strict=True
+        )
+    ]
+    node = t.Station(
+        id=static.id,
+        name=s.name,
+        operator=operator_node,
+        location=static.location,
+        address=s.address,
+        connectors=connectors,
+        tariff=tariff_node,
+        connector_summary=summary(s, connectors, matches) if wants.summary else None,
+        source=s,
+        matches=matches,
+    )
+    if wants.station:
+        for connector in connectors:
+            connector.parent = node
+    return node
 
 
 def summary(

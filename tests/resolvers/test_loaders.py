@@ -110,3 +110,25 @@ async def test_an_answer_never_awaited_warns_of_nothing():
     abandoned = loader.load_many(["a"])  # a resolver dropped before awaiting it
     del abandoned
     assert await loader.load("a") == "A"
+
+
+async def test_a_finished_batch_leaves_another_batchs_keys_in_flight():
+    gate = asyncio.Event()
+    batches: list[list[str]] = []
+
+    async def load(keys: list[str]) -> list[str]:
+        batches.append(list(keys))
+        if "b" in keys:
+            await gate.wait()
+        return [k.upper() for k in keys]
+
+    loader = BatchLoader(load)
+    slow = asyncio.ensure_future(loader.load_many(["b", "c"]))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # b and c wait on the gate
+    assert await loader.load_many(["a"]) == ["A"]  # a's batch is done: b and c are still in flight
+    joined = asyncio.ensure_future(loader.load_many(["c", "a"]))
+    await asyncio.sleep(0)
+    gate.set()
+    assert (await slow, await joined) == (["B", "C"], ["C", "A"])
+    assert batches == [["b", "c"], ["a"]]  # c joined its batch in flight, a came from the cache

@@ -1,0 +1,119 @@
+"""Hydration reuses what an earlier request built from the same objects, and only that: a new status,
+a new price period, other wants or a filtered search get objects of their own."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from operators import domain
+from resolvers.context import RequestContext
+from resolvers.stations import types as t
+from resolvers.stations.hydrate import Wants, hydrate
+from tests.inprocess import InProcess
+
+EVERYTHING = Wants.of_names({"status", "currentPrice", "tariff", "station", "connectorSummary"})
+NO_PARENT = Wants.of_names({"status", "currentPrice", "tariff"})
+
+
+def context(gateway: InProcess, now: datetime | None = None) -> RequestContext:
+    deadline = asyncio.get_running_loop().time() + 5
+    return RequestContext(gateway.runtime, None, deadline, now or datetime.now(UTC))
+
+
+def stations(gateway: InProcess, operator_id: str = "FK1") -> list[domain.Station]:
+    found = [
+        gateway.runtime.catalogue.station(operator_id, sid)
+        for sid in sorted(gateway.fake(operator_id).stations)
+    ]
+    return [s for s in found if s is not None][:10]
+
+
+def shown(node: t.Station) -> list[tuple[object, ...]]:
+    return [
+        (c.id, c.status, c.status_updated_at, c.current_price and c.current_price.total_per_kwh.amount)
+        for c in node.connectors
+    ]
+
+
+async def test_a_warm_page_is_the_stations_built_before(gateway: InProcess):
+    page = stations(gateway)
+    first = await hydrate(context(gateway), page, EVERYTHING)
+    again = await hydrate(context(gateway), page, EVERYTHING)
+    assert [a is b for a, b in zip(first, again, strict=True)] == [True] * len(page)
+
+
+async def test_a_new_status_is_a_new_station_and_the_others_stay(gateway: InProcess):
+    page = stations(gateway)
+    before = await hydrate(context(gateway), page, EVERYTHING)
+    changed = page[3].connectors[0]
+    await gateway.fake("FK1").set_status(changed.id, domain.ConnectorStatus.OFFLINE)
+    after = await hydrate(context(gateway), page, EVERYTHING)
+    assert after[3] is not before[3]
+    assert after[3].connectors[0].status is domain.ConnectorStatus.OFFLINE
+    assert before[3].connectors[0].status is not domain.ConnectorStatus.OFFLINE  # not changed in place
+    assert shown(after[3])[1:] == shown(before[3])[1:]
+    assert [a is b for i, (a, b) in enumerate(zip(before, after, strict=True)) if i != 3] == [True] * 9
+
+
+async def test_the_price_follows_the_time_of_use_period(gateway: InProcess):
+    """The same cached tariff at another time of day: another price, not the remembered one."""
+    fake = gateway.fake("FK1")
+    page = stations(gateway)
+    station, connector = next(
+        (s, c) for s in page for c in s.connectors if len(fake.tariff_of[c.id].periods) > 1
+    )
+    tariff = fake.tariff_of[connector.id]
+    zone = ZoneInfo(station.timezone)
+    day = datetime.now(zone).date()
+
+    def at(period: domain.TariffPeriod) -> datetime:
+        local = datetime.combine(day, period.start, zone) + timedelta(minutes=30)
+        return local.astimezone(UTC)
+
+    def price(nodes: list[t.Station]) -> object:
+        node = nodes[page.index(station)]
+        found = next(c for c in node.connectors if c.source is connector)
+        assert found.current_price is not None
+        return found.current_price.total_per_kwh.amount
+
+    expected = [p.energy_per_kwh + p.service_per_kwh for p in tariff.periods]
+    for period, total in [*zip(tariff.periods, expected, strict=True), (tariff.periods[0], expected[0])]:
+        assert price(await hydrate(context(gateway, at(period)), page, EVERYTHING)) == total
+
+
+async def test_back_references_point_at_the_station_that_holds_them(gateway: InProcess):
+    page = stations(gateway)
+    for wants in (EVERYTHING, NO_PARENT, EVERYTHING, NO_PARENT):
+        nodes = await hydrate(context(gateway), page, wants)
+        for node in nodes:
+            assert {id(c.parent) for c in node.connectors} == {id(node) if wants.station else id(None)}
+
+
+async def test_other_wants_build_their_own(gateway: InProcess):
+    page = stations(gateway)
+    full = await hydrate(context(gateway), page, EVERYTHING)
+    bare = await hydrate(context(gateway), page, Wants.of_names(set()))
+    assert all(
+        c.current_price is None and c.status is domain.ConnectorStatus.UNKNOWN
+        for n in bare
+        for c in n.connectors
+    )
+    assert all(n.tariff is None and n.connector_summary is None for n in bare)
+    assert any(c.current_price is not None for n in full for c in n.connectors)
+    assert all(n.connector_summary is not None for n in full)
+
+
+async def test_a_filtered_search_gets_stations_of_its_own(gateway: InProcess):
+    """The filter is the request's: summaries (and estimates) of another filter are not reused."""
+    page = stations(gateway)
+    unfiltered = await hydrate(context(gateway), page, EVERYTHING)
+    dc_only = await hydrate(context(gateway), page, EVERYTHING, lambda c: c.power_type is domain.PowerType.DC)
+    nothing = await hydrate(context(gateway), page, EVERYTHING, lambda c: False)
+    for whole, dc, none, s in zip(unfiltered, dc_only, nothing, page, strict=True):
+        assert whole.connector_summary is not None and dc.connector_summary is not None
+        assert whole.connector_summary.total == len(s.connectors)
+        assert dc.connector_summary.total == sum(c.power_type is domain.PowerType.DC for c in s.connectors)
+        assert none.connector_summary is not None and none.connector_summary.total == 0
+        assert none.matches is not None and whole.matches is None
