@@ -455,30 +455,34 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _plan(self, return_type: GraphQLOutputType, details: Any) -> Plan:
         nodes = [d.node for d in details]
-        key = (id(return_type), *map(id, nodes))
-        plans = _PLANS.get(self.schema)
-        if plans is None:
-            plans = _PLANS[self.schema] = {}
-        plan = plans.get(key)
-        if (
-            plan is not None
-            and plan.return_type is return_type
-            and all(a is b for a, b in zip(plan.nodes, nodes, strict=True))
-        ):
-            return plan
         if any(d.defer_usage is not None or getattr(d, "fragment_variable_values", None) for d in details):
-            plan = Plan(nodes, return_type, None, "defer or fragment variables")
-        else:
-            try:
-                plan = Plan(
-                    nodes, return_type, _compile(self.schema, return_type, nodes, self.fragment_definitions)
-                )
-            except NotCompilable as exc:
-                plan = Plan(nodes, return_type, None, exc.reason, str(exc))
-        if len(plans) >= MAX_PLANS:
-            plans.clear()
-        plans[key] = plan
+            return Plan(nodes, return_type, None, "defer or fragment variables")
+        return plan_for(self.schema, return_type, nodes, self.fragment_definitions)
+
+
+def plan_for(
+    schema: GraphQLSchema, return_type: GraphQLOutputType, nodes: list[FieldNode], fragments: dict[str, Any]
+) -> Plan:
+    """The compiled completion of a root field's ``nodes`` (remembered per schema and nodes)."""
+    key = (id(return_type), *map(id, nodes))
+    plans = _PLANS.get(schema)
+    if plans is None:
+        plans = _PLANS[schema] = {}
+    plan = plans.get(key)
+    if (
+        plan is not None
+        and plan.return_type is return_type
+        and all(a is b for a, b in zip(plan.nodes, nodes, strict=True))
+    ):
         return plan
+    try:
+        plan = Plan(nodes, return_type, _compile(schema, return_type, nodes, fragments))
+    except NotCompilable as exc:
+        plan = Plan(nodes, return_type, None, exc.reason, str(exc))
+    if len(plans) >= MAX_PLANS:
+        plans.clear()
+    plans[key] = plan
+    return plan
 
 
 def _named(gtype: GraphQLOutputType) -> GraphQLOutputType:

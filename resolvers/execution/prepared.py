@@ -50,6 +50,8 @@ from strawberry.http import GraphQLHTTPResponse
 from gateway.security.apikeys import Scope
 from gateway.security.authz import operation_scopes, scope_refusal
 from resolvers.errors import shaped
+from resolvers.execution.direct import Direct, direct
+from resolvers.execution.direct import run as run_direct
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class Prepared:
     operation_name: str | None  # as Strawberry passes it: the one asked for, or the operation's own
     label: str  # the operation's name in ``/metrics``
     scopes: frozenset[Scope]  # what its root fields need (gateway.security.authz)
+    direct: Direct | None  # how to run it without graphql-core's executor, when it qualifies
 
 
 _NOT_PREPARED = object()  # seen, and not a query this path runs
@@ -91,6 +94,7 @@ class PreparedOperations:
         self.capacity = capacity
         self._seen: dict[tuple[str, str | None], Prepared | object] = {}
         self.runs = 0  # operations run by this path (tests and debugging)
+        self.direct_runs = 0  # of which run directly (resolvers.execution.direct)
         self._timers: dict[str, tuple[Any, Any]] = {}
 
     def get(self, query: str, operation_name: str | None) -> Prepared | None:
@@ -124,7 +128,9 @@ class PreparedOperations:
         scopes = operation_scopes(document, name)
         if scopes is None:
             return None
-        return Prepared(document, name, (name or "anonymous")[:64], scopes)
+        return Prepared(
+            document, name, (name or "anonymous")[:64], scopes, direct(self.schema, document, operation)
+        )
 
     async def run(
         self, prepared: Prepared, context: Any, variables: dict[str, Any] | None
@@ -160,6 +166,11 @@ class PreparedOperations:
     async def _execute(
         self, prepared: Prepared, context: Any, variables: dict[str, Any] | None
     ) -> ExecutionResult:
+        if prepared.direct is not None:
+            done = await run_direct(self.schema._schema, prepared.direct, context, variables)
+            if done is not None:
+                self.direct_runs += 1
+                return done
         try:
             result = execute(
                 self.schema._schema,

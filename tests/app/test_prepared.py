@@ -142,3 +142,27 @@ async def test_prepared_operations_are_timed_under_their_name(stack: Stack):
     async with stack.http.get(f"{stack.url}/metrics") as r:
         text = await r.text()
     assert 'chargegate_graphql_request_seconds_count{operation="Search"} 3.0' in text
+
+
+FRAGMENTED = """fragment S on Station { id name }
+query($near: GeoPointInput!) { stations(near: $near, first: 3) { edges { node { ...S } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("body", "direct"),
+    [
+        ({"query": SEARCH, "variables": SH_VARS}, True),  # one root field, a compiled plan
+        ({"query": SEARCH, "variables": {**SH_VARS, "radiusKm": -1.0}}, False),  # raises: graphql-core
+        ({"query": SEARCH, "variables": {**SH_VARS, "first": "abc"}}, False),  # does not coerce
+        ({"query": FRAGMENTED, "variables": {"near": SH_VARS["near"]}}, False),  # a fragment definition
+        ({"query": '{ operators { id } node(id: "x") { id } }'}, False),  # two root fields
+    ],
+)
+async def test_which_prepared_operations_run_directly(stack: Stack, body: Any, direct: bool):
+    prepared = stack_prepared(stack)
+    stock, fast = await both_paths(stack, body)
+    assert fast == stock
+    before = prepared.direct_runs
+    again = await answer(stack, body)
+    assert again == stock
+    assert prepared.direct_runs == before + int(direct)
