@@ -247,14 +247,24 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             f"Fan-out ({fo['stations_per_operator']} stations per operator, each operator at {fo['latency_ms']:g} ms):",
             "",
-            "| Operators | p50 ms | p99 ms | CPU µs/req | p50 × 1 operator | Failed |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "| Operators | p50 ms | p99 ms | CPU µs/req | Simulators' CPU µs/req | p50 × 1 operator | Failed |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for r in fo["rows"]:
             lines.append(
                 f"| {r['operators']} | {_f(r['p50_ms'], 2)} | {_f(r['p99_ms'], 2)} | {_f(r['cpu_us'], 0)} | "
-                f"{_range(r['vs_one_rounds'])} | {r['failures']}/{r['requests']} |"
+                f"{_f(r.get('sims_cpu_us'), 0)} | {_range(r['vs_one_rounds'])} | {r['failures']}/{r['requests']} |"
             )
+        first, last = fo["rows"][0], fo["rows"][-1]
+        if last.get("sims_cpu_us") is not None and first.get("sims_cpu_us") is not None:
+            extra = (last["sims_cpu_us"] - first["sims_cpu_us"]) / 1000
+            lines += [
+                "",
+                f"The simulators run in one process on the load generator's core: at {last['operators']} "
+                f"operators they spend {_f(last['sims_cpu_us'] / 1000, 2)} ms of CPU per request "
+                f"({_f(extra, 2)} ms more than for one), answering one after another — up to that much of "
+                f"the {last['operators']}-operator p50 is the simulators' queue, not the gateway's.",
+            ]
     st = results.get("stacks")
     if st and st.get("rows"):
         first = st["stacks"][0]

@@ -106,7 +106,9 @@ async def commands(conn: Connection, handle: Any) -> None:
 def run_sims(spec: tuple[int | None, tuple[SimSpec, ...]], conn: Connection) -> None:
     core, sims = spec
     pin(core)
-    asyncio.run(_serve_sims(sims, conn))
+    # The gateway's own event loop (uvloop when installed), as a partner's production server would
+    # have a fast one: the simulators share one core, and their CPU per answer delays the fan-out.
+    default_stack().run(_serve_sims(sims, conn))
 
 
 async def _serve_sims(specs: tuple[SimSpec, ...], conn: Connection) -> None:

@@ -246,6 +246,24 @@ def test_report_renders_targets(tmp_path) -> None:  # type: ignore[no-untyped-de
     assert (tmp_path / "chart.png").stat().st_size > 0
 
 
+def test_report_shows_the_simulators_cpu_next_to_the_fan_out() -> None:
+    def row(n: int, sims_us: float) -> dict:
+        return {**SUMMARY, "operators": n, "cpu_us": 2000.0 * n, "sims_cpu_us": sims_us,
+                "vs_one_rounds": [1.0 + n / 100], "vs_one": 1.0 + n / 100}  # fmt: skip
+
+    text = report.markdown(
+        _results(
+            fan_out={"latency_ms": 20, "stations_per_operator": 6, "rows": [row(1, 600.0), row(16, 9600.0)]}
+        )
+    )
+    assert (
+        "| Operators | p50 ms | p99 ms | CPU µs/req | Simulators' CPU µs/req | p50 × 1 operator | Failed |"
+        in text
+    )
+    assert "| 16 | 1.00 | 2.00 | 32,000 | 9,600 | 1.16 (1.16–1.16) | 1/10 |" in text
+    assert "at 16 operators they spend 9.60 ms of CPU per request (9.00 ms more than for one)" in text
+
+
 def test_report_names_a_differing_answer_once_per_query() -> None:
     rows = [_row(20, 5.0, c, {"proxy": {"cpu": [1.2], "p50": [1.0]}}) for c in (1, 16)]
     for row in rows:
