@@ -74,6 +74,7 @@ class Profile:
     # Canonical spelling of every key read so far: a partner sends the same few dozen keys in every
     # answer, so each is respelled once, not once per object (bounded: a partner cannot grow it).
     _keys: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _same: set[str] = field(default_factory=set, init=False, repr=False, compare=False)  # name == key
 
     def url(self, base_url: str, interface: str) -> str:
         if interface == "query_token":
@@ -81,20 +82,49 @@ class Profile:
         return base_url.rstrip("/") + self.query_path.format(interface=interface)
 
     def normalise(self, value: Any) -> Any:
-        """``value`` with every object key in canonical spelling, recursively."""
+        """``value`` with every object key in canonical spelling, recursively.
+
+        Never modifies ``value``; what is already canonical is returned as it is rather than copied
+        (partners send the canonical spelling nearly everywhere), so the result may share parts with
+        ``value``.
+        """
         if isinstance(value, dict):
-            keys, out = self._keys, {}
+            if not self._same.issuperset(value):  # one C-level pass over the keys
+                return self._respelled(value)
+            out: dict[str, Any] | None = None
             for key, item in value.items():
-                name = keys.get(key) if type(key) is str else None
-                if name is None:
-                    name = self._canonical(str(key))
-                    if type(key) is str and len(keys) < MAX_KEYS:
-                        keys[key] = name
-                out[name] = self.normalise(item) if isinstance(item, CONTAINERS) else item
-            return out
+                if isinstance(item, CONTAINERS):
+                    new = self.normalise(item)
+                    if new is not item:
+                        if out is None:
+                            out = dict(value)  # copied on the first change only
+                        out[key] = new
+            return value if out is None else out
         if isinstance(value, list):
-            return [self.normalise(item) if isinstance(item, CONTAINERS) else item for item in value]
+            items: list[Any] | None = None
+            for index, item in enumerate(value):
+                if isinstance(item, CONTAINERS):
+                    new = self.normalise(item)
+                    if new is not item:
+                        if items is None:
+                            items = list(value)
+                        items[index] = new
+            return value if items is None else items
         return value
+
+    def _respelled(self, value: dict[Any, Any]) -> dict[str, Any]:
+        """A copy of an object some of whose keys are not (or not yet known to be) canonical."""
+        keys, same, out = self._keys, self._same, {}
+        for key, item in value.items():
+            name = keys.get(key) if type(key) is str else None
+            if name is None:
+                name = self._canonical(str(key))
+                if type(key) is str and len(keys) < MAX_KEYS:
+                    keys[key] = name
+                    if name == key:
+                        same.add(key)
+            out[name] = self.normalise(item) if isinstance(item, CONTAINERS) else item
+        return out
 
     def emit(self, value: Any) -> Any:
         """``value`` with canonical keys respelled the way this partner wants them."""

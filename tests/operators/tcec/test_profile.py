@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from operators.base import OperatorConfigError
@@ -56,6 +58,23 @@ def test_normalise_reads_every_spelling_as_the_2016_one() -> None:
         "ChargeDetails": [{"DetailSeviceMoney": 3, "SevicePrice": 0.4}],
         "ServiceTel": "0571",
     }
+
+
+def test_normalise_respells_below_canonical_objects_and_never_modifies_its_input() -> None:
+    profile = Profile()
+    canonical = {"StationID": "S1", "ConnectorStatusInfos": [{"ConnectorID": "C1", "Status": 1}]}
+    assert profile.normalise(canonical) == canonical  # keys learnt as canonical on the first pass
+    assert profile.normalise(canonical) == canonical
+    nested = {"StationID": "S1", "Infos": [{"ConnectorID": "C1"}, {"connectorID": "C2", "ServiceMoney": 1}]}
+    before = copy.deepcopy(nested)
+    for _ in range(2):  # once learning the keys, once from what was learnt
+        assert profile.normalise(nested) == {
+            "StationID": "S1",
+            "Infos": [{"ConnectorID": "C1"}, {"ConnectorID": "C2", "SeviceMoney": 1}],
+        }
+    assert nested == before
+    assert profile.normalise([1, {"a": [{"b": None}]}, "x"]) == [1, {"A": [{"B": None}]}, "x"]
+    assert profile.normalise({1: {"k": 2}}) == {"1": {"K": 2}}
 
 
 def test_emit_uses_the_partner_spelling() -> None:
