@@ -26,12 +26,21 @@ async def fan_out(
         if remaining <= 0:
             raise OperatorTimeout(op_id, "request deadline already passed")
         try:
-            return await asyncio.wait_for(call(), remaining)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for wraps the call in one more task.
+            async with asyncio.timeout(remaining):
+                return await call()
         except TimeoutError as exc:
             raise OperatorTimeout(op_id, "no answer within the request deadline") from exc
 
     ids = list(calls)
-    outcomes = await asyncio.gather(*(one(i, calls[i]) for i in ids), return_exceptions=True)
+    outcomes: list[T | BaseException]
+    if len(ids) == 1:  # one operator: no task and gather for it, the same outcome
+        try:
+            outcomes = [await one(ids[0], calls[ids[0]])]
+        except OperatorError as exc:
+            outcomes = [exc]
+    else:
+        outcomes = await asyncio.gather(*(one(i, calls[i]) for i in ids), return_exceptions=True)
     values: dict[str, T] = {}
     errors: dict[str, OperatorError] = {}
     for op_id, outcome in zip(ids, outcomes, strict=True):

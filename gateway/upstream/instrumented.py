@@ -21,6 +21,9 @@ class UpstreamMetrics:
         self._metrics = metrics
         self.recent = recent if recent is not None else RecentCalls()
         self._tracer = tracer
+        # The latency histogram's child per method, looked up once: labels() validates and locks
+        # on every call otherwise (the children live as long as the metric; nothing removes them).
+        self._seconds: dict[str, Any] = {}
 
     async def __call__(self, method: str, call: Callable[[], Awaitable[Any]]) -> Any:
         if self._tracer is not None:
@@ -38,7 +41,10 @@ class UpstreamMetrics:
             raise
         finally:
             elapsed = time.perf_counter() - start
-            self._metrics.upstream_seconds.labels(self._id, method).observe(elapsed)
+            seconds = self._seconds.get(method)
+            if seconds is None:
+                seconds = self._seconds[method] = self._metrics.upstream_seconds.labels(self._id, method)
+            seconds.observe(elapsed)
             self.recent.record(elapsed, error)
 
     async def _traced(self, method: str, call: Callable[[], Awaitable[Any]]) -> Any:

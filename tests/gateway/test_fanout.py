@@ -33,3 +33,21 @@ async def test_unexpected_exceptions_are_not_swallowed():
 
     with pytest.raises(KeyError):
         await fan_out({"A": bug}, asyncio.get_running_loop().time() + 1)
+
+
+async def test_one_operator_has_the_same_outcomes_as_several():
+    never = asyncio.Event()
+
+    async def hangs():
+        await never.wait()
+
+    async def fails():
+        raise OperatorUnavailable("A", "boom")
+
+    loop = asyncio.get_running_loop()
+    values, errors = await fan_out({"A": hangs}, loop.time() + 0.05)
+    assert values == {} and isinstance(errors["A"], OperatorTimeout)
+    values, errors = await fan_out({"A": fails}, loop.time() + 1)
+    assert values == {} and isinstance(errors["A"], OperatorUnavailable)
+    values, errors = await fan_out({"A": hangs}, loop.time() - 1)  # the deadline already passed
+    assert values == {} and "already passed" in str(errors["A"])
