@@ -5,9 +5,10 @@ graphql-core's ``execute`` builds an execution context, collects the root fields
 about a tenth of the request. A prepared query (:mod:`resolvers.execution.prepared`) whose document
 is one operation selecting one root field, with a compiled plan for its whole selection
 (:func:`resolvers.execution.compiled.plan_for`), is run here instead: the variables coerced and the
-arguments read by graphql-core's own functions, the field's resolver (Strawberry's, which converts
-the arguments and calls ours) called with the resolve info graphql-core would build, and the value
-completed by the plan.
+arguments read by graphql-core's own functions, our resolver called as Strawberry's wrapper calls
+it — the arguments converted by :mod:`resolvers.execution.arguments` (worked out once per field),
+the ``Info`` built from the resolve info graphql-core would build — and the value completed by the
+plan. (Where that conversion is not ours, Strawberry's resolver wrapper is called instead.)
 
 Only the path where nothing goes wrong is taken here. Anything else — variables that do not
 coerce, a resolver that raises, a null for a non-null field, a value the plan refuses — returns
@@ -22,6 +23,7 @@ handlers. ``tests/app/test_prepared.py`` holds the answers to those of the stock
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +40,7 @@ from graphql.pyutils import Path
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo as ResolveInfo
 
+from resolvers.execution.arguments import converter
 from resolvers.execution.compiled import DEFINITION, Complete, plan_for
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,32 @@ class Direct:
     field: GraphQLField
     path: Path
     complete: Complete
+    call: Call | None  # the resolver with our argument conversion; None: Strawberry's wrapper
+
+
+Call = Callable[[Mapping[str, Any], Any], Any]  # (graphql-core's argument values, resolve info) -> value
+
+
+def _call(schema: Any, definition: Any) -> Call | None:
+    """Our resolver called as Strawberry's wrapper calls it (``get_arguments``, then the resolver),
+    with the arguments converted by :func:`resolvers.execution.arguments.converter`."""
+    resolver = definition.base_resolver
+    if resolver.root_parameter is not None or resolver.parent_parameter is not None:
+        return None
+    convert = converter(definition, schema.config, schema.schema_converter.scalar_registry)
+    if convert is None:
+        return None
+    args = (None,) if resolver.self_parameter is not None else ()  # the root value, None
+    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+    info_class = schema.config.info_class
+
+    def call(arguments: Mapping[str, Any], info: Any) -> Any:
+        kwargs = convert(arguments)
+        if info_name is not None:
+            kwargs[info_name] = info_class(_raw_info=info, _field=definition)
+        return resolver(*args, **kwargs)
+
+    return call
 
 
 def direct(schema: Any, document: DocumentNode, operation: OperationDefinitionNode) -> Direct | None:
@@ -85,7 +114,8 @@ def direct(schema: Any, document: DocumentNode, operation: OperationDefinitionNo
     if plan.complete is None:
         return None
     key = node.alias.value if node.alias else node.name.value
-    return Direct(operation, node, key, field, Path(None, key, gql.query_type.name), plan.complete)
+    path = Path(None, key, gql.query_type.name)
+    return Direct(operation, node, key, field, path, plan.complete, _call(schema, definition))
 
 
 async def run(
@@ -117,8 +147,11 @@ async def run(
             # Ignored: typed a dict by Strawberry, but None is what its own path passes without any.
             None,  # type: ignore[arg-type]
         )
-        assert how.field.resolve is not None
-        value = how.field.resolve(None, info, **arguments)
+        if how.call is not None:
+            value = how.call(arguments, info)
+        else:
+            assert how.field.resolve is not None
+            value = how.field.resolve(None, info, **arguments)
         if optimized_is_awaitable(value):
             value = await value
         # The plan keeps a null where the field may be null and refuses it (Bail) where it may not.
