@@ -208,8 +208,12 @@ def _value(
 
 def encode_cursor(order: StationOrder, key: Key) -> str:
     unknown, value, distance, op_id, station_id = key
-    raw = SEP.join((order.value, str(unknown), str(value), repr(distance), op_id, station_id))
+    # One f-string (the fields' str(), the distance's repr()): a page's edges each get a cursor.
+    raw = f"{_NAMES[order]}\x1f{unknown}\x1f{value}\x1f{distance!r}\x1f{op_id}\x1f{station_id}"  # SEP
     return binascii.b2a_base64(raw.encode(), newline=False).translate(_URLSAFE).decode("ascii")
+
+
+_NAMES = {order: order.value for order in StationOrder}
 
 
 def decode_cursor(order: StationOrder, cursor: str) -> Key:

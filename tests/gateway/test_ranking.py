@@ -81,3 +81,20 @@ def test_cursors_of_another_ordering_or_forged_are_refused():
     for bad in ("nope", forged, base64.urlsafe_b64encode(b"\xff\xfe").decode(), ""):
         with pytest.raises(ranking.CursorError, match="not a cursor"):
             ranking.decode_cursor(StationOrder.PRICE, bad)
+
+
+def test_a_cursor_is_the_ordering_and_key_in_url_safe_base64():
+    """The layout cursors have always had: one issued before an upgrade still pages on after it."""
+    cursors = {
+        ranking.encode_cursor(StationOrder.DISTANCE, (0, 0, 0.1 + 0.2, "OP", "S1")),
+        ranking.encode_cursor(StationOrder.PRICE, (0, Decimal("1.2500"), 3.0, "OP", "S~?")),
+        ranking.encode_cursor(StationOrder.POWER, (1, 0, 2.5, "OP", "S2")),
+    }
+    assert cursors == {
+        base64.urlsafe_b64encode(raw.encode()).decode()
+        for raw in (
+            "DISTANCE\x1f0\x1f0\x1f0.30000000000000004\x1fOP\x1fS1",
+            "PRICE\x1f0\x1f1.2500\x1f3.0\x1fOP\x1fS~?",
+            "POWER\x1f1\x1f0\x1f2.5\x1fOP\x1fS2",
+        )
+    }

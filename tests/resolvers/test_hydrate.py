@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from operators import domain
 from resolvers.context import RequestContext
 from resolvers.stations import types as t
-from resolvers.stations.hydrate import Wants, hydrate
+from resolvers.stations.hydrate import Wants, hydrate, new_connector, new_station
+from resolvers.stations.search import new_edge
 from tests.inprocess import InProcess
 
 EVERYTHING = Wants.of_names({"status", "currentPrice", "tariff", "station", "connectorSummary"})
@@ -117,3 +119,61 @@ async def test_a_filtered_search_gets_stations_of_its_own(gateway: InProcess):
         assert dc.connector_summary.total == sum(c.power_type is domain.PowerType.DC for c in s.connectors)
         assert none.connector_summary is not None and none.connector_summary.total == 0
         assert none.matches is not None and whole.matches is None
+
+
+def test_the_quick_constructors_build_what_the_types_would():
+    """hydrate and search set attributes rather than call the dataclass constructors (a third of
+    the cost): every field, in the same order, with the same values."""
+    c = domain.Connector("C1", "S1", domain.ConnectorType.GBT_DC, domain.PowerType.DC, 120.0, "hlht://C1.OP/")
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    price = t.Price(
+        energy_per_kwh=t.Money(amount=Decimal("1"), currency="CNY"),
+        service_per_kwh=t.Money(amount=Decimal("0.5"), currency="CNY"),
+        total_per_kwh=t.Money(amount=Decimal("1.5"), currency="CNY"),
+    )
+    connector_args = (
+        "gid",
+        c.type,
+        c.power_type,
+        120.0,
+        domain.ConnectorStatus.AVAILABLE,
+        at,
+        price,
+        c.qr_code,
+    )
+    connector = new_connector(*connector_args, c, "OP")
+    expected = t.Connector(
+        **dict(zip(CONNECTOR_FIELDS, connector_args, strict=True)), source=c, operator_key="OP"
+    )
+    assert list(vars(connector).items()) == list(vars(expected).items())
+    operator = t.Operator(id="op", name="Op", protocol="fake", key="OP")
+    station_args = ("sid", "Name", operator, t.GeoPoint(lat=1.0, lon=2.0), None, [connector], None, None)
+    station = new_station(*station_args, None, len)
+    built = t.Station(**dict(zip(STATION_FIELDS, station_args, strict=True)), source=None, matches=len)
+    assert list(vars(station).items()) == list(vars(built).items())
+    edge = new_edge("cursor", 1.5, station)
+    assert list(vars(edge).items()) == list(
+        vars(t.StationEdge(cursor="cursor", distance_km=1.5, node=station)).items()
+    )
+
+
+CONNECTOR_FIELDS = (
+    "id",
+    "type",
+    "power_type",
+    "max_power_kw",
+    "status",
+    "status_updated_at",
+    "current_price",
+    "qr_code",
+)
+STATION_FIELDS = (
+    "id",
+    "name",
+    "operator",
+    "location",
+    "address",
+    "connectors",
+    "tariff",
+    "connector_summary",
+)
