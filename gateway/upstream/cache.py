@@ -44,6 +44,8 @@ class Cache:
             else None
         )
         self._latest: dict[str, int] = {}  # key → the batch that wrote it last (in-memory backend)
+        # Each kind's hit and miss counters, looked up once (labels() validates and locks per call).
+        self._counters: dict[str, tuple[Any, Any]] = {}
         self._batches = 0
 
     @property
@@ -69,8 +71,11 @@ class Cache:
                 self._unavailable("read", exc)
                 values = [None] * len(ids)
             found = {i: v for i, v in zip(ids, values, strict=True) if v is not None}
-        self._metrics.cache_hits.labels(kind).inc(len(found))
-        self._metrics.cache_misses.labels(kind).inc(len(ids) - len(found))
+        hits, misses = self._counters.get(kind) or self._counters.setdefault(
+            kind, (self._metrics.cache_hits.labels(kind), self._metrics.cache_misses.labels(kind))
+        )
+        hits.inc(len(found))
+        misses.inc(len(ids) - len(found))
         return found
 
     async def set_many(self, kind: str, operator_id: str, values: Mapping[str, Any], ttl: float) -> None:

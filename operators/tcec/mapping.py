@@ -197,7 +197,10 @@ def parse_connector_status_infos(data: Mapping[str, Any]) -> list[tuple[str, Con
         try:
             if not isinstance(info, dict):
                 raise MappingError("ConnectorStatusInfo is not an object")
-            result.append((field_str(info, "ConnectorID"), parse_connector_status(info.get("Status"))))
+            connector_id = info.get("ConnectorID")
+            if type(connector_id) is not str or not connector_id:  # a number, or missing: read liberally
+                connector_id = field_str(info, "ConnectorID")
+            result.append((connector_id, parse_connector_status(info.get("Status"))))
         except MappingError as exc:
             logger.warning("skipping malformed T/CEC ConnectorStatusInfo: %s", exc)
     return result
