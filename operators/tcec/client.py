@@ -19,8 +19,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -64,23 +63,37 @@ CONTENT_TYPE = "application/json;charset=utf-8"
 NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout()
 
 
-@contextmanager
-def translate_errors(operator_id: str, interface: str) -> Iterator[None]:
-    """Turn transport and decoding failures inside the block into port errors."""
-    try:
-        yield
-    except OperatorError:
-        raise
-    except TimeoutError as exc:  # asyncio.timeout, and aiohttp's own timeouts subclass it
-        raise OperatorTimeout(operator_id, f"{interface}: no answer within the timeout") from exc
-    except codec.SignatureError as exc:
-        raise OperatorProtocolError(operator_id, f"{interface}: response signature does not match") from exc
-    except aiohttp.ClientError as exc:
-        raise OperatorUnavailable(
-            operator_id, f"{interface}: cannot reach operator ({type(exc).__name__})"
-        ) from exc
-    except (ValueError, UnicodeDecodeError) as exc:  # CodecError, MappingError, bad JSON
-        raise OperatorProtocolError(operator_id, f"{interface}: unusable response ({exc})") from exc
+class translate_errors:  # noqa: N801 - used as a function: ``with translate_errors(op, interface):``
+    """Turn transport and decoding failures inside the block into port errors.
+
+    A class rather than a ``@contextmanager`` generator: it runs twice per upstream call, and a
+    generator-based context manager costs a generator, its frames and a ``throw`` each time.
+    """
+
+    __slots__ = ("_operator_id", "_interface")
+
+    def __init__(self, operator_id: str, interface: str) -> None:
+        self._operator_id = operator_id
+        self._interface = interface
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if exc is None or isinstance(exc, OperatorError):
+            return
+        operator_id, interface = self._operator_id, self._interface
+        if isinstance(exc, TimeoutError):  # asyncio.timeout, and aiohttp's own timeouts subclass it
+            raise OperatorTimeout(operator_id, f"{interface}: no answer within the timeout") from exc
+        if isinstance(exc, codec.SignatureError):
+            message = f"{interface}: response signature does not match"
+            raise OperatorProtocolError(operator_id, message) from exc
+        if isinstance(exc, aiohttp.ClientError):
+            raise OperatorUnavailable(
+                operator_id, f"{interface}: cannot reach operator ({type(exc).__name__})"
+            ) from exc
+        if isinstance(exc, ValueError | UnicodeDecodeError):  # CodecError, MappingError, bad JSON
+            raise OperatorProtocolError(operator_id, f"{interface}: unusable response ({exc})") from exc
 
 
 def ret_error(operator_id: str, interface: str, ret: int, msg: str) -> OperatorError:
