@@ -170,6 +170,7 @@ class TariffExtra:
     unit: str
 
 
+@shared  # one per cached tariff (hydrate.py); never changed
 @strawberry.type
 class Tariff:
     currency: str
@@ -220,6 +221,7 @@ class Connector(Node):
         return charge_estimate(found.estimate, found.tariff, self) if found else None
 
 
+@shared  # reused by hydrate.py while built from the same objects; never changed
 @strawberry.type(directives=KEY)
 class Station(Node):
     id: strawberry.ID

@@ -130,3 +130,10 @@ async def test_remembered_responses_are_bounded(monkeypatch: pytest.MonkeyPatch)
     CURRENT.clear()
     gc.collect()
     assert gone() is None
+
+
+def test_the_gateways_shared_types_are_declared():
+    from resolvers.stations import types as t
+
+    assert {t.Money, t.Price, t.GeoPoint, t.Operator, t.Station, t.Tariff} <= compiled.SHARED
+    assert t.Connector not in compiled.SHARED  # rebuilt with its station: remembering it would only cost
