@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from strawberry import ID
 from strawberry.types import Info
 
+from gateway.upstream.caching import TARIFF
 from operators import domain
 from operators.base import OperatorInfo
 from resolvers import ids
@@ -287,11 +288,13 @@ async def hydrate(
     statuses: list[Mapping[str, domain.ConnectorState]] | None = None
     tariffs: list[domain.Tariff | None] | None = None
     if stations:
+        if wants.price or wants.tariff:
+            tariffs = _known_tariffs(ctx, stations, statics)
         # Both batches join their loaders before either is awaited, so they run concurrently.
         status_wait = ctx.statuses.load_many([st.status_key for st in statics]) if wants.status else None
         tariff_wait = (
             ctx.tariffs.load_many(list(chain.from_iterable([st.tariff_keys for st in statics])))
-            if wants.price or wants.tariff
+            if (wants.price or wants.tariff) and tariffs is None
             else None
         )
         if status_wait is not None:
@@ -351,6 +354,45 @@ async def hydrate(
             _remember(built, s, (s, wants, operator_node, tariff_node, states, prices, node), MAX_BUILT)
         out.append(node)
     return out
+
+
+def _known_tariffs(
+    ctx: RequestContext, stations: Sequence[domain.Station], statics: Sequence[_Static]
+) -> list[domain.Tariff | None] | None:
+    """The tariff of each connector of ``stations``, in order, read from the in-process cache's
+    view by connector id (``known_tariffs``, as ordered search reads it) without the loader's
+    bookkeeping per connector; ``None`` when a connector's tariff is not cached (the loader
+    fetches it) or an operator uses a shared cache. Counted as the cache's hits."""
+    ops = ctx.runtime.operators
+    views: dict[str, Mapping[str, domain.Tariff] | None] = {}
+    out: list[domain.Tariff | None] = []
+    hits = 0
+    for s, static in zip(stations, statics, strict=True):
+        op_id = s.operator_id
+        view = views.get(op_id, _UNSEEN)
+        if view is _UNSEEN:
+            op = ops.get(op_id)
+            if op is None or domain.Capability.TARIFFS not in op.info.capabilities:
+                view = None  # no tariffs to show: what the loader answers for its connectors
+            else:
+                view = op.known_tariffs()
+                if view is None:
+                    return None
+            views[op_id] = view
+        if view is None:
+            out += [None] * len(static.native_ids)
+            continue
+        found = list(map(view.get, static.native_ids))
+        if any(map(operator_is, found, repeat(None))):
+            return None
+        out += found
+        hits += len(found)
+    if hits:
+        ctx.runtime.metrics.cache_hits.labels(TARIFF).inc(hits)
+    return out
+
+
+_UNSEEN: Any = object()
 
 
 def _station(

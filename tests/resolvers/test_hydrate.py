@@ -4,12 +4,16 @@ a new price period, other wants or a filtered search get objects of their own.""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from strawberry import ID
+
 from operators import domain
-from resolvers.context import RequestContext
+from resolvers.context import RequestContext, load_tariffs
+from resolvers.execution.loaders import BatchLoader
 from resolvers.stations import types as t
 from resolvers.stations.hydrate import Wants, hydrate, new_connector, new_station
 from resolvers.stations.search import new_edge
@@ -131,25 +135,36 @@ def test_the_quick_constructors_build_what_the_types_would():
         service_per_kwh=t.Money(amount=Decimal("0.5"), currency="CNY"),
         total_per_kwh=t.Money(amount=Decimal("1.5"), currency="CNY"),
     )
-    connector_args = (
-        "gid",
-        c.type,
-        c.power_type,
-        120.0,
-        domain.ConnectorStatus.AVAILABLE,
-        at,
-        price,
-        c.qr_code,
-    )
-    connector = new_connector(*connector_args, c, "OP")
+    status, gid = domain.ConnectorStatus.AVAILABLE, ID("gid")
+    connector = new_connector(gid, c.type, c.power_type, 120.0, status, at, price, c.qr_code, c, "OP")
     expected = t.Connector(
-        **dict(zip(CONNECTOR_FIELDS, connector_args, strict=True)), source=c, operator_key="OP"
+        id=gid,
+        type=c.type,
+        power_type=c.power_type,
+        max_power_kw=120.0,
+        status=status,
+        status_updated_at=at,
+        current_price=price,
+        qr_code=c.qr_code,
+        source=c,
+        operator_key="OP",
     )
     assert list(vars(connector).items()) == list(vars(expected).items())
-    operator = t.Operator(id="op", name="Op", protocol="fake", key="OP")
-    station_args = ("sid", "Name", operator, t.GeoPoint(lat=1.0, lon=2.0), None, [connector], None, None)
-    station = new_station(*station_args, None, len)
-    built = t.Station(**dict(zip(STATION_FIELDS, station_args, strict=True)), source=None, matches=len)
+    operator = t.Operator(id=ID("op"), name="Op", protocol="fake", key="OP")
+    location, sid = t.GeoPoint(lat=1.0, lon=2.0), ID("sid")
+    station = new_station(sid, "Name", operator, location, None, [connector], None, None, None, bool)
+    built = t.Station(
+        id=sid,
+        name="Name",
+        operator=operator,
+        location=location,
+        address=None,
+        connectors=[connector],
+        tariff=None,
+        connector_summary=None,
+        source=None,
+        matches=bool,
+    )
     assert list(vars(station).items()) == list(vars(built).items())
     edge = new_edge("cursor", 1.5, station)
     assert list(vars(edge).items()) == list(
@@ -157,23 +172,42 @@ def test_the_quick_constructors_build_what_the_types_would():
     )
 
 
-CONNECTOR_FIELDS = (
-    "id",
-    "type",
-    "power_type",
-    "max_power_kw",
-    "status",
-    "status_updated_at",
-    "current_price",
-    "qr_code",
-)
-STATION_FIELDS = (
-    "id",
-    "name",
-    "operator",
-    "location",
-    "address",
-    "connectors",
-    "tariff",
-    "connector_summary",
-)
+async def test_cached_tariffs_are_read_without_the_loader_and_counted_as_hits(gateway: InProcess):
+    """A warm page's tariffs come from the in-process cache's view; a connector whose tariff is not
+    cached sends the page through the request's loader, which fetches it."""
+    fake = gateway.fake("FK1")
+    page = stations(gateway)
+    await hydrate(context(gateway), page, NO_PARENT)  # the tariffs are cached now
+    asked: list[list[tuple[str, str]]] = []
+
+    def recording(ctx: RequestContext) -> RequestContext:
+        async def load(keys: list[tuple[str, str]]) -> list[domain.Tariff | None]:
+            asked.append(list(keys))
+            return await load_tariffs(ctx, keys)
+
+        ctx.tariffs = BatchLoader(load)
+        return ctx
+
+    metrics = gateway.runtime.metrics.registry
+    hits_before = metrics.get_sample_value("chargegate_cache_hits_total", {"kind": "tariff"}) or 0.0
+    warm = await hydrate(recording(context(gateway)), page, NO_PARENT)
+    connectors = sum(len(s.connectors) for s in page)
+    assert asked == []
+    assert (
+        metrics.get_sample_value("chargegate_cache_hits_total", {"kind": "tariff"})
+        == hits_before + connectors
+    )
+    for node, s in zip(warm, page, strict=True):
+        assert node.tariff is not None and node.tariff.periods[0].start_time == (
+            fake.tariff_of[s.connectors[0].id].periods[0].start.strftime("%H:%M:%S")
+        )
+
+    uncached = domain.Connector("NEW-1", page[0].id, domain.ConnectorType.GBT_DC, domain.PowerType.DC, 60.0)
+    await fake.put_station(replace(page[0], connectors=(*page[0].connectors, uncached)))
+    async with asyncio.timeout(5):
+        while (changed := gateway.runtime.catalogue.station("FK1", page[0].id)) is page[0]:
+            await asyncio.sleep(0.01)
+    assert changed is not None
+    cold = await hydrate(recording(context(gateway)), [changed, *page[1:]], NO_PARENT)
+    assert len(asked) == 1 and ("FK1", "NEW-1") in asked[0]
+    assert cold[0].connectors[-1].current_price is not None
