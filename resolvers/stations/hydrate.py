@@ -250,22 +250,76 @@ def _period_price(period: domain.TariffPeriod, currency: str) -> t.Price:
     return node
 
 
+class _PricesNow:
+    """The price now of each tariff seen in one time zone, by the tariff's id (the tariffs held),
+    valid while the local time of day stays in ``[start, end)`` microseconds: the part of the day
+    in which none of them changes period. Shared by requests, so a warm search prices nothing."""
+
+    __slots__ = ("end", "held", "prices", "start")
+
+    def __init__(self) -> None:
+        self.start, self.end = 0, DAY_US
+        self.prices: dict[int, t.Price | None] = {id(None): None}
+        self.held: list[domain.Tariff] = []
+
+    def price(self, tariff: domain.Tariff, local: time, local_us: int) -> t.Price:
+        """Price ``tariff`` at ``local`` (``local_us`` in microseconds), remembered; the window
+        narrows to the tariff's current period."""
+        period, start, end = _period_window(tariff, local, local_us)
+        self.start, self.end = max(self.start, start), min(self.end, end)
+        currency = tariff.currency
+        priced = _PRICES.get(id(period))
+        price = (
+            priced[2]
+            if priced is not None and priced[0] is period and priced[1] == currency
+            else _period_price(period, currency)
+        )
+        self.prices[id(tariff)] = price
+        self.held.append(tariff)
+        return price
+
+
+DAY_US = 86_400_000_000
+MAX_PRICED = 4096  # tariffs per time zone's table before it starts again
+# station time zone → the prices now of the tariffs seen there
+_NOW: dict[str, _PricesNow] = {}
+
+
+def _micros(of: time) -> int:
+    return ((of.hour * 60 + of.minute) * 60 + of.second) * 1_000_000 + of.microsecond
+
+
+def _period_window(tariff: domain.Tariff, local: time, local_us: int) -> tuple[domain.TariffPeriod, int, int]:
+    """``tariff.period_at(local)`` and the part of the day it holds, in microseconds, around
+    ``local``: before the first start, the last period holds from midnight."""
+    periods = tariff.periods
+    period = tariff.period_at(local)
+    if local < periods[0].start:
+        return period, 0, _micros(periods[0].start)
+    later = [p.start for p in periods if p.start > local]
+    return period, _micros(period.start), _micros(later[0]) if later else DAY_US
+
+
+def _prices_table(now: datetime, timezone: str) -> tuple[_PricesNow, time, int]:
+    """The time zone's price table valid now, its local time and that time in microseconds."""
+    local = now.astimezone(_zone(timezone)).time()
+    local_us = _micros(local)
+    table = _NOW.get(timezone)
+    if table is None or not table.start <= local_us < table.end or len(table.held) >= MAX_PRICED:
+        table = _NOW[timezone] = _PricesNow()
+    return table, local, local_us
+
+
 def _prices_now(
-    tariffs: Sequence[domain.Tariff | None], local_now: time, prices_here: dict[int, t.Price | None]
+    tariffs: Sequence[domain.Tariff | None], table: _PricesNow, local: time, local_us: int
 ) -> list[t.Price | None]:
-    """The price now of each tariff (None for None), remembered in ``prices_here`` by its id."""
+    """The price now of each tariff (None for None), from ``table`` or added to it."""
     out = []
     for tf in tariffs:
-        price = prices_here.get(id(tf), _UNPRICED)
+        price = table.prices.get(id(tf), _UNPRICED)
         if price is _UNPRICED:
-            assert tf is not None  # prices_here always holds None's
-            period, currency = tf.period_at(local_now), tf.currency
-            priced = _PRICES.get(id(period))
-            if priced is not None and priced[0] is period and priced[1] == currency:
-                price = priced[2]
-            else:
-                price = _period_price(period, currency)
-            prices_here[id(tf)] = price
+            assert tf is not None  # every table holds None's
+            price = table.price(tf, local, local_us)
         out.append(price)
     return out
 
@@ -306,10 +360,9 @@ async def hydrate(
     built, same, unpriced = _BUILT, operator_is, repeat(_UNPRICED)
     want_price = bool(tariffs) and wants.price
     want_tariff = bool(tariffs) and wants.tariff
-    local_times: dict[str, time] = {}  # station time zone → local time now
-    # station time zone → {id of a tariff (alive in ``tariffs``) → its price now}: cached tariffs
-    # are interned, so a page's connectors share a handful of them
-    prices_now: dict[str, dict[int, t.Price | None]] = {}
+    # station time zone → its price table now, the local time and that in microseconds: cached
+    # tariffs are interned, so every page's connectors share a handful of them
+    tables: dict[str, tuple[_PricesNow, time, int]] = {}
     no_states: dict[str, domain.ConnectorState] = {}
     tariff_index = 0
     out = []
@@ -322,13 +375,12 @@ async def hydrate(
             station_tariffs = tariffs[tariff_index : tariff_index + count]
             tariff_index += count
         if want_price:
-            prices_here = prices_now.get(s.timezone)
-            if prices_here is None:
-                local_times[s.timezone] = ctx.now.astimezone(_zone(s.timezone)).time()
-                prices_here = prices_now[s.timezone] = {id(None): None}
-            prices = list(map(prices_here.get, map(id, station_tariffs), unpriced))
-            if any(map(same, prices, unpriced)):  # a tariff not priced yet in this request
-                prices = _prices_now(station_tariffs, local_times[s.timezone], prices_here)
+            here = tables.get(s.timezone)
+            if here is None:
+                here = tables[s.timezone] = _prices_table(ctx.now, s.timezone)
+            prices = list(map(here[0].prices.get, map(id, station_tariffs), unpriced))
+            if any(map(same, prices, unpriced)):  # a tariff not priced in this part of the day yet
+                prices = _prices_now(station_tariffs, *here)
         else:
             prices = [None] * count
         tariff_node = None

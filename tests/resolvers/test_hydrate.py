@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -211,3 +211,23 @@ async def test_cached_tariffs_are_read_without_the_loader_and_counted_as_hits(ga
     cold = await hydrate(recording(context(gateway)), [changed, *page[1:]], NO_PARENT)
     assert len(asked) == 1 and ("FK1", "NEW-1") in asked[0]
     assert cold[0].connectors[-1].current_price is not None
+
+
+async def test_every_connector_shows_the_price_of_its_period_at_any_time_of_day(gateway: InProcess):
+    """Prices now are remembered while no tariff seen changes period: requests at times of day
+    in other periods, before the first start of a tariff without one at midnight (its last period
+    holds) and back again each see their own."""
+    page = stations(gateway) + stations(gateway, "FK2")
+    zone = ZoneInfo(page[0].timezone)
+    assert {s.timezone for s in page} == {page[0].timezone}
+    day = datetime.now(zone).date()
+    fakes = {op_id: gateway.fake(op_id) for op_id in ("FK1", "FK2")}
+    assert any(tf.periods[0].start > time(0) for f in fakes.values() for tf in f.tariff_of.values())
+    for hour, minute in [(3, 0), (7, 30), (8, 30), (22, 30), (23, 30), (3, 0), (12, 0), (0, 0), (7, 0)]:
+        local = time(hour, minute)
+        now = datetime.combine(day, local, zone).astimezone(UTC)
+        for node, s in zip(await hydrate(context(gateway, now), page, NO_PARENT), page, strict=True):
+            for connector, c in zip(node.connectors, s.connectors, strict=True):
+                expected = fakes[s.operator_id].tariff_of[c.id].price_at(local).total_per_kwh
+                assert connector.current_price is not None
+                assert (local, connector.current_price.total_per_kwh.amount) == (local, expected)
