@@ -174,11 +174,12 @@ _PRICES: dict[int, tuple[domain.TariffPeriod, str, t.Price]] = {}
 # tariff → its GraphQL form
 _TARIFFS: dict[int, tuple[domain.Tariff, t.Tariff]] = {}
 # station → the GraphQL station last built from it, with what it was built from: the wants, the
-# operator's object, its tariff's object and each connector's state and price now (all held). A
-# request whose inputs are the same objects gets that station back instead of building its own:
-# cached statuses and tariffs hand out the same objects while fresh and prices are memoised per
-# tariff period, so a warm search builds nothing; a new status, price, tariff or catalogue entry
-# is a new object, hence a new station. Only outside a filtered search (a filter is the request's
+# operator's object, its tariff's object, each connector's state and tariff, and the table its
+# prices now came from (all held). A request whose inputs are the same objects gets that station
+# back instead of building its own: cached statuses and tariffs hand out the same objects while
+# fresh and a price table lasts while no tariff in it changes period, so a warm search builds
+# nothing; a new status, tariff, price period or catalogue entry is a new object, hence a new
+# station. Only outside a filtered search (a filter is the request's
 # own: summaries and estimates read it). Smaller than the other tables: its values are larger.
 MAX_BUILT = 8_192
 _BUILT: dict[
@@ -189,7 +190,8 @@ _BUILT: dict[
         t.Operator,
         t.Tariff | None,
         list[domain.ConnectorState | None],
-        list[t.Price | None],
+        Sequence[domain.Tariff | None],
+        _PricesNow | None,
         t.Station,
     ],
 ] = {}
@@ -340,7 +342,7 @@ async def hydrate(
         hit[1] if (hit := memo.get(id(s))) is not None and hit[0] is s else _static(s) for s in stations
     ]
     statuses: list[Mapping[str, domain.ConnectorState]] | None = None
-    tariffs: list[domain.Tariff | None] | None = None
+    tariffs: list[list[domain.Tariff | None]] | None = None  # by station, its connectors' in order
     if stations:
         if wants.price or wants.tariff:
             tariffs = _known_tariffs(ctx, stations, statics)
@@ -354,7 +356,10 @@ async def hydrate(
         if status_wait is not None:
             statuses = await status_wait
         if tariff_wait is not None:
-            tariffs = await tariff_wait
+            flat, start, tariffs = await tariff_wait, 0, []
+            for st in statics:
+                tariffs.append(flat[start : start + len(st.native_ids)])
+                start += len(st.native_ids)
     operators = {op.info.id: _operator(op.info) for op in ctx.runtime.operators.values()}
     # Hoisted: this loop runs for every station of the page.
     built, same, unpriced = _BUILT, operator_is, repeat(_UNPRICED)
@@ -364,25 +369,17 @@ async def hydrate(
     # tariffs are interned, so every page's connectors share a handful of them
     tables: dict[str, tuple[_PricesNow, time, int]] = {}
     no_states: dict[str, domain.ConnectorState] = {}
-    tariff_index = 0
+    here: tuple[_PricesNow, time, int] | None = None
+    table = None
     out = []
     for index, (s, static) in enumerate(zip(stations, statics, strict=True)):
-        native_ids = static.native_ids
-        count = len(native_ids)
-        states = list(map((statuses[index] if statuses else no_states).get, native_ids))
-        station_tariffs: Sequence[domain.Tariff | None] = ()
-        if tariffs:
-            station_tariffs = tariffs[tariff_index : tariff_index + count]
-            tariff_index += count
+        states = list(map((statuses[index] if statuses else no_states).get, static.native_ids))
+        station_tariffs: Sequence[domain.Tariff | None] = tariffs[index] if tariffs else ()
         if want_price:
             here = tables.get(s.timezone)
             if here is None:
                 here = tables[s.timezone] = _prices_table(ctx.now, s.timezone)
-            prices = list(map(here[0].prices.get, map(id, station_tariffs), unpriced))
-            if any(map(same, prices, unpriced)):  # a tariff not priced in this part of the day yet
-                prices = _prices_now(station_tariffs, *here)
-        else:
-            prices = [None] * count
+            table = here[0]
         tariff_node = None
         if want_tariff:
             first = next((tf for tf in station_tariffs if tf is not None), None)
@@ -396,28 +393,36 @@ async def hydrate(
                 and (prior[1] is wants or prior[1] == wants)
                 and prior[2] is operator_node
                 and prior[3] is tariff_node
+                and prior[6] is table
                 and all(map(same, prior[4], states))
-                and all(map(same, prior[5], prices))
+                and all(map(same, prior[5], station_tariffs))
             ):
-                out.append(prior[6])
+                out.append(prior[7])
                 continue
+        if here is not None:
+            prices = list(map(here[0].prices.get, map(id, station_tariffs), unpriced))
+            if any(map(same, prices, unpriced)):  # a tariff not priced in this part of the day yet
+                prices = _prices_now(station_tariffs, *here)
+        else:
+            prices = [None] * len(static.native_ids)
         node = _station(s, static, wants, operator_node, tariff_node, states, prices, matches)
         if matches is None:
-            _remember(built, s, (s, wants, operator_node, tariff_node, states, prices, node), MAX_BUILT)
+            entry = (s, wants, operator_node, tariff_node, states, station_tariffs, table, node)
+            _remember(built, s, entry, MAX_BUILT)
         out.append(node)
     return out
 
 
 def _known_tariffs(
     ctx: RequestContext, stations: Sequence[domain.Station], statics: Sequence[_Static]
-) -> list[domain.Tariff | None] | None:
-    """The tariff of each connector of ``stations``, in order, read from the in-process cache's
+) -> list[list[domain.Tariff | None]] | None:
+    """The tariffs of each station's connectors, in order, read from the in-process cache's
     view by connector id (``known_tariffs``, as ordered search reads it) without the loader's
     bookkeeping per connector; ``None`` when a connector's tariff is not cached (the loader
     fetches it) or an operator uses a shared cache. Counted as the cache's hits."""
     ops = ctx.runtime.operators
     views: dict[str, Mapping[str, domain.Tariff] | None] = {}
-    out: list[domain.Tariff | None] = []
+    out: list[list[domain.Tariff | None]] = []
     hits = 0
     for s, static in zip(stations, statics, strict=True):
         op_id = s.operator_id
@@ -432,12 +437,12 @@ def _known_tariffs(
                     return None
             views[op_id] = view
         if view is None:
-            out += [None] * len(static.native_ids)
+            out.append([None] * len(static.native_ids))
             continue
         found = list(map(view.get, static.native_ids))
         if any(map(operator_is, found, repeat(None))):
             return None
-        out += found
+        out.append(found)
         hits += len(found)
     if hits:
         ctx.runtime.metrics.cache_hits.labels(TARIFF).inc(hits)
