@@ -299,10 +299,13 @@ class _Codegen:
             # class is the common case and always passes.
             cls, check = self.const(origin, "origin_"), self.const(gtype.is_type_of, "is_type_of_")
             out.append(f"{ind}if type({var}) is not {cls} and not {check}({var}, None): raise Bail")
+        if origin not in SHARED:
+            self.fields(gtype, nodes, var, out, ind)
+            return
         body: list[str] = []
         resolvers = self.resolvers
         self.fields(gtype, nodes, var, body, ind + "    ")
-        if origin not in SHARED or self.resolvers != resolvers:
+        if self.resolvers != resolvers:
             out.append(f"{ind}if True:")  # the body, as it is (a resolver below may read anything)
             out.extend(body)
             return

@@ -29,6 +29,11 @@ from resolvers.errors import shape_errors
 Validate = Callable[..., Any]  # (schema, document, rules) -> errors, cached
 
 
+def operation_label(name: str | None) -> str:
+    """An operation's name as ``/metrics`` labels it (bounded: clients choose the names)."""
+    return (name or "anonymous")[:64]
+
+
 class GatewayPhases(SchemaExtension):
     """Use with ``functools.partial``: the parser, token limit, rules and validator are the schema's."""
 
@@ -49,8 +54,8 @@ class GatewayPhases(SchemaExtension):
         yield
         runtime = getattr(ec.context, "runtime", None)
         if runtime is not None:
-            name = ec.operation_name or "anonymous"
-            runtime.metrics.request_seconds.labels(name[:64]).observe(time.perf_counter() - start)
+            label = operation_label(ec.operation_name)
+            runtime.metrics.request_seconds.labels(label).observe(time.perf_counter() - start)
         shape_errors(ec)
 
     def on_parse(self) -> Iterator[None]:

@@ -52,6 +52,7 @@ from gateway.security.authz import operation_scopes, scope_refusal
 from resolvers.errors import shaped
 from resolvers.execution.direct import Direct, direct
 from resolvers.execution.direct import run as run_direct
+from resolvers.execution.phases import operation_label
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ class PreparedOperations:
         if scopes is None:
             return None
         return Prepared(
-            document, name, (name or "anonymous")[:64], scopes, direct(self.schema, document, operation)
+            document, name, operation_label(name), scopes, direct(self.schema, document, operation)
         )
 
     async def run(
